@@ -1,0 +1,111 @@
+"""Open the lakehouse's Iceberg catalog from Python, and apply the table definitions.
+
+pyiceberg and Spark share one catalog under one name: locally an SQL catalog (the same
+`iceberg_tables` rows Spark's JdbcCatalog writes), on AWS the Glue Data Catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pipeline.settings import Settings
+from pipeline.tables import NAMESPACES, TABLES, TableDef
+
+
+def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
+    """The pyiceberg catalog for the environment, named `settings.catalog_name`."""
+    if settings.environment == "aws":
+        from pyiceberg.catalog.glue import GlueCatalog
+
+        return GlueCatalog(settings.catalog_name, **{"warehouse": settings.warehouse, "glue.region": settings.aws_region})
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    if settings.catalog_uri.startswith("sqlite"):
+        settings.home.mkdir(parents=True, exist_ok=True)
+    props = {"uri": settings.catalog_uri, "warehouse": settings.warehouse}
+    if settings.warehouse.startswith("file:"):
+        from pathlib import Path
+        from urllib.parse import unquote
+
+        Path(unquote(urlsplit(settings.warehouse).path)).mkdir(parents=True, exist_ok=True)
+    return SqlCatalog(settings.catalog_name, **props)
+
+
+def jdbc_catalog_uri(sqlalchemy_uri: str) -> tuple[str, str, str]:
+    """(jdbc uri, user, password) for Spark's JdbcCatalog from pyiceberg's SQLAlchemy URI."""
+    parts = urlsplit(sqlalchemy_uri)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "sqlite":
+        # sqlite:////abs/path.db -> path "//abs/path.db"; sqlite:///rel.db -> "/rel.db"
+        path = sqlalchemy_uri.split(":///", 1)[1]
+        return f"jdbc:sqlite:{path}", "", ""
+    if scheme in ("postgresql", "postgres"):
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"jdbc:postgresql://{host}{port}{parts.path}", parts.username or "", parts.password or ""
+    raise ValueError(f"no JDBC equivalent for catalog uri scheme {parts.scheme!r}")
+
+
+@dataclass
+class InitReport:
+    created_namespaces: list[str] = field(default_factory=list)
+    created_tables: list[str] = field(default_factory=list)
+    evolved: dict[str, list[str]] = field(default_factory=dict)  # table -> added columns / properties
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created_namespaces or self.created_tables or self.evolved)
+
+
+def apply_table(catalog, definition: TableDef, report: InitReport) -> None:
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        table = catalog.load_table(definition.identifier)
+    except NoSuchTableError:
+        catalog.create_table(
+            definition.identifier,
+            schema=definition.schema,
+            partition_spec=definition.partition_spec(),
+            sort_order=definition.sort_order(),
+            properties=definition.properties,
+        )
+        report.created_tables.append(definition.identifier)
+        return
+
+    existing = {f.name for f in table.schema().fields}
+    added = [f.name for f in definition.schema.fields if f.name not in existing]
+    missing_props = {
+        k: v for k, v in definition.properties.items() if k != "format-version" and table.properties.get(k) != v
+    }
+    if not added and not missing_props:
+        report.unchanged.append(definition.identifier)
+        return
+    with table.transaction() as tx:
+        if added:
+            # union_by_name adds new columns; new columns are always optional in Iceberg evolution
+            with tx.update_schema(allow_incompatible_changes=False) as update:
+                for f in definition.schema.fields:
+                    if f.name not in existing:
+                        update.add_column(f.name, f.field_type, doc=f.doc, required=False)
+        if missing_props:
+            tx.set_properties(missing_props)
+    report.evolved[definition.identifier] = [f"+column {c}" for c in added] + [
+        f"property {k}={v}" for k, v in missing_props.items()
+    ]
+
+
+def init_catalog(settings: Settings, tables: tuple[TableDef, ...] = TABLES) -> InitReport:
+    """Create or evolve every namespace and table. Running it twice changes nothing."""
+    catalog = open_catalog(settings)
+    report = InitReport()
+    existing = {ns[0] for ns in catalog.list_namespaces()}
+    for ns in dict.fromkeys([*NAMESPACES, *(t.namespace for t in tables)]):
+        if ns not in existing:
+            catalog.create_namespace(ns)
+            report.created_namespaces.append(ns)
+    for definition in tables:
+        apply_table(catalog, definition, report)
+    return report

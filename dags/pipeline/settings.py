@@ -1,0 +1,177 @@
+"""The one settings object of the project: the only place that reads the environment.
+
+Everything switches on `LAKEHOUSE_ENV` (`local`, `compose`, `aws`); every other value has a
+default for that environment and can be overridden by its own `LAKEHOUSE_*` variable. The
+object is frozen and validated at construction, so a bad value fails at start with the
+variable's name and the allowed values, not deep inside a Spark job an hour later.
+
+Import cost matters: DAG files import this at parse time, so it uses the standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("local", "compose", "aws")
+SPARK_BACKENDS = ("local", "glue", "emr-serverless")
+DBT_TARGETS = ("local", "compose", "redshift")
+FRAMINGS = ("concatenated", "newline")
+
+# The repository root: dags/pipeline/settings.py -> ../../
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable and what it accepts."""
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} is not valid; allowed values: {', '.join(allowed)}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be >= {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
+    return value
+
+
+def _required(env: Mapping[str, str], name: str, environment: str, why: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is required when LAKEHOUSE_ENV={environment} ({why})")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration; build it with `load_settings()`."""
+
+    environment: str
+    home: Path  # local working folder (catalog, warehouse, raw zone, reports); git-ignored
+    catalog_name: str
+    catalog_uri: str  # SQLAlchemy URI for pyiceberg's SqlCatalog (local/compose); "" on aws
+    warehouse: str  # Iceberg warehouse root (file:// or s3://)
+    raw_root: str  # where Firehose lands objects (folder or s3://bucket/prefix)
+    stream_name: str  # Firehose delivery stream name (object name prefix)
+    spark_backend: str
+    firehose_buffer_seconds: int  # the stream's buffering interval
+    landing_margin_seconds: int  # extra wait after interval end + buffer before reading an hour
+    lateness_hours: int  # how far before its arrival hour an event may be and still pass the gate
+    quarantine_max_share: float  # quarantined / read above this fails the gate
+    audit_branch_retention_hours: int
+    dbt_target: str
+    dbt_executable: str
+    aws_region: str
+    glue_job_name: str = ""
+    emr_application_id: str = ""
+    emr_execution_role_arn: str = ""
+    artifacts_uri: str = ""  # s3:// prefix where job scripts and the package zip are shipped
+    # JVM parts for local Spark (see pipeline.jvm); empty = discover.
+    java_home: str = ""
+    iceberg_jar: str = ""
+    sqlite_jdbc_jar: str = ""
+    sqlite_jdbc_native_dir: str = ""
+    jars_from_maven: bool = False  # online machines: resolve jars via spark.jars.packages
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["home"] = str(self.home)
+        return data
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read `LAKEHOUSE_*` variables (from `env`, default `os.environ`) into a frozen Settings."""
+    env = os.environ if env is None else env
+    environment = _choice(env, "LAKEHOUSE_ENV", ENVIRONMENTS, "local")
+    home = Path(env.get("LAKEHOUSE_HOME", str(REPO_ROOT / ".lakehouse"))).expanduser().resolve()
+    catalog_name = env.get("LAKEHOUSE_CATALOG_NAME", "lakehouse").strip()
+    if not catalog_name.isidentifier():
+        raise SettingsError(
+            f"LAKEHOUSE_CATALOG_NAME={catalog_name!r} must be a simple identifier (letters, digits, _)"
+        )
+
+    if environment == "local":
+        catalog_uri = env.get("LAKEHOUSE_CATALOG_URI", f"sqlite:///{home / 'catalog.db'}")
+        warehouse = env.get("LAKEHOUSE_WAREHOUSE", (home / "warehouse").as_uri())
+        raw_root = env.get("LAKEHOUSE_RAW_ROOT", str(home / "raw"))
+        default_backend, default_dbt = "local", "local"
+    elif environment == "compose":
+        catalog_uri = env.get(
+            "LAKEHOUSE_CATALOG_URI", "postgresql+psycopg2://lakehouse:lakehouse@postgres:5432/catalog"
+        )
+        warehouse = env.get("LAKEHOUSE_WAREHOUSE", "s3://lakehouse/warehouse")
+        raw_root = env.get("LAKEHOUSE_RAW_ROOT", "s3://lakehouse/raw")
+        default_backend, default_dbt = "local", "compose"
+    else:
+        catalog_uri = ""
+        warehouse = _required(env, "LAKEHOUSE_WAREHOUSE", environment, "s3:// root of the Iceberg tables")
+        raw_root = _required(env, "LAKEHOUSE_RAW_ROOT", environment, "s3:// prefix Firehose writes to")
+        default_backend, default_dbt = "glue", "redshift"
+
+    spark_backend = _choice(env, "LAKEHOUSE_SPARK_BACKEND", SPARK_BACKENDS, default_backend)
+    settings = Settings(
+        environment=environment,
+        home=home,
+        catalog_name=catalog_name,
+        catalog_uri=catalog_uri,
+        warehouse=warehouse,
+        raw_root=raw_root.rstrip("/"),
+        stream_name=env.get("LAKEHOUSE_STREAM_NAME", "orders-stream"),
+        spark_backend=spark_backend,
+        firehose_buffer_seconds=_int(env, "LAKEHOUSE_FIREHOSE_BUFFER_SECONDS", 300, minimum=0),
+        landing_margin_seconds=_int(env, "LAKEHOUSE_LANDING_MARGIN_SECONDS", 120, minimum=0),
+        lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", 48, minimum=0),
+        quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
+        audit_branch_retention_hours=_int(env, "LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS", 72),
+        dbt_target=_choice(env, "LAKEHOUSE_DBT_TARGET", DBT_TARGETS, default_dbt),
+        dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
+        aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),
+        glue_job_name=env.get("LAKEHOUSE_GLUE_JOB_NAME", ""),
+        emr_application_id=env.get("LAKEHOUSE_EMR_APPLICATION_ID", ""),
+        emr_execution_role_arn=env.get("LAKEHOUSE_EMR_EXECUTION_ROLE_ARN", ""),
+        artifacts_uri=env.get("LAKEHOUSE_ARTIFACTS_URI", "").rstrip("/"),
+        java_home=env.get("JAVA_HOME", ""),
+        iceberg_jar=env.get("LAKEHOUSE_ICEBERG_JAR", ""),
+        sqlite_jdbc_jar=env.get("LAKEHOUSE_SQLITE_JDBC_JAR", ""),
+        sqlite_jdbc_native_dir=env.get("LAKEHOUSE_SQLITE_JDBC_NATIVE_DIR", ""),
+        jars_from_maven=_choice(env, "LAKEHOUSE_JARS_FROM_MAVEN", ("0", "1"), "0") == "1",
+    )
+    if settings.spark_backend == "emr-serverless" and environment == "aws":
+        _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")
+        _required(env, "LAKEHOUSE_EMR_EXECUTION_ROLE_ARN", environment, "the job execution role")
+    if settings.spark_backend == "local" and environment == "aws":
+        raise SettingsError(
+            "LAKEHOUSE_SPARK_BACKEND=local is not allowed with LAKEHOUSE_ENV=aws; "
+            "allowed values: glue, emr-serverless"
+        )
+    return settings

@@ -1,0 +1,203 @@
+"""Iceberg tables as code: schemas, partition specs and properties of every lakehouse table.
+
+`lakehouse init` (and the DAG's init task on AWS) applies these through pyiceberg, which
+talks to the same catalog Spark uses (SQLite JDBC locally, Glue on AWS). Applying is
+idempotent: a missing table is created; an existing one gets new columns added as nullable
+(Iceberg schema evolution: metadata only, no data rewrite) and missing properties set.
+Columns are never dropped or retyped here; that is a deliberate migration, not a sync.
+
+Field ids below are for readability; pyiceberg assigns fresh ids on create and matches
+columns by name when evolving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table.sorting import SortField, SortOrder
+from pyiceberg.transforms import DayTransform, HourTransform, IdentityTransform
+from pyiceberg.types import (
+    BooleanType,
+    DecimalType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    MapType,
+    NestedField,
+    StringType,
+    TimestamptzType,
+)
+
+COMMON_PROPERTIES: dict[str, str] = {
+    "format-version": "2",
+    "write.wap.enabled": "true",
+    "write.parquet.compression-codec": "zstd",
+    "write.target-file-size-bytes": str(128 * 1024 * 1024),
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "50",
+}
+
+# Money: UCI unit prices carry up to 3 decimals; totals up to about 1e9 fit comfortably.
+MONEY = DecimalType(12, 3)
+
+
+def _fields(*specs: tuple[str, object, bool, str]) -> Schema:
+    return Schema(
+        *(
+            NestedField(i, name, typ, required=req, doc=doc)
+            for i, (name, typ, req, doc) in enumerate(specs, start=1)
+        )
+    )
+
+
+# The order-line event as producers send it, typed. Shared by bronze and silver.
+EVENT_COLUMNS: tuple[tuple[str, object, bool, str], ...] = (
+    ("event_id", StringType(), True, "Producer-assigned unique id; the dedupe key"),
+    ("invoice_no", StringType(), True, "Invoice number; a leading 'C' marks a cancellation"),
+    ("invoice_line", IntegerType(), True, "1-based line number within the invoice"),
+    ("stock_code", StringType(), True, "Product code, or a non-product code such as POST, M, BANK CHARGES"),
+    ("description", StringType(), False, "Product description as entered"),
+    ("quantity", IntegerType(), True, "Units; negative on cancellations"),
+    ("unit_price", MONEY, True, "Price per unit in `currency`"),
+    ("currency", StringType(), True, "ISO 4217 code"),
+    ("customer_id", StringType(), False, "Customer id; null for guest checkouts (about a quarter)"),
+    ("country", StringType(), True, "Customer country name"),
+    ("event_ts", TimestamptzType(), True, "When the order line happened (UTC)"),
+    ("emitted_at", TimestamptzType(), False, "When the producer sent it; latest version wins on dedupe"),
+)
+
+LINEAGE_COLUMNS: tuple[tuple[str, object, bool, str], ...] = (
+    ("source_object", StringType(), True, "Raw-zone object the record came from"),
+    ("arrival_hour", TimestamptzType(), True, "Firehose arrival hour (the object's prefix), UTC"),
+    ("run_id", StringType(), True, "Ingest run that wrote the row"),
+    ("ingested_at", TimestamptzType(), True, "When the ingest run wrote the row"),
+)
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """One table: identifier, schema, partitioning, sort order and properties."""
+
+    identifier: str  # "<namespace>.<table>"
+    schema: Schema
+    partition_by: tuple[tuple[str, object, str], ...] = ()  # (source column, transform, name)
+    sort_by: tuple[str, ...] = ()
+    properties: dict[str, str] = field(default_factory=lambda: dict(COMMON_PROPERTIES))
+    doc: str = ""
+
+    @property
+    def namespace(self) -> str:
+        return self.identifier.split(".", 1)[0]
+
+    def partition_spec(self) -> PartitionSpec:
+        fields = []
+        for i, (column, transform, name) in enumerate(self.partition_by, start=1000):
+            source_id = self.schema.find_field(column).field_id
+            fields.append(PartitionField(source_id, i, transform, name))
+        return PartitionSpec(*fields)
+
+    def sort_order(self) -> SortOrder:
+        if not self.sort_by:
+            return SortOrder()
+        return SortOrder(
+            *(SortField(self.schema.find_field(c).field_id, IdentityTransform()) for c in self.sort_by)
+        )
+
+
+ORDERS_RAW = TableDef(
+    identifier="bronze.orders_raw",
+    schema=_fields(
+        *EVENT_COLUMNS,
+        ("record_index", LongType(), True, "Position of the record inside its source object"),
+        ("extra_fields", StringType(), False, "Fields the schema does not know, as a JSON object"),
+        *LINEAGE_COLUMNS,
+    ),
+    # By arrival hour: a re-run of an hour atomically replaces exactly its partition.
+    partition_by=(("arrival_hour", HourTransform(), "arrival_hour_hour"),),
+    doc="Every record that parsed and validated, with lineage. Duplicates are kept here.",
+)
+
+ORDERS_QUARANTINE = TableDef(
+    identifier="bronze.orders_quarantine",
+    schema=_fields(
+        ("reason_code", StringType(), True, "Why it was rejected (malformed_json, missing_required_field, ...)"),
+        ("reason_detail", StringType(), False, "Human-readable detail: the field, the value, the error"),
+        ("raw_record", StringType(), False, "The raw text, truncated to a bound"),
+        ("raw_size_bytes", LongType(), False, "Size of the raw record (or object) in bytes"),
+        ("record_index", LongType(), False, "Position inside the object; null for an object-level row"),
+        *LINEAGE_COLUMNS,
+    ),
+    partition_by=(("arrival_hour", HourTransform(), "arrival_hour_hour"),),
+    doc="What could not be parsed or validated, one row per record (or per unreadable object).",
+)
+
+ORDER_LINES = TableDef(
+    identifier="silver.order_lines",
+    schema=_fields(
+        *EVENT_COLUMNS,
+        ("is_cancellation", BooleanType(), True, "invoice_no starts with 'C'"),
+        *LINEAGE_COLUMNS,
+    ),
+    # By event day: a late event lands in its own day; MERGE prunes to the days a batch touches.
+    partition_by=(("event_ts", DayTransform(), "event_ts_day"),),
+    sort_by=("event_ts", "invoice_no"),
+    doc="Deduplicated, typed order lines: one row per event_id, latest version wins.",
+)
+
+INGEST_RUNS = TableDef(
+    identifier="audit.ingest_runs",
+    schema=_fields(
+        ("run_id", StringType(), True, "Ingest run id"),
+        ("arrival_hour", TimestamptzType(), True, "The arrival hour ingested"),
+        ("started_at", TimestamptzType(), True, ""),
+        ("finished_at", TimestamptzType(), True, ""),
+        ("status", StringType(), True, "succeeded or failed"),
+        ("audit_branch", StringType(), False, "Branch silver changes were written to; null = main"),
+        ("objects", LongType(), True, "Objects in the landing manifest"),
+        ("objects_corrupt", LongType(), True, "Objects that could not be read (one quarantine row each)"),
+        ("bytes_read", LongType(), True, ""),
+        ("records_read", LongType(), True, "Records framed, plus one per unreadable object"),
+        ("records_parsed", LongType(), True, "Rows written to bronze"),
+        ("records_quarantined", LongType(), True, "Rows written to quarantine"),
+        ("quarantined_by_reason", MapType(100, StringType(), 101, LongType()), False, ""),
+        ("duplicates_dropped", LongType(), True, "Bronze rows not applied to silver (same event_id)"),
+        ("silver_inserted", LongType(), True, ""),
+        ("silver_updated", LongType(), True, ""),
+        ("silver_snapshot_id", LongType(), False, "Silver snapshot the run produced"),
+    ),
+    partition_by=(("arrival_hour", DayTransform(), "arrival_hour_day"),),
+    doc="One row per ingest run with its counts; reconciliation reads from here.",
+)
+
+DQ_RESULTS = TableDef(
+    identifier="audit.dq_results",
+    schema=_fields(
+        ("run_id", StringType(), True, "Ingest run whose audit branch was validated"),
+        ("arrival_hour", TimestamptzType(), False, ""),
+        ("validated_at", TimestamptzType(), True, ""),
+        ("table_name", StringType(), True, ""),
+        ("suite_name", StringType(), True, ""),
+        ("expectation", StringType(), True, "Expectation type"),
+        ("column_name", StringType(), False, ""),
+        ("success", BooleanType(), True, ""),
+        ("observed_value", StringType(), False, "As JSON"),
+        ("element_count", LongType(), False, ""),
+        ("unexpected_count", LongType(), False, ""),
+        ("unexpected_percent", DoubleType(), False, ""),
+        ("details", StringType(), False, "Expectation kwargs and partial unexpected list, as JSON"),
+    ),
+    partition_by=(("validated_at", DayTransform(), "validated_at_day"),),
+    doc="One row per expectation per validation run.",
+)
+
+TABLES: tuple[TableDef, ...] = (ORDERS_RAW, ORDERS_QUARANTINE, ORDER_LINES, INGEST_RUNS, DQ_RESULTS)
+NAMESPACES: tuple[str, ...] = tuple(dict.fromkeys(t.namespace for t in TABLES))
+
+
+def table(identifier: str) -> TableDef:
+    for t in TABLES:
+        if t.identifier == identifier:
+            return t
+    raise KeyError(f"unknown table {identifier!r}; known: {', '.join(t.identifier for t in TABLES)}")

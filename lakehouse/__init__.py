@@ -1,0 +1,1 @@
+"""Local tooling of the lakehouse: the `lakehouse` command (doctor, init, generate, demo, ...)."""

@@ -1,0 +1,44 @@
+"""`lakehouse` command: one subcommand per module, each with `register(subparsers)`.
+
+Every subcommand returns an exit code: 0 success, 1 the work failed (a gate, a check),
+2 bad usage or settings. Settings errors are reported by name, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from lakehouse import demo, doctor, generate, init_tables
+from pipeline.settings import SettingsError
+
+MODULES = (doctor, init_tables, generate, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lakehouse",
+        description="Local tooling for the orders lakehouse (settings come from LAKEHOUSE_* variables).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"lakehouse: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lakehouse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""placeholder: replaced below."""
+
+
+def register(subparsers) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""placeholder: replaced by the simulator (being written)."""
+
+
+def register(subparsers) -> None:
+    pass

@@ -1,0 +1,85 @@
+"""Spark session factory: one function, three platforms.
+
+The platform decides where the Iceberg catalog lives:
+
+- `local`: Iceberg JDBC catalog (SQLite file, or Postgres in docker-compose) and a warehouse
+  folder. The Iceberg runtime and JDBC driver jars come from the launcher (`--jars`), because
+  this machine has no Maven Central; see `pipeline.jvm`.
+- `glue`: Glue 5 with `--datalake-formats iceberg` (the runtime is on the classpath);
+  the catalog is the Glue Data Catalog with S3FileIO.
+- `emr`: EMR Serverless 7, runtime jar at /usr/share/aws/iceberg/lib; Glue Data Catalog too.
+
+The catalog name is the same everywhere, so SQL in the jobs reads `lakehouse.silver.order_lines`
+on every platform, and pyiceberg opens the same catalog under the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+PLATFORMS = ("local", "glue", "emr")
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+EMR_ICEBERG_JAR = "/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar"
+
+
+def catalog_conf(
+    platform: str,
+    catalog: str,
+    warehouse: str,
+    catalog_uri: str = "",
+    jdbc_user: str = "",
+    jdbc_password: str = "",
+) -> dict[str, str]:
+    """Spark conf that registers `catalog` as an Iceberg catalog for `platform`."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
+    prefix = f"spark.sql.catalog.{catalog}"
+    conf = {
+        "spark.sql.extensions": ICEBERG_EXTENSIONS,
+        prefix: "org.apache.iceberg.spark.SparkCatalog",
+        f"{prefix}.warehouse": warehouse,
+        "spark.sql.session.timeZone": "UTC",
+        # Iceberg tables are sorted/partitioned by their own spec; keep Spark from guessing.
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    }
+    if platform == "local":
+        if not catalog_uri.startswith("jdbc:"):
+            raise ValueError(f"local platform needs a jdbc: catalog uri, got {catalog_uri!r}")
+        conf[f"{prefix}.type"] = "jdbc"
+        conf[f"{prefix}.uri"] = catalog_uri
+        if jdbc_user:
+            conf[f"{prefix}.jdbc.user"] = jdbc_user
+            conf[f"{prefix}.jdbc.password"] = jdbc_password
+        if warehouse.startswith("s3"):  # compose: MinIO behind S3FileIO
+            conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+    else:
+        conf[f"{prefix}.type"] = "glue"
+        conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+        if platform == "emr":
+            conf["spark.jars"] = EMR_ICEBERG_JAR
+    return conf
+
+
+def local_tuning() -> dict[str, str]:
+    """Small-machine defaults for local runs and tests (2 cores)."""
+    return {
+        "spark.master": "local[2]",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.default.parallelism": "4",
+        "spark.ui.enabled": "false",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.driver.memory": "4g",
+        "spark.ui.showConsoleProgress": "false",
+    }
+
+
+def get_session(app_name: str, conf: Mapping[str, str]):  # -> pyspark.sql.SparkSession
+    """Build (or reuse) the session. Imported lazily so argument parsing needs no JVM."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
