@@ -18,7 +18,8 @@ def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
     if settings.environment == "aws":
         from pyiceberg.catalog.glue import GlueCatalog
 
-        return GlueCatalog(settings.catalog_name, **{"warehouse": settings.warehouse, "glue.region": settings.aws_region})
+        props = {"warehouse": settings.warehouse, "glue.region": settings.aws_region}
+        return GlueCatalog(settings.catalog_name, **props)
     from pyiceberg.catalog.sql import SqlCatalog
 
     if settings.catalog_uri.startswith("sqlite"):

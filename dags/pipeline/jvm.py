@@ -101,10 +101,11 @@ def find_iceberg_jar(settings: Settings) -> Part:
         return Part("iceberg runtime", "", f"LAKEHOUSE_ICEBERG_JAR={path} does not exist", fix)
     spec = importlib.util.find_spec("snowpark_connect_deps_iceberg")
     if spec is not None and spec.submodule_search_locations:
-        jar = Path(list(spec.submodule_search_locations)[0]) / "jars" / ICEBERG_RUNTIME
+        jar = Path(next(iter(spec.submodule_search_locations))) / "jars" / ICEBERG_RUNTIME
         if jar.is_file():
             return Part("iceberg runtime", str(jar), f"{ICEBERG_RUNTIME} from snowpark-connect-deps-iceberg", fix)
-        return Part("iceberg runtime", "", f"snowpark-connect-deps-iceberg is installed but has no {ICEBERG_RUNTIME} (use 1.0.1)", fix)
+        detail = f"snowpark-connect-deps-iceberg is installed but has no {ICEBERG_RUNTIME} (use 1.0.1)"
+        return Part("iceberg runtime", "", detail, fix)
     return Part("iceberg runtime", "", "snowpark-connect-deps-iceberg is not installed", fix)
 
 
@@ -112,7 +113,8 @@ def find_sqlite_jdbc(settings: Settings) -> tuple[Part, str]:
     """The driver jar and the folder holding its native library ("" when bundled in the jar)."""
     fix = (
         "apt-get install libxerial-sqlite-jdbc-java (.ci/run does), or set LAKEHOUSE_SQLITE_JDBC_JAR "
-        "(and LAKEHOUSE_SQLITE_JDBC_NATIVE_DIR for a jar without native libraries), or LAKEHOUSE_JARS_FROM_MAVEN=1 online"
+        "(and LAKEHOUSE_SQLITE_JDBC_NATIVE_DIR for a jar without native libraries), "
+        "or LAKEHOUSE_JARS_FROM_MAVEN=1 online"
     )
     if settings.jars_from_maven:
         return Part("sqlite jdbc", SQLITE_JDBC_COORDINATES, "from Maven (spark.jars.packages)", fix), ""

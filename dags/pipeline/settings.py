@@ -116,9 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     home = Path(env.get("LAKEHOUSE_HOME", str(REPO_ROOT / ".lakehouse"))).expanduser().resolve()
     catalog_name = env.get("LAKEHOUSE_CATALOG_NAME", "lakehouse").strip()
     if not catalog_name.isidentifier():
-        raise SettingsError(
-            f"LAKEHOUSE_CATALOG_NAME={catalog_name!r} must be a simple identifier (letters, digits, _)"
-        )
+        raise SettingsError(f"LAKEHOUSE_CATALOG_NAME={catalog_name!r} must be a simple identifier (letters, digits, _)")
 
     if environment == "local":
         catalog_uri = env.get("LAKEHOUSE_CATALOG_URI", f"sqlite:///{home / 'catalog.db'}")
@@ -171,7 +169,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         _required(env, "LAKEHOUSE_EMR_EXECUTION_ROLE_ARN", environment, "the job execution role")
     if settings.spark_backend == "local" and environment == "aws":
         raise SettingsError(
-            "LAKEHOUSE_SPARK_BACKEND=local is not allowed with LAKEHOUSE_ENV=aws; "
-            "allowed values: glue, emr-serverless"
+            "LAKEHOUSE_SPARK_BACKEND=local is not allowed with LAKEHOUSE_ENV=aws; allowed values: glue, emr-serverless"
         )
     return settings

@@ -45,10 +45,7 @@ MONEY = DecimalType(12, 3)
 
 def _fields(*specs: tuple[str, object, bool, str]) -> Schema:
     return Schema(
-        *(
-            NestedField(i, name, typ, required=req, doc=doc)
-            for i, (name, typ, req, doc) in enumerate(specs, start=1)
-        )
+        *(NestedField(i, name, typ, required=req, doc=doc) for i, (name, typ, req, doc) in enumerate(specs, start=1))
     )
 
 
@@ -101,9 +98,7 @@ class TableDef:
     def sort_order(self) -> SortOrder:
         if not self.sort_by:
             return SortOrder()
-        return SortOrder(
-            *(SortField(self.schema.find_field(c).field_id, IdentityTransform()) for c in self.sort_by)
-        )
+        return SortOrder(*(SortField(self.schema.find_field(c).field_id, IdentityTransform()) for c in self.sort_by))
 
 
 ORDERS_RAW = TableDef(

@@ -1,0 +1,53 @@
+"""Shared fixtures: a throwaway lakehouse home per test session, and one real SparkSession.
+
+The Spark session is real (local[2], Iceberg runtime jar, JDBC catalog on SQLite), created
+once per test session because a JVM start costs seconds. Tests that need isolation use their
+own namespace or table names, or the `lake` fixture's fresh home.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import Settings, load_settings
+
+
+def _settings_for(home: Path) -> Settings:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
+    env["LAKEHOUSE_ENV"] = "local"
+    env["LAKEHOUSE_HOME"] = str(home)
+    return load_settings(env)
+
+
+@pytest.fixture(scope="session")
+def session_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a lakehouse home shared by the whole test session (where Spark's catalog points)."""
+    return _settings_for(tmp_path_factory.mktemp("lake"))
+
+
+@pytest.fixture(scope="session")
+def spark(session_lake: Settings) -> Iterator[object]:
+    """The one real SparkSession, with the Iceberg catalog of `session_lake`."""
+    from pipeline import jvm
+    from pipeline.catalog import init_catalog, jdbc_catalog_uri
+    from spark_jobs.session import catalog_conf, get_session, local_tuning
+
+    found = jvm.discover(session_lake)
+    if not found.ok:
+        pytest.fail(f"local Spark cannot start; run `lakehouse doctor` (missing: {found.missing()})")
+    os.environ.update(found.environ())
+    init_catalog(session_lake)
+    uri, user, password = jdbc_catalog_uri(session_lake.catalog_uri)
+    conf = {
+        **local_tuning(),
+        "spark.sql.shuffle.partitions": "2",
+        **found.spark_conf(),
+        **catalog_conf("local", session_lake.catalog_name, session_lake.warehouse, uri, user, password),
+    }
+    session = get_session("lakehouse-tests", conf)
+    yield session
+    session.stop()
