@@ -1,0 +1,102 @@
+"""`lakehouse ingest --hour H`: ingest one arrival hour locally, as the DAG's ingest task does.
+
+Builds (or reuses) the hour's landing manifest, runs `spark_jobs/ingest_orders.py` with the
+local `spark-submit` (`pipeline.local_spark`), and prints the job's counts as one JSON line on
+stdout; progress goes to stderr. Exit code: 0 success, 1 the job failed, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from lakehouse.console import progress
+from pipeline.settings import load_settings
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "ingest",
+        help="ingest one arrival hour of the raw zone into bronze, quarantine and silver (local spark-submit)",
+        description=(
+            "Write the hour's landing manifest (the exact objects to read), run the Spark ingest job with "
+            "the local spark-submit and print its counts as one JSON line. Re-running an hour is safe: "
+            "bronze and quarantine are replaced, silver only takes newer versions."
+        ),
+    )
+    p.add_argument("--hour", required=True, type=_hour, help="UTC arrival hour, e.g. 2026-11-01T08")
+    p.add_argument("--run-id", default="", help="run id (default: ingest-<hour>-<timestamp>)")
+    p.add_argument("--branch", default="", help="write silver to this audit branch instead of main")
+    p.add_argument("--manifest", default="", help="use this existing manifest instead of listing the hour")
+    p.set_defaults(func=run)
+
+
+def _hour(text: str) -> datetime:
+    from spark_jobs.ingest.job import parse_hour
+
+    raw = text.strip()
+    if len(raw) == 13 and raw[10] in "T ":  # 2026-11-01T08
+        raw += ":00"
+    try:
+        return parse_hour(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+def default_run_id(hour: datetime, now: datetime | None = None) -> str:
+    """`ingest-YYYYMMDDHH-<UTC timestamp>`: sortable, unique per attempt, safe as a branch name."""
+    now = now or datetime.now(UTC)
+    return f"ingest-{hour:%Y%m%d%H}-{now:%Y%m%dT%H%M%S}"
+
+
+def find_counts(lines: list[str]) -> dict | None:
+    """The job's JSON counts line (the last stdout line that is a JSON object with a run_id)."""
+    for line in reversed(lines):
+        text = line.strip()
+        if text.startswith("{") and text.endswith("}"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and "run_id" in value:
+                return value
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline import landing, local_spark
+
+    settings = load_settings()
+    hour: datetime = args.hour
+    run_id = args.run_id or default_run_id(hour)
+    if args.manifest:
+        manifest_uri = args.manifest
+        progress(f"ingest {hour:%Y-%m-%dT%H}: using manifest {manifest_uri}")
+    else:
+        manifest = landing.build_manifest(settings, hour)
+        manifest_uri = landing.write_manifest(settings, {**manifest, "run_id": run_id})
+        progress(
+            f"ingest {hour:%Y-%m-%dT%H}: {manifest['object_count']} objects, {manifest['total_bytes']:,} bytes "
+            f"-> manifest {manifest_uri}"
+        )
+    job_args = local_spark.ingest_args(
+        settings, arrival_hour=hour, manifest=manifest_uri, run_id=run_id, audit_branch=args.branch
+    )
+    stdout: list[str] = []
+
+    def on_stdout(line: str) -> None:
+        # spark-submit merges the Python driver's stderr into stdout: keep stdout for the JSON only
+        stdout.append(line)
+        if not line.lstrip().startswith("{"):
+            print(line, file=sys.stderr, flush=True)
+
+    progress(f"ingest: spark-submit {local_spark.INGEST_SCRIPT.name} (run {run_id})")
+    returncode = local_spark.run_job(settings, local_spark.INGEST_SCRIPT, job_args, on_stdout=on_stdout)
+    counts = find_counts(stdout)
+    if returncode != 0 or counts is None:
+        progress(f"ingest: the Spark job failed (exit code {returncode})")
+        return 1
+    print(json.dumps(counts, separators=(",", ":")), flush=True)
+    return 0

@@ -1,0 +1,297 @@
+"""One ingest run: landing manifest of an arrival hour -> bronze, quarantine, silver, run record.
+
+`run_ingest(spark, args)` is the whole job minus the SparkSession, so tests call it with the
+test session and the entry script (`spark_jobs/ingest_orders.py`) stays a few lines. It
+returns the run's counts, the same dict that goes to `audit.ingest_runs` and, as one JSON
+line, to stdout.
+
+Counting is exact and cheap: the parsed hour is cached once, and one aggregation over the
+cache gives read/parsed/quarantined counts and the event days touched; the deduplicated batch
+is classified against silver's touched days before the MERGE (insert / update / unchanged),
+and only rows that change are merged. Reconciliation is checked on what was committed: after
+the bronze write, the hour's bronze and quarantine rows are counted back and must add up to
+the records read, or the run fails before silver is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from spark_jobs.ingest import reader, transforms, writes
+from spark_jobs.ingest.contract import CORRUPT_OBJECT, MAX_RECORD_BYTES, IngestTables
+from spark_jobs.jobargs import JobArg, jdbc_catalog_uri, resolve_platform
+from spark_jobs.session import catalog_conf
+
+JOB_ARGS = (
+    JobArg("environment", "platform (local, glue, emr), or deployment (local, compose, aws) with --platform", "local"),
+    JobArg("platform", "local, glue or emr; overrides --environment", ""),
+    JobArg("catalog_name", "Iceberg catalog name (the same on every platform)"),
+    JobArg("catalog_uri", "local platform: JDBC (or SQLAlchemy) uri of the catalog; unused on Glue/EMR", ""),
+    JobArg("catalog_jdbc_user", "JDBC catalog user (compose)", ""),
+    JobArg("catalog_jdbc_password", "JDBC catalog password (compose)", ""),
+    JobArg("jdbc_user", "alias of --catalog_jdbc_user (the quality jobs' name)", ""),
+    JobArg("jdbc_password", "alias of --catalog_jdbc_password", ""),
+    JobArg("warehouse", "Iceberg warehouse root (file:// or s3://)"),
+    JobArg("manifest", "landing manifest JSON (path, file:// or s3://)"),
+    JobArg("arrival_hour", "UTC arrival hour, ISO 8601 (e.g. 2026-11-01T08:00:00Z)"),
+    JobArg("run_id", "id of this run (lineage column, audit row)"),
+    JobArg("audit_branch", "write silver to this Iceberg branch instead of main", ""),
+    JobArg("max_record_bytes", "records larger than this are quarantined", str(MAX_RECORD_BYTES)),
+)
+
+
+@dataclass(frozen=True)
+class IngestArgs:
+    platform: str  # local | glue | emr
+    catalog_name: str
+    warehouse: str
+    manifest: str
+    arrival_hour: datetime
+    run_id: str
+    catalog_uri: str = ""  # JDBC form (local platform)
+    catalog_jdbc_user: str = ""
+    catalog_jdbc_password: str = ""
+    audit_branch: str = ""
+    max_record_bytes: int = MAX_RECORD_BYTES
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, str | None]) -> IngestArgs:
+        values = {k: ("" if v is None else str(v).strip()) for k, v in raw.items()}
+        platform = resolve_platform(values.get("environment", ""), values.get("platform", ""))
+        uri, user, password = values.get("catalog_uri", ""), "", ""
+        if platform == "local":
+            if not uri:
+                raise ValueError("--catalog_uri is required on the local platform")
+            uri, user, password = jdbc_catalog_uri(
+                uri,
+                values.get("catalog_jdbc_user") or values.get("jdbc_user", ""),
+                values.get("catalog_jdbc_password") or values.get("jdbc_password", ""),
+            )
+        if values.get("audit_branch"):
+            writes.check_branch_name(values["audit_branch"])
+        max_bytes = int(values.get("max_record_bytes") or MAX_RECORD_BYTES)
+        if max_bytes < 1:
+            raise ValueError("--max_record_bytes must be >= 1")
+        return cls(
+            platform=platform,
+            catalog_name=values["catalog_name"],
+            warehouse=values["warehouse"],
+            manifest=values["manifest"],
+            arrival_hour=parse_hour(values["arrival_hour"]),
+            run_id=values["run_id"],
+            catalog_uri=uri,
+            catalog_jdbc_user=user,
+            catalog_jdbc_password=password,
+            audit_branch=values.get("audit_branch", ""),
+            max_record_bytes=max_bytes,
+        )
+
+    def session_conf(self) -> dict[str, str]:
+        """Spark conf registering the Iceberg catalog (on Glue/EMR the launcher may pass it too)."""
+        return catalog_conf(
+            self.platform,
+            self.catalog_name,
+            self.warehouse,
+            self.catalog_uri,
+            self.catalog_jdbc_user,
+            self.catalog_jdbc_password,
+        )
+
+
+def parse_hour(text: str) -> datetime:
+    """ISO 8601 -> an aware UTC datetime on the hour (naive input is UTC)."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
+        raise ValueError(f"arrival hour {text!r} is not on the hour")
+    return moment
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stderr(message: str) -> None:
+    print(f"[ingest {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+DEFAULT_TABLES = IngestTables()
+
+
+def run_ingest(
+    spark, args: IngestArgs, tables: IngestTables = DEFAULT_TABLES, log: Callable[[str], None] = _stderr
+) -> dict:
+    """Run the ingest of one arrival hour; return its run record (also appended to audit.ingest_runs)."""
+    started = datetime.now(UTC)
+    t = tables.qualified(args.catalog_name)
+    hour = args.arrival_hour
+    record: dict = {
+        "run_id": args.run_id,
+        "arrival_hour": iso(hour),
+        "started_at": started.isoformat(),
+        "status": "failed",
+        "audit_branch": args.audit_branch or None,
+        **dict.fromkeys(("objects", "objects_corrupt", "bytes_read", "records_read", "records_parsed"), 0),
+        **dict.fromkeys(("records_quarantined", "duplicates_dropped", "silver_inserted", "silver_updated"), 0),
+        "quarantined_by_reason": writes.empty_reason_counts(),
+        "silver_snapshot_id": None,
+    }
+    try:
+        _run(spark, args, t, started, record, log)
+        record["status"] = "succeeded"
+    finally:
+        record["finished_at"] = datetime.now(UTC).isoformat()
+        try:
+            writes.append_run(spark, t.runs, record)
+        except Exception as exc:  # the run's own error matters more; say why the record is missing
+            log(f"could not append the run record to {t.runs}: {exc}")
+            if record["status"] == "succeeded":
+                raise
+    return record
+
+
+def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: dict, log) -> None:
+    hour = args.arrival_hour
+    manifest = reader.read_manifest(spark, args.manifest)
+    if manifest.get("arrival_hour") and parse_hour(manifest["arrival_hour"]) != hour:
+        raise ValueError(f"manifest {args.manifest} is for {manifest['arrival_hour']}, not {iso(hour)}")
+    objects = manifest["objects"]
+    record["objects"] = len(objects)
+    record["bytes_read"] = sum(int(o["size"]) for o in objects)
+    log(f"{iso(hour)}: {len(objects)} objects, {record['bytes_read']:,} bytes (manifest {args.manifest})")
+
+    framed = reader.framed_records(spark, objects, args.max_record_bytes)
+    # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
+    uncompressed = {"spark.sql.inMemoryColumnarStorage.compressed": "false"}
+    with writes.session_conf(spark, uncompressed):
+        parsed = transforms.parse_records(framed).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        with writes.session_conf(spark, uncompressed):
+            hours = _count(parsed, record)
+        log(
+            f"read {record['records_read']:,} records: {record['records_parsed']:,} valid, "
+            f"{record['records_quarantined']:,} quarantined {_nonzero(record['quarantined_by_reason'])}"
+        )
+        quarantine = transforms.quarantine_rows(parsed, hour, args.run_id, started)
+        writes.replace_hour(quarantine, t.quarantine, hour)
+        log(f"committed {t.quarantine} for {iso(hour)}")
+        bronze = transforms.bronze_rows(parsed, hour, args.run_id, started)
+        writes.replace_hour(bronze, t.bronze, hour)
+        log(f"committed {t.bronze} for {iso(hour)}")
+        _reconcile(spark, t, hour, record)
+        _silver(spark, args, t, bronze, hours, record, log)
+    finally:
+        parsed.unpersist()
+
+
+def _reconcile(spark, t: IngestTables, hour: datetime, record: dict) -> None:
+    """Read back what the hour now holds: read = bronze + quarantined, or the run fails here."""
+    in_hour = F.col("arrival_hour") == F.lit(hour).cast("timestamp")
+    bronze = spark.table(t.bronze).where(in_hour).count()
+    quarantined = spark.table(t.quarantine).where(in_hour).count()
+    if (bronze, quarantined) != (record["records_parsed"], record["records_quarantined"]) or (
+        bronze + quarantined != record["records_read"]
+    ):
+        raise RuntimeError(
+            f"reconciliation failed for {iso(hour)}: read {record['records_read']}, "
+            f"bronze holds {bronze} (expected {record['records_parsed']}), "
+            f"quarantine holds {quarantined} (expected {record['records_quarantined']})"
+        )
+
+
+def _count(parsed, record: dict) -> list[datetime]:
+    """One pass over the cached hour: counts by reason and the event hours of valid records.
+
+    Hours travel as UTC text (the session time zone), never as Python datetimes, which
+    PySpark would convert to the driver's local time zone.
+    """
+    hour = F.date_format(F.date_trunc("hour", "event_ts"), "yyyy-MM-dd HH:00:00").alias("hour")
+    rows = parsed.groupBy("reason_code", hour).agg(F.count(F.lit(1)).alias("n")).collect()
+    by_reason = writes.empty_reason_counts()
+    hours: set[datetime] = set()
+    for row in rows:
+        if row["reason_code"] is None:
+            record["records_parsed"] += row["n"]
+            hours.add(datetime.strptime(row["hour"], "%Y-%m-%d %H:%M:%S"))
+        else:
+            by_reason[row["reason_code"]] = by_reason.get(row["reason_code"], 0) + row["n"]
+    record["quarantined_by_reason"] = by_reason
+    record["records_quarantined"] = sum(by_reason.values())
+    record["records_read"] = record["records_parsed"] + record["records_quarantined"]
+    record["objects_corrupt"] = by_reason[CORRUPT_OBJECT]
+    record["event_days"] = sorted({h.date().isoformat() for h in hours})
+    return sorted(hours)
+
+
+def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[datetime], record: dict, log) -> None:
+    """Dedupe the hour, classify it against silver's touched days, MERGE what changes.
+
+    Classification is exact and cheap: the target, pruned to the batch's event days and
+    hours, is counted from metadata; when it has rows, only the target rows sharing an
+    event_id with the batch are fetched (a broadcast semi-join, no shuffle of silver). So the
+    MERGE is told exactly which ids can match (`false` when none), and silver is not joined
+    in full a second time.
+    """
+    branch = args.audit_branch or None
+    if branch:
+        writes.prepare_branch(spark, t.silver, branch)
+    repeated = transforms.duplicate_ids(bronze).collect()  # small: the re-sent events of the hour
+    duplicates = spark.createDataFrame([(r["event_id"], r["copies"]) for r in repeated], "event_id string, copies long")
+    latest = transforms.silver_rows(transforms.latest_per_event(bronze, duplicates))
+    batch_events = record["records_parsed"] - sum(r["copies"] - 1 for r in repeated)
+    days = sorted({h.date() for h in hours})
+    prune = f"{transforms.days_condition(days)} AND {transforms.hours_condition(hours)}"
+    target = spark.table(t.silver).alias("t").where(prune)
+    # the silver rows sharing an event_id with the batch: few (re-sends, updates) except on a re-run
+    found = transforms.matching_target(target, latest).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        to_apply, changes = latest, {"insert": batch_events}
+        if hours and target.count() and not found.isEmpty():
+            classified = transforms.classify(latest, found)
+            by_change = classified.groupBy("change").agg(F.count(F.lit(1)).alias("n")).collect()
+            changes = {r["change"]: r["n"] for r in by_change}
+            to_apply = classified.where("change != 'unchanged'").drop("change")
+        n_update = changes.get("update", 0)
+        record["silver_updated"] = n_update
+        record["silver_inserted"] = changes.get("insert", 0)
+        record["duplicates_dropped"] = record["records_parsed"] - record["silver_inserted"] - n_update
+        if record["silver_inserted"] or n_update:
+            log(
+                f"merging into {t.silver}{f' (branch {branch})' if branch else ''}: "
+                f"{record['silver_inserted']:,} new, {n_update:,} newer versions, "
+                f"days {', '.join(record['event_days'])}"
+            )
+            updated: list[str] | None = []
+            if 0 < n_update <= transforms.MAX_IDS_IN_CONDITION:
+                newer = to_apply.join(found, "event_id", "left_semi").select("event_id").collect()
+                updated = [r["event_id"] for r in newer]
+            elif n_update:
+                updated = None  # too many for the SQL text: the MERGE probes the touched hours in full
+            condition = f"{prune} AND {transforms.ids_condition(updated)}"
+            view = "ingest_batch_" + re.sub(r"\W", "_", args.run_id)
+            writes.merge_silver(spark, to_apply, t.silver, condition, view, branch, updates=n_update > 0)
+            log(f"committed {t.silver}")
+        else:
+            log(f"{t.silver}: nothing new in this hour")
+    finally:
+        found.unpersist()
+    record["silver_snapshot_id"] = writes.current_snapshot_id(spark, t.silver, branch or "main")
+
+
+def _nonzero(counts: dict[str, int]) -> str:
+    shown = {k: v for k, v in counts.items() if v}
+    return f"({', '.join(f'{k} {v}' for k, v in shown.items())})" if shown else ""
+
+
+def counts_json(record: dict) -> str:
+    """The run record as one JSON line (what the job prints on stdout)."""
+    return json.dumps(record, sort_keys=False, default=str, separators=(",", ":"))

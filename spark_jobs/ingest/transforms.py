@@ -1,0 +1,273 @@
+"""Pure DataFrame functions of the ingest: no I/O, no catalog, each testable alone.
+
+Parsing is done by the JVM (`from_json` with an explicit schema, never inference), once per
+record. Only the rare records the typed parse rejects are parsed a second time, as text, to
+tell *why*: not JSON at all (malformed_json), a required field absent or null
+(missing_required_field), or a value of the wrong JSON type (wrong_type). Records the framing
+already rejected (oversize_record, corrupt_object) are never parsed.
+
+Spark's JSON reader accepts single-quoted strings by default; JSON does not, so that is
+switched off (the simulator's malformed records include single quotes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark_jobs.ingest.contract import (
+    BRONZE_COLUMNS,
+    CORRUPT_COLUMN,
+    EVENT_COLUMNS,
+    EVENT_FIELDS,
+    MALFORMED,
+    MISSING,
+    QUARANTINE_COLUMNS,
+    RAW_RECORD_MAX_CHARS,
+    REQUIRED_FIELDS,
+    SILVER_COLUMNS,
+    WRONG_TYPE,
+)
+
+JSON_OPTIONS = {
+    "mode": "PERMISSIVE",
+    "columnNameOfCorruptRecord": CORRUPT_COLUMN,
+    "allowSingleQuotes": "false",
+    "allowNonNumericNumbers": "false",
+}
+TYPED_SCHEMA = T.StructType(
+    [T.StructField(name, dtype, True) for name, dtype in EVENT_FIELDS] + [T.StructField(CORRUPT_COLUMN, T.StringType())]
+)
+# Every field as text: succeeds for any valid JSON object, so it separates syntax from type errors.
+TEXT_SCHEMA = T.StructType(
+    [T.StructField(name, T.StringType(), True) for name, _ in EVENT_FIELDS]
+    + [T.StructField(CORRUPT_COLUMN, T.StringType())]
+)
+_TYPED_FIELDS = tuple(name for name, dtype in EVENT_FIELDS if not isinstance(dtype, T.StringType))
+_EPOCH = "TIMESTAMP'0001-01-01 00:00:00'"
+# "s is a newer version than t": a strictly later emitted_at (null = oldest). A re-sent copy
+# (same emitted_at, later arrival) is a duplicate, not an update, so silver keeps its first
+# arrival and "silver changes = bronze rows - duplicates" holds. One definition, used by the
+# batch classification and by the MERGE, so their counts agree.
+NEWER_SQL = f"coalesce(s.emitted_at, {_EPOCH}) > coalesce(t.emitted_at, {_EPOCH})"
+
+
+def parse_records(framed: DataFrame) -> DataFrame:
+    """Framed records -> typed event columns plus `reason_code`/`reason_detail` (null = valid).
+
+    Output: source_object, record_index, record_bytes, extra_fields, reason_code,
+    reason_detail, raw_record (bounded text of rejected records only), and EVENT_COLUMNS.
+
+    A valid record costs one typed parse and a null check; only the rest are diagnosed (a
+    second parse as text, the list of missing or mistyped fields), so the common path stays
+    cheap and code-generated.
+    """
+    typed = F.when(F.col("frame_reason").isNull(), F.from_json("record", TYPED_SCHEMA, JSON_OPTIONS))
+    step = framed.select("*", typed.alias("_p"))
+    corrupt = F.col(f"_p.{CORRUPT_COLUMN}").isNotNull()
+    complete = reduce(lambda a, b: a & b, (F.col(f"_p.{n}").isNotNull() for n in REQUIRED_FIELDS))
+    step = step.select(
+        "*",
+        F.when(corrupt, F.from_json("record", TEXT_SCHEMA, JSON_OPTIONS)).alias("_d"),
+        (F.col("frame_reason").isNull() & (corrupt | ~complete)).alias("_diagnose"),
+    )
+    malformed = corrupt & F.col(f"_d.{CORRUPT_COLUMN}").isNotNull()
+
+    def absent(name: str) -> Column:
+        return F.when(corrupt, F.col(f"_d.{name}").isNull()).otherwise(F.col(f"_p.{name}").isNull())
+
+    # concat_ws skips nulls: the names of the fields that fail, "" when none does
+    missing = F.concat_ws(", ", *(F.when(absent(n), F.lit(n)) for n in REQUIRED_FIELDS))
+    mistyped = F.concat_ws(
+        ", ",
+        *(
+            F.when(
+                F.col(f"_p.{n}").isNull() & F.col(f"_d.{n}").isNotNull(),
+                F.concat(F.lit(f"{n}="), F.substring(F.col(f"_d.{n}"), 1, 80)),
+            )
+            for n in _TYPED_FIELDS
+        ),
+    )
+    diagnosed = step.select(
+        "*",
+        F.when(F.col("_diagnose") & ~malformed, missing).alias("_missing"),
+        F.when(F.col("_diagnose") & corrupt & ~malformed, mistyped).alias("_mistyped"),
+    )
+    has_missing = F.col("_missing") != ""
+    reason = (
+        F.when(F.col("frame_reason").isNotNull(), F.col("frame_reason"))
+        .when(~F.col("_diagnose"), F.lit(None))
+        .when(malformed, F.lit(MALFORMED))
+        .when(has_missing, F.lit(MISSING))
+        .otherwise(F.lit(WRONG_TYPE))
+    )
+    detail = (
+        F.when(F.col("frame_reason").isNotNull(), F.col("frame_detail"))
+        .when(~F.col("_diagnose"), F.lit(None))
+        .when(malformed, F.lit("not a valid JSON object"))
+        .when(has_missing, F.concat(F.lit("missing or null: "), F.col("_missing")))
+        .when(F.col("_mistyped") != "", F.concat(F.lit("wrong type: "), F.col("_mistyped")))
+        .otherwise(F.lit("does not match the schema"))
+    )
+    out = diagnosed.select(
+        "source_object",
+        "record_index",
+        "record_bytes",
+        "extra_fields",
+        "record",
+        reason.alias("reason_code"),
+        detail.alias("reason_detail"),
+        *(F.col(f"_p.{name}").alias(name) for name in EVENT_COLUMNS),
+    )
+    head = F.substring("record", 1, RAW_RECORD_MAX_CHARS + 64)
+    trimmed = F.regexp_replace(head, r"[\s\x{FEFF}]+$", "")
+    raw = F.when(F.col("reason_code").isNotNull(), F.substring(trimmed, 1, RAW_RECORD_MAX_CHARS))
+    return out.select("*", raw.alias("raw_record")).drop("record")
+
+
+def with_lineage(df: DataFrame, arrival_hour: datetime, run_id: str, ingested_at: datetime) -> DataFrame:
+    return df.withColumns(
+        {
+            "arrival_hour": F.lit(arrival_hour).cast(T.TimestampType()),
+            "run_id": F.lit(run_id),
+            "ingested_at": F.lit(ingested_at).cast(T.TimestampType()),
+        }
+    )
+
+
+def bronze_rows(parsed: DataFrame, arrival_hour: datetime, run_id: str, ingested_at: datetime) -> DataFrame:
+    """Valid records with lineage, duplicates kept (bronze is the faithful record of input)."""
+    valid = parsed.where(F.col("reason_code").isNull())
+    return with_lineage(valid, arrival_hour, run_id, ingested_at).select(*BRONZE_COLUMNS)
+
+
+def quarantine_rows(parsed: DataFrame, arrival_hour: datetime, run_id: str, ingested_at: datetime) -> DataFrame:
+    """Rejected records (and unreadable objects) with their reason and bounded raw text."""
+    rejected = parsed.where(F.col("reason_code").isNotNull()).withColumnRenamed("record_bytes", "raw_size_bytes")
+    return with_lineage(rejected, arrival_hour, run_id, ingested_at).select(*QUARANTINE_COLUMNS)
+
+
+def duplicate_ids(bronze: DataFrame) -> DataFrame:
+    """event_id and copies for the ids that occur more than once in the batch (a narrow shuffle)."""
+    return bronze.groupBy("event_id").agg(F.count(F.lit(1)).alias("copies")).where("copies > 1")
+
+
+def latest_per_event(bronze: DataFrame, duplicates: DataFrame | None = None) -> DataFrame:
+    """One row per event_id: latest emitted_at wins, then latest arrival (object name, position).
+
+    Firehose object names carry their flush time, so within an hour a later object is a later
+    arrival; the order is total, so re-runs pick the same winner.
+
+    With `duplicates` (from `duplicate_ids`, small), only rows of duplicated ids go through the
+    window; the other 99% pass straight through instead of being shuffled and sorted in full.
+    """
+    order = Window.partitionBy("event_id").orderBy(
+        F.col("emitted_at").desc_nulls_last(),
+        F.col("arrival_hour").desc(),
+        F.col("source_object").desc(),
+        F.col("record_index").desc(),
+    )
+
+    def winners(df: DataFrame) -> DataFrame:
+        return df.withColumn("_rank", F.row_number().over(order)).where("_rank = 1").drop("_rank")
+
+    if duplicates is None:
+        return winners(bronze)
+    repeated_ids = F.broadcast(duplicates.select("event_id"))
+    unique = bronze.join(repeated_ids, "event_id", "left_anti")
+    repeated = bronze.join(repeated_ids, "event_id", "left_semi")
+    return unique.unionByName(winners(repeated)).select(*bronze.columns)
+
+
+def matching_target(target: DataFrame, batch: DataFrame) -> DataFrame:
+    """(event_id, emitted_at) of the target rows whose event_id is in the batch.
+
+    The batch's keys are broadcast and the target only streams through a hash probe: the
+    target (a day of silver: millions of rows) is never shuffled. The result is small (the
+    re-sent and updated events), so callers may collect it.
+    """
+    keys = F.broadcast(batch.select("event_id"))
+    return target.select("event_id", "emitted_at").join(keys, "event_id", "left_semi")
+
+
+def silver_rows(latest: DataFrame) -> DataFrame:
+    """Deduplicated events in silver's shape."""
+    return latest.withColumn("is_cancellation", F.col("invoice_no").startswith("C")).select(*SILVER_COLUMNS)
+
+
+def classify(batch: DataFrame, target: DataFrame) -> DataFrame:
+    """Each batch row with `change`: insert (new event_id), update (newer version) or unchanged.
+
+    `target` needs event_id and emitted_at (the silver rows of the touched days).
+    """
+    t = target.select("event_id", "emitted_at", F.lit(True).alias("_matched")).alias("t")
+    s = batch.alias("s")
+    joined = s.join(t, F.col("s.event_id") == F.col("t.event_id"), "left")
+    change = (
+        F.when(F.col("t._matched").isNull(), F.lit("insert"))
+        .when(F.expr(NEWER_SQL), F.lit("update"))
+        .otherwise(F.lit("unchanged"))
+    )
+    return joined.select("s.*", change.alias("change"))
+
+
+MAX_IDS_IN_CONDITION = 10_000
+
+
+def ids_condition(ids: list[str] | None, column: str = "t.event_id") -> str:
+    """SQL restricting a MERGE target to the ids known to match: `false` for none.
+
+    `None`, or past MAX_IDS_IN_CONDITION ids (the SQL text would grow too large): `true`, and
+    the MERGE probes the touched days and hours in full (correct, only slower).
+    """
+    if ids is None or len(ids) > MAX_IDS_IN_CONDITION:
+        return "true"
+    if not ids:
+        return "false"
+    quoted = ", ".join("'" + i.replace("\\", "\\\\").replace("'", "\\'") + "'" for i in ids)
+    return f"{column} IN ({quoted})"
+
+
+def ranges(points: Iterable, step: timedelta) -> list[tuple]:
+    """Sorted points -> [first, last] runs of consecutive points `step` apart (days, hours)."""
+    runs: list[tuple] = []
+    for point in sorted(set(points)):
+        if runs and point == runs[-1][1] + step:
+            runs[-1] = (runs[-1][0], point)
+        else:
+            runs.append((point, point))
+    return runs
+
+
+def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    return ranges(days, timedelta(days=1))
+
+
+def _literal(moment: date | datetime) -> str:
+    text = moment.strftime("%Y-%m-%d %H:%M:%S") if isinstance(moment, datetime) else f"{moment.isoformat()} 00:00:00"
+    return f"TIMESTAMP'{text}'"
+
+
+def _range_condition(points: Iterable, step: timedelta, column: str) -> str:
+    parts = [f"({column} >= {_literal(a)} AND {column} < {_literal(b + step)})" for a, b in ranges(points, step)]
+    return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def days_condition(days: Iterable[date], column: str = "t.event_ts") -> str:
+    """SQL that keeps only the given event days: what lets a MERGE prune silver's day partitions."""
+    return _range_condition(days, timedelta(days=1), column)
+
+
+def hours_condition(hours: Iterable[datetime], column: str = "t.event_ts") -> str:
+    """SQL that keeps only the given event hours (naive UTC, on the hour).
+
+    Finer than the day partitions: silver's files are written sorted by event_ts, so Iceberg
+    skips, by their event_ts bounds, the files of a day's other hours. An event keeps its
+    event_ts across versions, so a row the batch can match lies in one of the batch's hours.
+    """
+    return _range_condition(hours, timedelta(hours=1), column)

@@ -1,0 +1,159 @@
+"""Iceberg writes of the ingest, each one atomic (one snapshot commit per table).
+
+Commit order of a run, and what a crash between two commits leaves behind:
+
+1. quarantine: replace the arrival hour        (crash after: quarantine new, the rest old)
+2. bronze: replace the arrival hour            (crash after: bronze+quarantine new, silver old)
+3. silver: MERGE on the audit branch or main   (crash after: silver new, no run record)
+4. audit.ingest_runs: append the run record
+
+Every step is idempotent, so re-running the hour after a crash at any point converges to the
+same tables: steps 1-2 replace the hour again (a static overwrite of the hour, which also
+empties it when the input has no rows), step 3 changes nothing for rows it already applied
+(a row only replaces an older version), and the run record of the completed run is the one
+with status `succeeded`. A crash *during* a step leaves that table at its previous snapshot:
+an Iceberg commit is one compare-and-swap of the table's metadata pointer in the catalog;
+files written before it are orphans that `remove_orphan_files` (maintenance DAG) deletes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark_jobs.ingest.contract import REASONS
+from spark_jobs.ingest.transforms import NEWER_SQL
+
+WAP_BRANCH_CONF = "spark.wap.branch"
+DISTRIBUTION_CONF = "spark.sql.iceberg.distribution-mode"
+_BRANCH_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
+
+RUNS_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("arrival_hour", T.TimestampType(), False),
+        T.StructField("started_at", T.TimestampType(), False),
+        T.StructField("finished_at", T.TimestampType(), False),
+        T.StructField("status", T.StringType(), False),
+        T.StructField("audit_branch", T.StringType(), True),
+        T.StructField("objects", T.LongType(), False),
+        T.StructField("objects_corrupt", T.LongType(), False),
+        T.StructField("bytes_read", T.LongType(), False),
+        T.StructField("records_read", T.LongType(), False),
+        T.StructField("records_parsed", T.LongType(), False),
+        T.StructField("records_quarantined", T.LongType(), False),
+        T.StructField("quarantined_by_reason", T.MapType(T.StringType(), T.LongType()), True),
+        T.StructField("duplicates_dropped", T.LongType(), False),
+        T.StructField("silver_inserted", T.LongType(), False),
+        T.StructField("silver_updated", T.LongType(), False),
+        T.StructField("silver_snapshot_id", T.LongType(), True),
+    ]
+)
+
+
+@contextmanager
+def session_conf(spark, settings: dict[str, str]) -> Iterator[None]:
+    """Set Spark SQL settings for a block, then put the previous values back."""
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def check_branch_name(branch: str) -> str:
+    if not _BRANCH_NAME.match(branch) or branch == "main":
+        raise ValueError(f"audit branch {branch!r} must match {_BRANCH_NAME.pattern} and not be 'main'")
+    return branch
+
+
+def replace_hour(df: DataFrame, table: str, arrival_hour: datetime) -> None:
+    """Atomically replace the rows of one arrival hour with `df` (an empty df empties the hour).
+
+    A static overwrite by filter, not `overwritePartitions()`: dynamic overwrite only replaces
+    partitions present in the new data, so a re-run that produced no rows would keep stale ones.
+    The filter covers the whole `hours(arrival_hour)` partition, so Iceberg drops whole files.
+    `distribution-mode=none`: the hour is one partition; without it Iceberg would shuffle every
+    row to a single writer task.
+    """
+    hour = F.lit(arrival_hour).cast(T.TimestampType())
+    df.writeTo(table).option("distribution-mode", "none").overwrite(F.col("arrival_hour") == hour)
+
+
+def current_snapshot_id(spark, table: str, ref: str = "main") -> int | None:
+    rows = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = '{ref}'").collect()
+    return int(rows[0][0]) if rows else None
+
+
+def prepare_branch(spark, table: str, branch: str) -> None:
+    """Point `branch` at main's current snapshot (create or replace), so the run starts from main.
+
+    A table without any snapshot has nothing to branch from: a stale branch of an earlier
+    attempt is dropped and the first write on the branch creates it.
+    """
+    check_branch_name(branch)
+    if current_snapshot_id(spark, table, "main") is not None:
+        spark.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH `{branch}`")
+    elif current_snapshot_id(spark, table, branch) is not None:
+        spark.sql(f"ALTER TABLE {table} DROP BRANCH `{branch}`")
+
+
+def merge_silver(
+    spark, batch: DataFrame, table: str, prune: str, view: str, branch: str | None, updates: bool = True
+) -> None:
+    """Upsert the deduplicated batch: insert new event_ids, replace older versions, else nothing.
+
+    `prune` restricts the target: to the event days the batch touches (partition pruning on
+    `days(event_ts)`), so an hour's MERGE reads those days only however large silver grows,
+    and to the ids the caller found to match, so it does not scan those days at all when
+    nothing matches. Without `updates` (the caller found no newer versions) the MERGE has
+    only its NOT MATCHED clause, which Iceberg plans as an append: no join with silver and no
+    shuffle of the batch, where a MATCHED clause means a full outer join of both.
+
+    With a branch, the write goes to it through Iceberg's WAP session setting; main stays put.
+    Write distribution `none`: each task writes its rows sorted by the table's sort order,
+    instead of shuffling every row of a day to one writer task.
+    """
+    batch.createOrReplaceTempView(view)
+    matched = f"WHEN MATCHED AND {NEWER_SQL} THEN UPDATE SET *" if updates else ""
+    sql = f"""
+        MERGE INTO {table} t
+        USING {view} s
+        ON t.event_id = s.event_id AND {prune}
+        {matched}
+        WHEN NOT MATCHED THEN INSERT *
+    """
+    settings = {DISTRIBUTION_CONF: "none"}
+    if branch:
+        settings[WAP_BRANCH_CONF] = check_branch_name(branch)
+    try:
+        with session_conf(spark, settings):
+            spark.sql(sql)
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def append_run(spark, table: str, record: dict) -> None:
+    """Append the run record (one row) to audit.ingest_runs."""
+    row = {name: record.get(name) for name in RUNS_SCHEMA.fieldNames()}
+    row["quarantined_by_reason"] = {r: int(n) for r, n in (row.get("quarantined_by_reason") or {}).items()}
+    for name in ("started_at", "finished_at", "arrival_hour"):
+        if isinstance(row[name], str):
+            row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00"))
+    spark.createDataFrame([row], RUNS_SCHEMA).writeTo(table).append()
+
+
+def empty_reason_counts() -> dict[str, int]:
+    return dict.fromkeys(REASONS, 0)

@@ -1,0 +1,105 @@
+"""Job arguments, the same `--snake_case` names on every platform.
+
+Why one module: a job must not care where it runs. Locally and on EMR Serverless the
+arguments arrive as plain `--name value` pairs (argparse); on Glue they arrive the same way
+but Glue adds its own (`--JOB_NAME`, `--TempDir`, ...) and the documented reader is
+`awsglue.utils.getResolvedOptions`, which is only importable inside Glue. So: use Glue's
+reader when `awsglue` is present, argparse otherwise, and hand the job one plain dict.
+
+Optional arguments are simply left out by the launcher when unset (Glue rejects empty
+argument values), and get their default here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobArg:
+    """One `--name value` argument. `default is None` means required."""
+
+    name: str
+    help: str = ""
+    default: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+def on_glue() -> bool:
+    """True inside an AWS Glue job (the `awsglue` package exists only there)."""
+    return importlib.util.find_spec("awsglue") is not None
+
+
+def parse_job_args(specs: Sequence[JobArg], argv: Sequence[str] | None = None, prog: str = "") -> dict[str, str]:
+    """The job's arguments as {name: value}; unknown arguments (platform extras) are ignored."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if on_glue():
+        return _glue_args(specs, args)
+    parser = argparse.ArgumentParser(prog=prog or None, allow_abbrev=False)
+    for spec in specs:
+        parser.add_argument(f"--{spec.name}", required=spec.required, default=spec.default, help=spec.help)
+    known, _platform_extras = parser.parse_known_args(args)
+    return {spec.name: getattr(known, spec.name) for spec in specs}
+
+
+def _glue_args(specs: Sequence[JobArg], args: list[str]) -> dict[str, str]:
+    from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+
+    given = {a[2:].split("=", 1)[0] for a in args if a.startswith("--")}
+    wanted = [s.name for s in specs if s.required or s.name in given]
+    resolved = getResolvedOptions(["job", *args], wanted)
+    return {s.name: resolved.get(s.name, s.default) for s in specs}
+
+
+def to_argv(values: Mapping[str, object]) -> list[str]:
+    """{name: value} -> ['--name', 'value', ...], leaving out None and empty values."""
+    argv: list[str] = []
+    for name, value in values.items():
+        if value is None or value == "":
+            continue
+        argv += [f"--{name}", str(value)]
+    return argv
+
+
+# ---------------------------------------------------------------- the catalog arguments every job takes
+
+PLATFORMS = ("local", "glue", "emr")
+_ENVIRONMENT_PLATFORM = {"compose": "local", "aws": "glue"}
+
+
+def resolve_platform(environment: str, platform: str = "") -> str:
+    """Where Spark runs: `--platform` when given, else `--environment` read as a platform.
+
+    Two conventions meet here: `--environment local|glue|emr` names the platform directly;
+    `--environment local|compose|aws` names the deployment and `--platform` the Spark runner
+    (compose runs local Spark, aws defaults to Glue).
+    """
+    chosen = (platform or "").strip().lower() or (environment or "local").strip().lower()
+    chosen = _ENVIRONMENT_PLATFORM.get(chosen, chosen)
+    if chosen not in PLATFORMS:
+        raise ValueError(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)} (from --environment/--platform)")
+    return chosen
+
+
+def jdbc_catalog_uri(uri: str, user: str = "", password: str = "") -> tuple[str, str, str]:
+    """(jdbc uri, user, password) from a JDBC URI or the SQLAlchemy URI the settings hold."""
+    if uri.startswith("jdbc:"):
+        return uri, user, password
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "sqlite":
+        return f"jdbc:sqlite:{uri.split(':///', 1)[1]}", user, password
+    if scheme in ("postgresql", "postgres"):
+        port = f":{parts.port}" if parts.port else ""
+        jdbc = f"jdbc:postgresql://{parts.hostname or 'localhost'}{port}{parts.path}"
+        return jdbc, user or parts.username or "", password or parts.password or ""
+    raise ValueError(f"catalog uri {uri!r}: expected jdbc:..., sqlite:///... or postgresql://...")

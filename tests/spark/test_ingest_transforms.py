@@ -1,0 +1,141 @@
+"""The ingest's DataFrame functions on hand-made records (real Spark, no tables)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from spark_jobs.ingest.contract import FRAMED_SCHEMA
+from spark_jobs.ingest.transforms import classify, latest_per_event, parse_records, silver_rows
+
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this venv (pyarrow)
+pytestmark = pytest.mark.spark
+
+GOOD = {
+    "event_id": "e1",
+    "invoice_no": "C536365",
+    "invoice_line": 1,
+    "stock_code": "85123A",
+    "description": "WHITE HANGING HEART T-LIGHT HOLDER",
+    "quantity": -6,
+    "unit_price": 2.55,
+    "currency": "GBP",
+    "customer_id": "17850",
+    "country": "United Kingdom",
+    "event_ts": "2026-11-01T08:26:13.123Z",
+    "emitted_at": "2026-11-01T08:26:14.000Z",
+    "schema_version": 1,
+}
+
+
+def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None):
+    reasons = reasons or [None] * len(records)
+    rows = [
+        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None)
+        for i, (text, reason) in enumerate(zip(records, reasons, strict=True))
+    ]
+    return spark.createDataFrame(rows, FRAMED_SCHEMA)
+
+
+def _with(**changes) -> str:
+    record = {**GOOD, **changes}
+    return json.dumps({k: v for k, v in record.items() if v is not _DROP})
+
+
+_DROP = object()
+
+
+def test_parse_classifies_each_record_with_one_reason(spark) -> None:
+    records = [
+        _with(),
+        _with(event_id="e2", quantity="six"),
+        _with(event_id="e3", unit_price="abc"),
+        _with(event_id="e4", event_ts="yesterday"),
+        _with(event_id="e5", quantity=1.5),
+        _with(event_id="e6", country=_DROP),
+        _with(event_id="e7", invoice_no=None),
+        _with(event_id="e8").replace('"currency": "GBP"', "'currency': 'GBP'"),  # single quotes are not JSON
+        _with(event_id="e9").replace(', "unit_price"', ' "unit_price"'),  # missing comma
+        "[1, 2]",
+        _with(event_id="e10", promo_code="X", unit_price="2.50"),  # numeric string: still a price
+        None,
+    ]
+    reasons = [None] * 11 + ["corrupt_object"]
+    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records, reasons)).collect()}
+    got = {i: rows[i]["reason_code"] for i in rows}
+    assert got == {
+        0: None,
+        1: "wrong_type",
+        2: "wrong_type",
+        3: "wrong_type",
+        4: "wrong_type",
+        5: "missing_required_field",
+        6: "missing_required_field",
+        7: "malformed_json",
+        8: "malformed_json",
+        9: "malformed_json",
+        10: None,
+        11: "corrupt_object",
+    }
+    assert rows[1]["reason_detail"] == "wrong type: quantity=six"
+    assert rows[5]["reason_detail"] == "missing or null: country"
+    assert rows[6]["reason_detail"] == "missing or null: invoice_no"
+    good = rows[0]
+    assert (good["quantity"], str(good["unit_price"]), good["raw_record"]) == (-6, "2.550", None)
+    assert good["event_ts"].replace(tzinfo=UTC) == datetime(2026, 11, 1, 8, 26, 13, 123000, tzinfo=UTC)
+    assert rows[7]["raw_record"] == records[7]  # rejected records keep their text
+    assert str(rows[10]["unit_price"]) == "2.500"
+
+
+def test_quarantine_text_is_bounded_and_trimmed(spark) -> None:
+    long_text = '{"event_id": "' + "x" * 10_000 + '"'
+    rows = parse_records(_framed(spark, [long_text + "  \r\n", "{oops}\r\n"])).collect()
+    assert len(rows[0]["raw_record"]) == 4096
+    assert rows[1]["raw_record"] == "{oops}"
+
+
+def test_latest_version_wins_then_latest_arrival(spark) -> None:
+    def row(event_id, emitted, obj, index, qty):
+        return (event_id, emitted and datetime.fromisoformat(emitted), obj, index, qty, datetime(2026, 11, 1, 8))
+
+    df = spark.createDataFrame(
+        [
+            row("a", "2026-11-01T08:00:01", "o1", 0, 1),
+            row("a", "2026-11-01T08:00:05", "o1", 1, 2),  # newest emitted_at wins
+            row("a", "2026-11-01T08:00:02", "o2", 0, 3),
+            row("b", "2026-11-01T08:00:01", "o1", 5, 4),
+            row("b", "2026-11-01T08:00:01", "o2", 0, 5),  # same version: the later object wins
+            row("c", None, "o9", 0, 6),
+            row("c", "2026-11-01T07:00:00", "o1", 0, 7),  # a known emitted_at beats null
+        ],
+        "event_id string, emitted_at timestamp, source_object string, record_index long, quantity int, "
+        "arrival_hour timestamp",
+    )
+    latest = {r["event_id"]: r["quantity"] for r in latest_per_event(df).collect()}
+    assert latest == {"a": 2, "b": 5, "c": 7}
+
+
+def test_classify_against_silver(spark) -> None:
+    batch = spark.createDataFrame(
+        [("new", "2026-11-01 08:00:00"), ("newer", "2026-11-01 08:00:09"), ("same", "2026-11-01 08:00:00")],
+        "event_id string, emitted_at string",
+    ).selectExpr("event_id", "cast(emitted_at as timestamp) emitted_at")
+    target = spark.createDataFrame(
+        [("newer", "2026-11-01 08:00:00"), ("same", "2026-11-01 08:00:00"), ("other", "2026-11-01 08:00:00")],
+        "event_id string, emitted_at string",
+    ).selectExpr("event_id", "cast(emitted_at as timestamp) emitted_at")
+    changes = {r["event_id"]: r["change"] for r in classify(batch, target).collect()}
+    assert changes == {"new": "insert", "newer": "update", "same": "unchanged"}
+
+
+def test_silver_rows_flag_cancellations(spark) -> None:
+    parsed = parse_records(_framed(spark, [_with(), _with(event_id="e2", invoice_no="536365")]))
+    lineage = parsed.selectExpr(
+        "*", "timestamp'2026-11-01 08:00:00' arrival_hour", "'r' run_id", "current_timestamp() ingested_at"
+    )
+    flags = {r["event_id"]: r["is_cancellation"] for r in silver_rows(lineage).collect()}
+    assert flags == {"e1": True, "e2": False}

@@ -1,0 +1,158 @@
+"""How the ingest is launched: job arguments (argparse / Glue conventions), the local
+spark-submit command, and the job's shapes against the table definitions."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline import local_spark
+from pipeline.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
+from spark_jobs.ingest import contract
+from spark_jobs.ingest.job import JOB_ARGS, IngestArgs
+from spark_jobs.ingest.transforms import day_ranges, days_condition, hours_condition, ids_condition
+from spark_jobs.ingest.writes import RUNS_SCHEMA, check_branch_name
+from spark_jobs.jobargs import jdbc_catalog_uri, parse_job_args, resolve_platform, to_argv
+from tests.conftest import _settings_for
+
+pytestmark = pytest.mark.unit
+
+HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return _settings_for(tmp_path / "lake")
+
+
+def test_ingest_args_round_trip_through_the_job_parser(settings) -> None:
+    built = local_spark.ingest_args(
+        settings, arrival_hour=HOUR, manifest="/m.json", run_id="r1", audit_branch="audit_r1"
+    )
+    assert set(built) <= {spec.name for spec in JOB_ARGS}
+    argv = [*to_argv(built), "--JOB_NAME", "glue-adds-its-own"]  # platform extras are ignored
+    args = IngestArgs.from_mapping(parse_job_args(JOB_ARGS, argv))
+    assert args.platform == "local"
+    assert args.catalog_uri.startswith("jdbc:sqlite:") and args.catalog_uri.endswith("catalog.db")
+    assert args.arrival_hour == HOUR and args.audit_branch == "audit_r1" and args.run_id == "r1"
+    assert args.max_record_bytes == contract.MAX_RECORD_BYTES
+    conf = args.session_conf()
+    assert conf[f"spark.sql.catalog.{settings.catalog_name}.uri"] == args.catalog_uri
+
+
+def test_the_dag_convention_environment_plus_platform_and_sqlalchemy_uri_is_accepted(settings) -> None:
+    argv = to_argv(
+        {
+            "environment": "compose",
+            "platform": "local",
+            "catalog_name": "lakehouse",
+            "catalog_uri": "postgresql+psycopg2://u:p@db:5432/catalog",
+            "warehouse": "s3://lakehouse/warehouse",
+            "manifest": "s3://lakehouse/raw/_manifests/orders/2026110108.json",
+            "arrival_hour": "2026-11-01T08:00:00+00:00",
+            "run_id": "r",
+        }
+    )
+    args = IngestArgs.from_mapping(parse_job_args(JOB_ARGS, argv))
+    assert (args.platform, args.catalog_uri) == ("local", "jdbc:postgresql://db:5432/catalog")
+    assert (args.catalog_jdbc_user, args.catalog_jdbc_password) == ("u", "p")
+
+
+def test_bad_arguments_fail_at_start() -> None:
+    with pytest.raises(SystemExit):
+        parse_job_args(JOB_ARGS, ["--catalog_name", "x"])  # required ones missing
+    with pytest.raises(ValueError, match="not on the hour"):
+        IngestArgs.from_mapping(
+            {"environment": "glue", "catalog_name": "c", "warehouse": "s3://w", "manifest": "m", "run_id": "r"}
+            | {"arrival_hour": "2026-11-01T08:30:00Z"}
+        )
+    with pytest.raises(ValueError, match="platform"):
+        resolve_platform("laptop")
+    with pytest.raises(ValueError):
+        check_branch_name("main")
+    with pytest.raises(ValueError):
+        check_branch_name("a b")
+
+
+def test_platform_and_jdbc_helpers() -> None:
+    assert [resolve_platform(e) for e in ("local", "glue", "emr", "compose", "aws")] == [
+        "local",
+        "glue",
+        "emr",
+        "local",
+        "glue",
+    ]
+    assert resolve_platform("aws", "emr") == "emr"
+    assert jdbc_catalog_uri("sqlite:////tmp/c.db") == ("jdbc:sqlite:/tmp/c.db", "", "")
+    assert jdbc_catalog_uri("jdbc:sqlite:/x.db", "u") == ("jdbc:sqlite:/x.db", "u", "")
+
+
+def test_spark_submit_command_uses_this_interpreter_the_jars_and_the_catalog(settings) -> None:
+    command = local_spark.build_command(settings, local_spark.INGEST_SCRIPT, {"run_id": "r", "audit_branch": ""})
+    argv = command.argv
+    assert Path(argv[0]).name == "spark-submit" and Path(argv[0]).exists()
+    confs = dict(argv[i + 1].split("=", 1) for i, a in enumerate(argv) if a == "--conf")
+    assert confs["spark.master"] == "local[2]"
+    assert "iceberg-spark-runtime" in confs.get("spark.jars", confs.get("spark.jars.packages", ""))
+    script_at = argv.index(str(local_spark.INGEST_SCRIPT))
+    job_argv = argv[script_at + 1 :]
+    assert job_argv[job_argv.index("--catalog_name") + 1] == settings.catalog_name
+    assert "--audit_branch" not in job_argv  # empty optional arguments are left out
+    assert job_argv[-2:] == ["--run_id", "r"]
+    assert command.env["PYSPARK_PYTHON"] == command.env["PYSPARK_DRIVER_PYTHON"] == sys.executable
+    assert command.env["PYTHONPATH"].split(":")[0] == str(local_spark.REPO_ROOT)
+    assert "JAVA_HOME" in command.env
+
+
+def test_job_shapes_match_the_table_definitions() -> None:
+    def names(table) -> tuple[str, ...]:
+        return tuple(f.name for f in table.schema.fields)
+
+    assert names(ORDERS_RAW) == contract.BRONZE_COLUMNS
+    assert names(ORDERS_QUARANTINE) == contract.QUARANTINE_COLUMNS
+    assert names(ORDER_LINES) == contract.SILVER_COLUMNS
+    assert tuple(RUNS_SCHEMA.fieldNames()) == names(INGEST_RUNS)
+    required = {f.name for f in ORDERS_RAW.schema.fields if f.required} & set(contract.EVENT_COLUMNS)
+    assert required == set(contract.REQUIRED_FIELDS)
+
+
+def test_reason_codes_and_fields_match_the_simulator() -> None:
+    from lakehouse import generate
+
+    assert contract.REASONS == generate.QUARANTINE_REASONS
+    assert contract.REQUIRED_FIELDS == generate.REQUIRED_FIELDS
+    assert set(generate.EVENT_FIELDS) == contract.KNOWN_FIELDS
+    assert contract.MAX_RECORD_BYTES == generate.MAX_RECORD_BYTES
+
+
+def test_day_pruning_condition_merges_consecutive_days() -> None:
+    days = [date(2026, 11, 2), date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 5)]
+    assert day_ranges(days) == [(date(2026, 10, 31), date(2026, 11, 2)), (date(2026, 11, 5), date(2026, 11, 5))]
+    condition = days_condition(days)
+    assert "t.event_ts >= TIMESTAMP'2026-10-31 00:00:00'" in condition
+    assert "t.event_ts < TIMESTAMP'2026-11-03 00:00:00'" in condition
+    assert days_condition([]) == "false"
+
+
+def test_hour_pruning_and_id_conditions() -> None:
+    hours = [datetime(2026, 11, 2, h) for h in (23, 17, 18, 5)]
+    condition = hours_condition(hours)
+    assert condition.count(" OR ") == 2  # 05, 17-18, 23
+    assert "t.event_ts >= TIMESTAMP'2026-11-02 17:00:00' AND t.event_ts < TIMESTAMP'2026-11-02 19:00:00'" in condition
+    assert "t.event_ts < TIMESTAMP'2026-11-03 00:00:00'" in condition
+    assert ids_condition([]) == "false"
+    assert ids_condition(None) == "true"
+    assert ids_condition(["a", "it's"]) == "t.event_id IN ('a', 'it\\'s')"
+
+
+def test_counts_line_is_found_among_progress_lines() -> None:
+    from lakehouse.ingest_cmd import default_run_id, find_counts
+
+    lines = ["[ingest] read 3 records", '{"run_id":"r","records_read":3}', "bye", "{not json}"]
+    assert find_counts(lines) == {"run_id": "r", "records_read": 3}
+    assert find_counts(["nothing"]) is None
+    assert default_run_id(HOUR, datetime(2026, 11, 1, 9, 5, 7, tzinfo=UTC)) == "ingest-2026110108-20261101T090507"
+    check_branch_name(default_run_id(HOUR))
