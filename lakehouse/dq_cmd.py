@@ -1,0 +1,267 @@
+"""`lakehouse dq | validate | publish | discard`: the data-quality gate from a terminal.
+
+- `dq --run-id X` prints the run's latest gate results from `audit.dq_results` and where its Data
+  Docs are. It reads through pyiceberg (no JVM, about a second), so it is the quick look after a
+  red quality_gate task. Without `--run-id` it lists the latest validated runs.
+- `validate --run-id X [--hour H] [--branch B]` runs the gate job (`spark_jobs/validate_orders.py`)
+  with local spark-submit, exactly as the DAG's local backend does.
+- `publish --run-id X` and `discard --run-id X` run `spark_jobs/publish_orders.py`: manual
+  recovery when a publish task did not run, or to drop a failed run's branch before its
+  retention ends. Publish still requires the run's latest validation to have passed.
+
+Exit codes: 0 success (gate passed, published, discarded), 1 the gate failed or publish was
+refused, 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lakehouse.console import progress, table
+from pipeline.settings import REPO_ROOT, Settings, load_settings
+
+VALIDATE_SCRIPT = REPO_ROOT / "spark_jobs" / "validate_orders.py"
+PUBLISH_SCRIPT = REPO_ROOT / "spark_jobs" / "publish_orders.py"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+GX_REPORTS = "gx"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "dq",
+        help="show a run's data-quality gate results (audit.dq_results) and where its Data Docs are",
+        description="Print the latest gate results of a run, or list recently validated runs. Reads the "
+        "catalog through pyiceberg: no Spark needed.",
+    )
+    p.add_argument("--run-id", help="ingest run id (default: list the latest validated runs)")
+    p.add_argument("--last", type=int, default=10, help="without --run-id: how many runs to list (default 10)")
+    p.add_argument("--all", action="store_true", help="show every expectation, not only the failed ones")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON lines")
+    p.set_defaults(func=run_dq)
+
+    p = subparsers.add_parser(
+        "validate",
+        help="run the data-quality gate on a run's audit branch (local spark-submit)",
+        description="Validate the silver rows a run wrote on its audit branch and its audit.ingest_runs "
+        "row with the suites in expectations/; writes audit.dq_results and Data Docs. Exit 1 when the gate fails.",
+    )
+    p.add_argument("--run-id", required=True, help="ingest run id")
+    p.add_argument("--hour", default="", help="arrival hour, ISO (default: from audit.ingest_runs)")
+    p.add_argument("--branch", default="", help="audit branch (default: from audit.ingest_runs)")
+    p.set_defaults(func=run_validate)
+
+    for action, text in (
+        ("publish", "fast-forward silver main to a run's validated audit branch (manual recovery)"),
+        ("discard", "drop a run's audit branch; main is untouched (manual recovery)"),
+    ):
+        p = subparsers.add_parser(action, help=text, description=f"{text[0].upper()}{text[1:]}.")
+        p.add_argument("--run-id", required=True, help="ingest run id")
+        p.add_argument("--branch", default="", help="audit branch (default: the one the gate validated)")
+        p.set_defaults(func=run_publish, action=action)
+
+
+# ------------------------------------------------------------------------------ dq
+
+
+def read_results(settings: Settings, run_id: str | None = None) -> list[dict[str, Any]]:
+    """`audit.dq_results` rows (all runs, or one run's), via pyiceberg."""
+    from pipeline.catalog import open_catalog
+
+    results = open_catalog(settings).load_table("audit.dq_results")
+    scan = results.scan(row_filter=f"run_id == '{run_id}'") if run_id else results.scan()
+    return scan.to_arrow().to_pylist()
+
+
+def attempts(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """A run's rows grouped by validation (`validated_at`), oldest first, each in suite order."""
+    by_time: dict[Any, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_time.setdefault(row["validated_at"], []).append(row)
+    return [sorted(by_time[t], key=_suite_order) for t in sorted(by_time)]
+
+
+def _suite_order(row: Mapping[str, Any]) -> tuple:
+    details = _details(row)
+    return (row["table_name"] != "silver.order_lines", row["table_name"], details.get("position", 0))
+
+
+def _details(row: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(row.get("details") or "{}") or {}
+    except json.JSONDecodeError:
+        return {}
+
+
+def blocking(row: Mapping[str, Any]) -> bool:
+    return not row["success"] and _details(row).get("severity", "critical") == "critical"
+
+
+def docs_location(settings: Settings, run_id: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """Where the run's Data Docs are: as the gate recorded it, else the local default if present."""
+    for row in rows:
+        recorded = _details(row).get("docs")
+        if recorded:
+            return str(recorded)
+    local = settings.reports_dir / GX_REPORTS / run_id / "index.html"
+    return str(local) if local.exists() else ""
+
+
+def format_run(settings: Settings, run_id: str, rows: Sequence[Mapping[str, Any]], show_all: bool = False) -> str:
+    """The report `lakehouse dq --run-id` prints: verdict, branch, failed (or all) expectations, docs."""
+    groups = attempts(rows)
+    latest = groups[-1]
+    failed = [r for r in latest if blocking(r)]
+    context = _details(latest[0])
+    verdict = "PASSED" if not failed else "FAILED"
+    when = latest[0]["validated_at"]
+    lines = [
+        f"run {run_id}: gate {verdict} ({len(latest) - len(failed)} of {len(latest)} expectations passed; "
+        f"validated {when:%Y-%m-%d %H:%M:%S} UTC, attempt {len(groups)} of {len(groups)})",
+        f"branch {context.get('branch', '?')} at snapshot {context.get('branch_snapshot_id', '?')}; "
+        f"main was at {context.get('main_snapshot_id') or 'no snapshot'}; "
+        f"event days {', '.join(context.get('event_days', [])) or 'none'}",
+    ]
+    shown = latest if show_all else [r for r in latest if not r["success"]]
+    if shown:
+        lines.append("")
+        lines.append(
+            table(
+                ("status", "table", "expectation", "column", "unexpected", "observed"),
+                [
+                    (
+                        "ok" if r["success"] else ("FAIL" if blocking(r) else "warn"),
+                        r["table_name"],
+                        r["expectation"],
+                        r["column_name"] or "",
+                        _unexpected(r),
+                        _short(r["observed_value"]),
+                    )
+                    for r in shown
+                ],
+            )
+        )
+    for r in [r for r in latest if not r["success"]]:
+        for sample in _details(r).get("sample_rows", [])[:3]:
+            lines.append(f"sample ({r['expectation']}, {r['column_name'] or '-'}): {_short(json.dumps(sample), 200)}")
+    docs = docs_location(settings, run_id, latest)
+    lines.append("")
+    lines.append(f"Data Docs: {docs}" if docs else "Data Docs: none recorded for this run")
+    if failed:
+        lines.append(f"next: fix the input and re-run the hour, or `lakehouse discard --run-id {run_id}`")
+    return "\n".join(lines)
+
+
+def _unexpected(row: Mapping[str, Any]) -> str:
+    if row["unexpected_count"] is None:
+        return ""
+    percent = f" ({row['unexpected_percent']:.3g}%)" if row["unexpected_percent"] is not None else ""
+    return f"{row['unexpected_count']} of {row['element_count']}{percent}"
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def format_runs(rows: Sequence[Mapping[str, Any]], last: int) -> str:
+    """One line per run's latest validation, newest first."""
+    latest: dict[str, Any] = {}
+    for row in rows:
+        if row["run_id"] not in latest or row["validated_at"] > latest[row["run_id"]]:
+            latest[row["run_id"]] = row["validated_at"]
+    failed = Counter(r["run_id"] for r in rows if r["validated_at"] == latest[r["run_id"]] and blocking(r))
+    total = Counter(r["run_id"] for r in rows if r["validated_at"] == latest[r["run_id"]])
+    order = sorted(latest, key=lambda run: latest[run], reverse=True)[:last]
+    return table(
+        ("validated at (UTC)", "run id", "gate", "failed"),
+        [
+            (
+                f"{latest[run]:%Y-%m-%d %H:%M:%S}",
+                run,
+                "FAILED" if failed[run] else "passed",
+                f"{failed[run]}/{total[run]}",
+            )
+            for run in order
+        ],
+    )
+
+
+def run_dq(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    progress(f"dq: reading audit.dq_results from catalog {settings.catalog_name!r}")
+    rows = read_results(settings, args.run_id)
+    if args.json:
+        for row in sorted(rows, key=lambda r: (str(r["validated_at"]), _suite_order(r))):
+            print(json.dumps(row, default=str, sort_keys=True))
+        return 0 if rows else 1
+    if not args.run_id:
+        if not rows:
+            print("no validations recorded yet")
+            return 0
+        print(format_runs(rows, args.last))
+        return 0
+    if not rows:
+        hint = f"not validated yet? run `lakehouse validate --run-id {args.run_id}`"
+        print(f"run {args.run_id}: no gate results ({hint})")
+        return 1
+    print(format_run(settings, args.run_id, rows, show_all=args.all))
+    return 1 if any(blocking(r) for r in attempts(rows)[-1]) else 0
+
+
+# ------------------------------------------------------------------------------ Spark jobs
+
+
+def gate_job_args(settings: Settings, run_id: str, arrival_hour: str = "", audit_branch: str = "") -> dict[str, str]:
+    """The validate job's arguments from settings (catalog arguments are added by the launcher)."""
+    args = {
+        "run_id": run_id,
+        "arrival_hour": arrival_hour,
+        "audit_branch": audit_branch,
+        "expectations_dir": str(EXPECTATIONS_DIR),
+        "reports_uri": str(settings.reports_dir / GX_REPORTS),
+        "quarantine_max_share": str(settings.quarantine_max_share),
+        "lateness_hours": str(settings.lateness_hours),
+        "branch_retention_hours": str(settings.audit_branch_retention_hours),
+    }
+    return {k: v for k, v in args.items() if v}
+
+
+def publish_job_args(settings: Settings, run_id: str, action: str, audit_branch: str = "") -> dict[str, str]:
+    args = {
+        "run_id": run_id,
+        "action": action,
+        "audit_branch": audit_branch,
+        "branch_retention_hours": str(settings.audit_branch_retention_hours),
+    }
+    return {k: v for k, v in args.items() if v}
+
+
+def _submit(settings: Settings, script: Path, job_args: Mapping[str, str]) -> int:
+    if settings.spark_backend != "local":
+        progress(f"{script.name} runs with local spark-submit only (LAKEHOUSE_SPARK_BACKEND={settings.spark_backend})")
+        return 2
+    from pipeline import local_spark
+
+    progress(f"spark-submit {script.name} " + " ".join(f"--{k} {v}" for k, v in job_args.items()))
+    return local_spark.run_job(settings, script, dict(job_args))
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    code = _submit(settings, VALIDATE_SCRIPT, gate_job_args(settings, args.run_id, args.hour, args.branch))
+    progress(f"validate: gate {'passed' if code == 0 else 'failed' if code == 1 else f'could not run (exit {code})'}")
+    return code
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    code = _submit(settings, PUBLISH_SCRIPT, publish_job_args(settings, args.run_id, args.action, args.branch))
+    outcome = "done" if code == 0 else "refused" if code == 1 else f"could not run (exit {code})"
+    progress(f"{args.action}: {outcome}")
+    return code

@@ -1,0 +1,142 @@
+"""The DataFrames the suites run on, read from the run's audit branch and from the run's audit row.
+
+Three batches, each named in its suite's `meta.batches`:
+
+- `run_rows` (silver.order_lines): rows with `run_id = <run>` on the audit branch, restricted to
+  the event days the run's commits touched (partition pruning: only those days are read).
+- `event_days` (silver.order_lines): rows on the branch in those days, whichever run wrote them,
+  that share an event id with the run's rows, projected to the columns the cross-run checks
+  need (event-id uniqueness).
+- `ingest_run` (audit.ingest_runs): the run's latest row on `main`, with the derived columns the
+  suite declares as SQL in `meta.derived_columns`, plus what only the gate knows
+  (`silver_rows_on_branch`).
+
+Why cache `run_rows`: GX on Spark runs at least one Spark job per expectation; on a cached
+DataFrame each is a scan of memory instead of a read of Parquet files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from spark_jobs.quality import branches
+
+SILVER = "silver.order_lines"
+INGEST_RUNS = "audit.ingest_runs"
+DQ_RESULTS = "audit.dq_results"
+RUN_ROWS = "run_rows"
+EVENT_DAYS = "event_days"
+INGEST_RUN = "ingest_run"
+GATE_COLUMNS = {"silver_rows_on_branch"}  # derived columns the gate provides, not SQL
+IDENTIFYING_COLUMNS = ("event_id", "invoice_no", "invoice_line", "event_ts", "run_id")  # shown in samples
+PARTITION_DAY_FIELD = "event_ts_day"
+
+
+def qualified(catalog: str, table: str) -> str:
+    return f"{catalog}.{table}"
+
+
+@dataclass
+class BranchState:
+    """Where `main` and the audit branch of a table point, and what the branch added."""
+
+    table: str  # catalog-qualified
+    branch: str
+    branch_snapshot_id: int
+    main_snapshot_id: int | None
+    run_snapshots: list[int]
+    days: list[date]
+    main_is_ancestor: bool = True  # False: main moved since the branch was cut; publish will refuse
+
+
+def branch_state(spark, catalog: str, branch: str, table: str = SILVER) -> BranchState:
+    """Resolve the branch; `LookupError` when it does not exist (nothing to validate or publish)."""
+    name = qualified(catalog, table)
+    all_refs = branches.refs(spark, name)
+    if branch not in all_refs:
+        known = ", ".join(sorted(r for r in all_refs if r != branches.MAIN)) or "none"
+        raise LookupError(f"{name} has no branch {branch!r} (audit branches: {known})")
+    head = all_refs[branch].snapshot_id
+    main = all_refs[branches.MAIN].snapshot_id if branches.MAIN in all_refs else None
+    parents = branches.snapshot_parents(spark, name)
+    own = branches.branch_only_snapshots(parents, head, main)
+    days = branches.touched_days(spark, name, own, PARTITION_DAY_FIELD)
+    return BranchState(name, branch, head, main, own, days, branches.is_ancestor(parents, main, head))
+
+
+def day_ranges_filter(days: list[date], column: str = "event_ts"):
+    """`column` inside any of the days, as a Column Iceberg can prune partitions with (None: no days)."""
+    from pyspark.sql import functions as F
+
+    condition = None
+    for day in days:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        end = start + timedelta(days=1)
+        one = (F.col(column) >= F.lit(start)) & (F.col(column) < F.lit(end))
+        condition = one if condition is None else condition | one
+    return condition
+
+
+def branch_table(spark, state: BranchState):
+    return spark.read.option("branch", state.branch).table(state.table)
+
+
+def run_rows(spark, state: BranchState, run_id: str, columns: Iterable[str] = ()):
+    """The run's rows on its branch, only `columns` (all when empty) plus the identifying ones.
+
+    Not cached here; the caller caches and unpersists. Projecting first keeps the cache small:
+    long free-text columns nobody checks (description) would otherwise dominate it.
+    """
+    from pyspark.sql import functions as F
+
+    table = branch_table(spark, state)
+    if columns:
+        wanted = dict.fromkeys([*IDENTIFYING_COLUMNS, *sorted(columns)])
+        table = table.select(*[c for c in wanted if c in table.columns])
+    days = day_ranges_filter(state.days)
+    if days is None:
+        return table.where(F.lit(False))
+    return table.where(days & (F.col("run_id") == F.lit(run_id)))
+
+
+def event_day_rows(spark, state: BranchState, columns: Iterable[str] = (), sharing_ids_with=None):
+    """Rows on the branch in the touched days: `event_id` and `columns` only.
+
+    `sharing_ids_with` (a DataFrame with `event_id`, the run's rows): keep only rows whose event id
+    the run also wrote. Uniqueness among those is exactly "no row of this run has a second copy in
+    its days", and it bounds the check by the run's size instead of the day's: by the last hour of
+    a day, the day holds 24 hours of rows, which earlier gates already found unique.
+    """
+    from pyspark.sql import functions as F
+
+    table = branch_table(spark, state)
+    wanted = dict.fromkeys(["event_id", *sorted(columns)])
+    table = table.select(*[c for c in wanted if c in table.columns])
+    days = day_ranges_filter(state.days)
+    rows = table.where(F.lit(False)) if days is None else table.where(days)
+    if sharing_ids_with is not None:
+        # The run's ids are broadcast (as the ingest does): the day streams through a hash
+        # probe and is never shuffled.
+        rows = rows.join(F.broadcast(sharing_ids_with.select("event_id")), "event_id", "left_semi")
+    return rows
+
+
+def ingest_run_row(spark, catalog: str, run_id: str, derived_columns: dict[str, str], silver_rows_on_branch: int):
+    """The run's latest audit.ingest_runs row (0 rows if it never recorded itself), with derived columns.
+
+    Read on `main` (the audit tables are not branched), inside `without_wap`.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rows = spark.table(qualified(catalog, INGEST_RUNS)).where(F.col("run_id") == F.lit(run_id))
+    latest = Window.partitionBy("run_id").orderBy(F.col("finished_at").desc_nulls_last())
+    rows = rows.withColumn("_rank", F.row_number().over(latest)).where(F.col("_rank") == 1).drop("_rank")
+    rows = rows.withColumn("silver_rows_on_branch", F.lit(int(silver_rows_on_branch)).cast("long"))
+    for name, expression in derived_columns.items():
+        if name in GATE_COLUMNS:
+            continue
+        rows = rows.withColumn(name, F.expr(expression))
+    return rows

@@ -1,0 +1,60 @@
+"""Where a run's Data Docs go: `<reports_uri>/<run_id>/`, a local folder or an S3 prefix.
+
+GX 1.x writes Data Docs only to a filesystem site, so for `s3://` the job builds them in a
+temporary folder and uploads the tree with boto3 (available on Glue and EMR). One folder per
+run keeps runs apart and makes the link in `audit.dq_results` stable.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DocsTarget:
+    """`local_dir`: where GX writes; `uri`: where people find the index (same place locally)."""
+
+    local_dir: Path
+    uri: str
+    upload_to: str = ""  # s3:// prefix to upload `local_dir` to, "" for a local target
+
+    @property
+    def index_uri(self) -> str:
+        return f"{self.uri.rstrip('/')}/index.html"
+
+
+def docs_target(reports_uri: str, run_id: str) -> DocsTarget:
+    base = reports_uri.rstrip("/")
+    if base.startswith("s3://"):
+        local = Path(tempfile.mkdtemp(prefix=f"gx-docs-{run_id}-"))
+        return DocsTarget(local_dir=local, uri=f"{base}/{run_id}", upload_to=f"{base}/{run_id}")
+    folder = Path(base.removeprefix("file://")).expanduser().resolve() / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return DocsTarget(local_dir=folder, uri=str(folder))
+
+
+def publish_docs(target: DocsTarget) -> str:
+    """Upload when the target is S3 (then remove the temporary folder); the index's location."""
+    if target.upload_to:
+        upload_tree(target.local_dir, target.upload_to)
+        shutil.rmtree(target.local_dir, ignore_errors=True)
+    return target.index_uri
+
+
+def upload_tree(folder: Path, s3_prefix: str) -> int:
+    """Upload every file under `folder` to `s3_prefix`, with a content type browsers render."""
+    import boto3
+
+    bucket, _, prefix = s3_prefix[len("s3://") :].partition("/")
+    client = boto3.client("s3")
+    count = 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        key = f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}".lstrip("/")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
+        count += 1
+    return count

@@ -1,0 +1,84 @@
+"""Spark job: the data-quality gate of one ingest run (Great Expectations on its audit branch).
+
+Runs the suites in `expectations/` on the rows the run wrote to its audit branch of
+`silver.order_lines` and on its `audit.ingest_runs` row, writes one `audit.dq_results` row per
+expectation (on main) and Data Docs under `--reports_uri/<run_id>/`, prints a summary, and exits:
+
+- 0: every critical expectation passed; the publish job may fast-forward main.
+- 1: the gate failed; main is unchanged, the branch is kept, the summary says what and where.
+- 2: the gate could not run (no such branch, bad suite file, bad arguments, an engine error).
+
+It never publishes itself: the DAG's publish task (`publish_orders.py`) does, after this one.
+Same arguments on Glue, EMR Serverless and local spark-submit (see `spark_jobs.jobargs`).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+
+from spark_jobs.jobargs import JobArg, parse_job_args
+from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
+from spark_jobs.quality.suites import default_expectations_dir, parse_arrival_hour
+
+APP_NAME = "lakehouse-validate-orders"
+SPECS = (
+    *CATALOG_ARGS,
+    *RUN_ARGS,
+    JobArg("arrival_hour", "the run's arrival hour, ISO (default: from audit.ingest_runs)", ""),
+    JobArg("expectations_dir", "folder or s3:// prefix holding <table>.json suites", ""),
+    JobArg("reports_uri", "Data Docs go to <reports_uri>/<run_id>/ (folder or s3://); empty: none", ""),
+    JobArg("quarantine_max_share", "highest quarantined/read share that passes", "0.01"),
+    JobArg("lateness_hours", "how long before its arrival hour an event may be", "48"),
+    JobArg("clock_skew_minutes", "how far after its arrival hour's end an event may be", "5"),
+    JobArg("sample_rows", "offending rows shown per failed expectation", "3"),
+)
+
+
+def request_from_args(args: dict[str, str]):
+    from spark_jobs.quality.validate import ValidationRequest
+
+    return ValidationRequest(
+        catalog=args["catalog_name"],
+        run_id=args["run_id"],
+        arrival_hour=parse_arrival_hour(args["arrival_hour"]) if args["arrival_hour"] else None,
+        audit_branch=args["audit_branch"],
+        expectations_dir=args["expectations_dir"] or default_expectations_dir(),
+        reports_uri=args["reports_uri"],
+        quarantine_max_share=float(args["quarantine_max_share"]),
+        lateness_hours=int(args["lateness_hours"]),
+        clock_skew_minutes=int(args["clock_skew_minutes"]),
+        branch_retention_hours=int(args["branch_retention_hours"]),
+        sample_rows=int(args["sample_rows"]),
+    )
+
+
+def main(argv: Sequence[str] | None = None, spark=None) -> int:
+    """Parse, validate, report. `spark`: an existing session (tests); else one is built from the arguments."""
+    args = parse_job_args(SPECS, argv, prog="validate_orders")
+    try:
+        request = request_from_args(args)
+    except ValueError as exc:
+        print(f"validate_orders: bad argument: {exc}", file=sys.stderr)
+        return 2
+    from spark_jobs.quality.validate import GateError, run_validation
+
+    spark = spark or get_spark(APP_NAME, args)
+    try:
+        gate = run_validation(spark, request)
+    except (GateError, ValueError) as exc:
+        print(f"validate_orders: the gate could not run: {exc}", file=sys.stderr)
+        return 2
+    except Exception:  # Spark, catalog or GX errors: exit 2 so nobody reads it as a data failure (1)
+        traceback.print_exc()
+        print("validate_orders: the gate could not run (error above)", file=sys.stderr)
+        return 2
+    print(gate.summary(), flush=True)
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in gate.timings.items())
+    print(f"validate_orders: {gate.results_written} results written; {timing}", file=sys.stderr, flush=True)
+    return 0 if gate.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,390 @@
+"""The data-quality gate on real Spark + Iceberg + Great Expectations: validate, publish, discard.
+
+Each test plays an ingest run the way the ingest job leaves it (silver rows MERGEd on a fresh
+`audit_<run id>` branch, one `audit.ingest_runs` row on main), then calls the gate's and the
+publish job's `main()` in-process with the session's Spark, exactly as spark-submit would.
+
+Isolation: the module registers its own Iceberg catalog (own SQLite file and warehouse) on the
+shared session, so other tests writing the session's lake cannot change what main holds here.
+Every test uses its own arrival day, so the "event days the run touched" never overlap, except
+where a test wants them to (duplicates across runs).
+
+One deliberate difference from production: `invoice_no` is made optional in this catalog. The
+table declares key columns NOT NULL, so Spark refuses a null key on write; the gate must still
+catch one (a table evolved outside tables.py, a Glue table made by another tool), and the only
+way to show that is to let a null in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse import dq_cmd
+from pipeline.catalog import init_catalog, jdbc_catalog_uri
+from pipeline.settings import Settings, load_settings
+from spark_jobs import publish_orders, validate_orders
+from spark_jobs.quality import publish as wap
+from spark_jobs.session import catalog_conf
+
+pytestmark = pytest.mark.spark
+
+CATALOG = "dqgate"
+SILVER = f"{CATALOG}.silver.order_lines"
+
+
+def line(event_id: str, ts: datetime, **overrides: Any) -> dict[str, Any]:
+    """One valid order line (a sale), with any column overridden."""
+    values: dict[str, Any] = {
+        "event_id": event_id,
+        "invoice_no": "536365",
+        "invoice_line": 1,
+        "stock_code": "85123A",
+        "description": "WHITE HANGING HEART T-LIGHT HOLDER",
+        "quantity": 6,
+        "unit_price": Decimal("2.550"),
+        "currency": "GBP",
+        "customer_id": "17850",
+        "country": "United Kingdom",
+        "event_ts": ts,
+        "emitted_at": ts + timedelta(seconds=5),
+    }
+    values.update(overrides)
+    return values
+
+
+def clean_lines(prefix: str, hour: datetime, n: int = 20) -> list[dict[str, Any]]:
+    """`n` valid lines of one arrival hour: sales, one cancellation, a late event, a guest checkout."""
+    lines = [
+        line(
+            f"{prefix}-{i:03d}",
+            hour + timedelta(minutes=i % 60),
+            invoice_no=f"{540000 + i // 4}",
+            invoice_line=i % 4 + 1,
+        )
+        for i in range(n)
+    ]
+    lines[1].update(invoice_no="C540000", quantity=-6)  # a cancellation returns units
+    lines[2].update(event_ts=hour - timedelta(hours=5))  # late, but within the 48 h window
+    lines[3].update(customer_id=None, country="France")
+    return lines
+
+
+@dataclass
+class Lake:
+    """The module's catalog, with the few operations the tests need."""
+
+    spark: Any
+    settings: Settings
+    reports: Path
+
+    def main_snapshot(self) -> int:
+        return self.refs()["main"]
+
+    def refs(self) -> dict[str, int]:
+        return {
+            r["name"]: r["snapshot_id"]
+            for r in self.spark.sql(f"SELECT name, snapshot_id FROM {SILVER}.refs").collect()
+        }
+
+    def main_content(self) -> list[tuple]:
+        rows = self.spark.table(SILVER).select("event_id", "run_id", "quantity", "invoice_no", "event_ts").collect()
+        return sorted(tuple(r) for r in rows)
+
+    def ingest(
+        self,
+        run_id: str,
+        hour: datetime,
+        lines: list[dict[str, Any]],
+        *,
+        quarantined: int = 0,
+        unaccounted: int = 0,
+        stray_copies: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> str:
+        """What the ingest job leaves: lines MERGEd on a new audit branch, and an ingest_runs row.
+
+        `stray_copies` are appended (not merged): a broken dedupe inserting a second row.
+        `unaccounted` records were read but reached neither bronze nor quarantine.
+        """
+        spark, branch = self.spark, f"audit_{run_id}"
+        spark.sql(f"ALTER TABLE {SILVER} CREATE BRANCH `{branch}`")
+        target = f"{SILVER}.branch_{branch}"
+        incoming = self.frame(run_id, hour, lines)
+        ids = [x["event_id"] for x in lines]
+        current = spark.table(target)
+        updated = current.where(current.event_id.isin(ids)).count()
+        incoming.createOrReplaceTempView("dq_incoming")
+        if lines:  # like the ingest: nothing to apply, nothing committed
+            spark.sql(
+                f"MERGE INTO {target} t USING dq_incoming s ON t.event_id = s.event_id "
+                "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+            )
+        if stray_copies:
+            self.frame(run_id, hour, list(stray_copies)).writeTo(target).append()
+        head = self.refs()[branch]
+        parsed = len(lines) + len(stray_copies)
+        now = datetime.now(UTC)
+        run = {
+            "run_id": run_id,
+            "arrival_hour": hour,
+            "started_at": now - timedelta(seconds=30),
+            "finished_at": now,
+            "status": "succeeded",
+            "audit_branch": branch,
+            "objects": 1,
+            "objects_corrupt": 0,
+            "bytes_read": 1000,
+            "records_read": parsed + quarantined + unaccounted,
+            "records_parsed": parsed,
+            "records_quarantined": quarantined,
+            "quarantined_by_reason": {"malformed_json": quarantined} if quarantined else {},
+            "duplicates_dropped": 0,
+            "silver_inserted": parsed - updated,
+            "silver_updated": updated,
+            "silver_snapshot_id": head,
+        }
+        table = f"{CATALOG}.audit.ingest_runs"
+        schema = spark.table(table).schema
+        spark.createDataFrame([tuple(run[f.name] for f in schema.fields)], schema).writeTo(table).append()
+        return branch
+
+    def frame(self, run_id: str, hour: datetime, lines: list[dict[str, Any]]):
+        from pyspark.sql import types as T
+
+        schema = self.spark.table(SILVER).schema
+        lineage = {"source_object": "test", "arrival_hour": hour, "run_id": run_id, "ingested_at": datetime.now(UTC)}
+        rows = []
+        for x in lines:
+            values = {**x, **lineage, "is_cancellation": str(x["invoice_no"] or "").startswith("C")}
+            rows.append(tuple(values[f.name] for f in schema.fields))
+        nullable = T.StructType([T.StructField(f.name, f.dataType, True) for f in schema.fields])
+        return self.spark.createDataFrame(rows, nullable)
+
+    def validate(self, run_id: str, hour: datetime | None, *extra: str) -> int:
+        """The gate job; without `hour` it finds the hour and the branch in audit.ingest_runs."""
+        argv = ["--catalog_name", CATALOG, "--run_id", run_id, "--reports_uri", str(self.reports), *extra]
+        if hour is not None:
+            argv += ["--arrival_hour", hour.isoformat(), "--audit_branch", f"audit_{run_id}"]
+        return validate_orders.main(argv, spark=self.spark)
+
+    def publish(self, run_id: str, action: str = "publish", *extra: str) -> int:
+        argv = ["--catalog_name", CATALOG, "--run_id", run_id, "--action", action, *extra]
+        return publish_orders.main(argv, spark=self.spark)
+
+    def results(self, run_id: str) -> list[dict[str, Any]]:
+        from spark_jobs.quality.results import latest_attempt
+
+        return latest_attempt(self.spark, f"{CATALOG}.audit.dq_results", run_id)
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    home = tmp_path_factory.mktemp("dq_lake")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
+    env.update(LAKEHOUSE_ENV="local", LAKEHOUSE_HOME=str(home), LAKEHOUSE_CATALOG_NAME=CATALOG)
+    settings = load_settings(env)
+    init_catalog(settings)
+    uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
+    for key, value in catalog_conf("local", CATALOG, settings.warehouse, uri, user, password).items():
+        if key.startswith(f"spark.sql.catalog.{CATALOG}"):
+            spark.conf.set(key, value)
+    spark.sql(f"ALTER TABLE {SILVER} ALTER COLUMN invoice_no DROP NOT NULL")
+    # main must have a snapshot before the first branch is cut (as after the first published hour)
+    spark.createDataFrame([], spark.table(SILVER).schema).writeTo(SILVER).append()
+    return Lake(spark, settings, settings.reports_dir / "gx")
+
+
+def hour_of(day: int) -> datetime:
+    return datetime(2031, 3, day, 10, tzinfo=UTC)
+
+
+def test_clean_batch_publishes(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    hour = hour_of(1)
+    run = "orders_2031030110_clean"
+    branch = lake.ingest(run, hour, clean_lines("clean", hour))
+    head = lake.refs()[branch]
+
+    # an ingest earlier in the same session may leave its WAP branch set: the gate must not care
+    lake.spark.conf.set("spark.wap.branch", branch)
+    try:
+        assert lake.validate(run, None) == 0, "hour and branch found in audit.ingest_runs"
+        assert lake.spark.conf.get("spark.wap.branch") == branch, "the session's setting is restored"
+    finally:
+        lake.spark.conf.unset("spark.wap.branch")
+    assert "quality gate PASSED" in capsys.readouterr().out
+    rows = lake.results(run)
+    assert rows and all(r["success"] for r in rows)
+    assert {r["suite_name"] for r in rows} == {"silver.order_lines", "audit.ingest_runs"}
+    assert len(rows) == 18 + 6  # one row per expectation of the two suites
+    # `lakehouse dq` reads the same rows through pyiceberg, no JVM involved
+    report = dq_cmd.format_run(lake.settings, run, dq_cmd.read_results(lake.settings, run))
+    assert "gate PASSED (24 of 24" in report and f"{run}/index.html" in report
+
+    assert lake.publish(run) == 0
+    refs = lake.refs()
+    assert refs["main"] == head, "main fast-forwarded to the branch head"
+    assert branch not in refs, "the branch is dropped after publish"
+    assert {r[0] for r in lake.main_content()} >= {f"clean-{i:03d}" for i in range(20)}
+    # publishing twice changes nothing and succeeds
+    assert lake.publish(run) == 0
+    assert lake.main_snapshot() == head
+
+
+DEFECTS = {
+    # defect: (how the run's lines or counts are broken, the expectation that must fail, its column)
+    "null_keys": ("expect_column_values_to_not_be_null", "invoice_no"),
+    "duplicate_event_ids": ("expect_column_values_to_be_unique", "event_id"),
+    "out_of_range_values": ("expect_column_values_to_be_between", "quantity"),
+    "stale_event_times": ("expect_column_values_to_be_between", "event_ts"),
+    "too_many_quarantined": ("expect_column_values_to_be_between", "quarantine_share"),
+    "broken_reconciliation": ("expect_column_pair_values_to_be_equal", "records_read, records_accounted"),
+}
+
+
+def broken_run(lake: Lake, defect: str, run: str, hour: datetime) -> str:
+    lines = clean_lines(defect, hour)
+    if defect == "null_keys":
+        lines[5]["invoice_no"] = None
+        return lake.ingest(run, hour, lines)
+    if defect == "duplicate_event_ids":
+        # a row main already has (from an earlier run of the same day) is inserted again
+        earlier = clean_lines(f"{defect}-earlier", hour - timedelta(hours=1), 4)
+        lake.frame(f"{run}_earlier", hour - timedelta(hours=1), earlier).writeTo(SILVER).append()
+        copy = line(f"{defect}-earlier-002", hour - timedelta(minutes=50))
+        return lake.ingest(run, hour, lines, stray_copies=[copy])
+    if defect == "out_of_range_values":
+        lines[6]["quantity"] = 250_000
+        return lake.ingest(run, hour, lines)
+    if defect == "stale_event_times":
+        lines[7]["event_ts"] = hour - timedelta(days=3)  # outside the 48 h lateness window
+        return lake.ingest(run, hour, lines)
+    if defect == "too_many_quarantined":
+        return lake.ingest(run, hour, lines, quarantined=2)  # 2 of 22 read: 9% > 1%
+    if defect == "broken_reconciliation":
+        return lake.ingest(run, hour, lines, unaccounted=3)
+    raise AssertionError(defect)
+
+
+@pytest.mark.parametrize("defect", list(DEFECTS))
+def test_defect_blocks_publish(lake: Lake, defect: str, capsys: pytest.CaptureFixture[str]) -> None:
+    expectation, column = DEFECTS[defect]
+    hour = hour_of(2 + list(DEFECTS).index(defect))
+    run = f"orders_{hour:%Y%m%d%H}_{defect}"
+    branch = broken_run(lake, defect, run, hour)
+    main_before, content_before = lake.main_snapshot(), lake.main_content()
+    head = lake.refs()[branch]
+    capsys.readouterr()
+
+    assert lake.validate(run, hour) == 1
+    out = capsys.readouterr().out
+    assert "quality gate FAILED" in out
+    assert f"{expectation}({column})" in out, out
+    assert "sample:" in out, "the summary shows offending rows"
+
+    failed = [r for r in lake.results(run) if not r["success"]]
+    assert (expectation, column) in {(r["expectation"], r["column_name"]) for r in failed}
+    row = next(r for r in failed if (r["expectation"], r["column_name"]) == (expectation, column))
+    details = json.loads(row["details"])
+    assert details["gate"] == "failed" and details["branch"] == branch and details["branch_snapshot_id"] == head
+    assert row["observed_value"] is not None
+
+    assert lake.publish(run) == 1, "publish refuses a run whose gate failed"
+    assert lake.main_snapshot() == main_before, "main stays at its snapshot"
+    assert lake.main_content() == content_before, "main's content is unchanged"
+    assert lake.refs()[branch] == head, "the branch is kept for inspection"
+
+    docs = Path(details["docs"])
+    assert docs.is_file()
+    pages = [p for p in docs.parent.rglob("*.html") if "validations" in p.parts]
+    text = " ".join(re.sub(r"<[^>]+>", " ", p.read_text()) for p in pages)
+    assert "Failed" in text and column.split(",")[0] in text
+
+
+def test_rerun_after_fix_publishes_without_leftovers(lake: Lake) -> None:
+    hour = hour_of(20)
+    first = f"orders_{hour:%Y%m%d%H}_try1"
+    bad = clean_lines("rerun", hour)
+    bad[4]["event_ts"] = hour - timedelta(days=4)
+    bad_branch = lake.ingest(first, hour, bad)
+    assert lake.validate(first, hour) == 1
+    main_before = lake.main_snapshot()
+
+    # the hour is re-run with fixed input: a new run id and a fresh branch cut from main
+    second = f"orders_{hour:%Y%m%d%H}_try2"
+    branch = lake.ingest(second, hour, clean_lines("rerun", hour))
+    assert lake.validate(second, hour) == 0
+    assert lake.publish(second) == 0
+    refs = lake.refs()
+    assert refs["main"] == lake.refs().get("main") != main_before
+    assert branch not in refs and bad_branch in refs, "the failed attempt's branch is only kept, never published"
+
+    rows = lake.spark.table(SILVER).where("event_id LIKE 'rerun-%'")
+    assert rows.count() == 20 and rows.select("event_id").distinct().count() == 20, "no duplicates"
+    assert {r["run_id"] for r in rows.select("run_id").collect()} == {second}, "no rows of the failed attempt"
+    assert rows.where(f"event_ts < timestamp'{(hour - timedelta(days=2)):%Y-%m-%d %H:%M:%S}'").count() == 0
+
+    # the failed attempt's branch: discarded on request, and a second discard is a no-op
+    assert lake.publish(first, "discard") == 0
+    assert bad_branch not in lake.refs()
+    assert lake.publish(first, "discard") == 0
+
+
+def test_expired_audit_branches_are_swept(lake: Lake) -> None:
+    hour = hour_of(21)
+    run = f"orders_{hour:%Y%m%d%H}_old"
+    branch = lake.ingest(run, hour, clean_lines("old", hour, 5))
+    kept = wap.expire_branches(lake.spark, CATALOG, retention_hours=1)
+    assert branch not in kept and branch in lake.refs(), "younger than the retention: kept"
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert branch in wap.expire_branches(lake.spark, CATALOG, retention_hours=1, now=later)
+    assert branch not in lake.refs()
+
+
+def test_publish_refuses_unvalidated_stale_and_modified_branches(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Publish trusts audit.dq_results and the refs, not the caller: three ways it says no."""
+    first, second = hour_of(22), hour_of(22) + timedelta(hours=1)
+    run_a, run_b = f"orders_{first:%Y%m%d%H}_a", f"orders_{second:%Y%m%d%H}_b"
+    branch_a = lake.ingest(run_a, first, clean_lines("stale-a", first, 5))
+    lake.ingest(run_b, second, clean_lines("stale-b", second, 5))  # cut from the same main as a
+    capsys.readouterr()
+
+    assert lake.publish(run_a, "publish", "--audit_branch", branch_a) == 1
+    assert "has no validation" in capsys.readouterr().out
+
+    assert lake.validate(run_a, first) == 0
+    assert lake.validate(run_b, second) == 0
+    assert lake.publish(run_b) == 0
+    main_b = lake.main_snapshot()
+    capsys.readouterr()
+    assert lake.publish(run_a) == 1, "main moved since branch a was cut: no fast-forward possible"
+    assert "is not an ancestor" in capsys.readouterr().out
+    assert lake.main_snapshot() == main_b
+
+    # a write after the gate looked: the validated snapshot is no longer the head
+    lake.spark.sql(f"UPDATE {SILVER}.branch_{branch_a} SET quantity = 7 WHERE event_id = 'stale-a-000'")
+    assert lake.publish(run_a) == 1
+    assert "moved after validation" in capsys.readouterr().out
+    assert lake.main_snapshot() == main_b
+    assert lake.publish(run_a, "discard") == 0 and branch_a not in lake.refs()
+
+
+def test_run_without_silver_changes_passes_and_publishes_nothing(lake: Lake) -> None:
+    """An hour of pure duplicates: the ingest cuts a branch and commits nothing to it."""
+    hour = hour_of(23)
+    run = f"orders_{hour:%Y%m%d%H}_empty"
+    branch = lake.ingest(run, hour, [])
+    main_before = lake.main_snapshot()
+    assert lake.refs()[branch] == main_before
+    assert lake.validate(run, hour) == 0
+    assert lake.publish(run) == 0
+    assert lake.main_snapshot() == main_before and branch not in lake.refs()
