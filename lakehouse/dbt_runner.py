@@ -1,0 +1,208 @@
+"""`lakehouse dbt`: build the warehouse (the dbt project in `dbt/`) from the silver Iceberg tables.
+
+dbt lives in its own virtualenv (as on MWAA, where `startup.sh` makes it), so this module never
+imports dbt: it runs `settings.dbt_executable` as a subprocess.
+
+On the `local` target the warehouse is a DuckDB file, `<home>/warehouse.duckdb`. DuckDB's Iceberg
+extension cannot be installed offline, so before dbt runs, `export_silver` reads
+`silver.order_lines` through pyiceberg (the same SQL catalog Spark writes) and replaces the
+DuckDB table `silver.order_lines` with it in one transaction; the dbt source reads that table.
+On `redshift` nothing is exported: the source is a Spectrum external schema over the Glue database.
+
+    lakehouse dbt                      # export silver, then `dbt build` on the settings' target
+    lakehouse dbt -- parse             # any dbt command line after `--` (writes dbt/target/manifest.json)
+    lakehouse dbt --no-export -- test --select marts
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from lakehouse.console import progress
+from pipeline.dbt_cosmos import duckdb_path, manifest_path
+from pipeline.settings import REPO_ROOT, Settings, load_settings
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+# What `dbt parse` reads: when one of these is newer than the manifest, the manifest is stale.
+MANIFEST_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+SILVER_TABLES = ("silver.order_lines",)
+DEFAULT_DBT_ARGS = ("build",)
+EXPORTING_COMMANDS = frozenset({"build", "run", "test", "show", "retry"})
+
+
+class DbtRunnerError(RuntimeError):
+    """The warehouse build cannot start (no silver table, no dbt executable, ...)."""
+
+
+def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> int:
+    """Copy the silver Iceberg tables into the local DuckDB warehouse; returns the rows copied.
+
+    Each table is streamed (Arrow record batches) into a new DuckDB table that replaces the old
+    one inside a single transaction, so a reader (or a failed export) never sees half a table.
+    """
+    import duckdb
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from pipeline.catalog import open_catalog
+
+    catalog = open_catalog(settings)
+    target = duckdb_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    total = 0
+    with duckdb.connect(str(target)) as con:
+        for identifier in tables:
+            namespace, name = identifier.split(".", 1)
+            try:
+                table = catalog.load_table(identifier)
+            except NoSuchTableError:
+                raise DbtRunnerError(
+                    f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
+                    "run `lakehouse init` (and an ingest) first"
+                ) from None
+            started = time.perf_counter()
+            reader = table.scan().to_arrow_batch_reader()
+            con.execute("begin transaction")
+            try:
+                con.execute(f'create schema if not exists "{namespace}"')
+                con.register("silver_export", reader)
+                con.execute(f'create or replace table "{namespace}"."{name}" as select * from silver_export')
+                con.unregister("silver_export")
+                con.execute("commit")
+            except Exception:
+                con.execute("rollback")
+                raise
+            rows = con.execute(f'select count(*) from "{namespace}"."{name}"').fetchone()[0]
+            total += rows
+            progress(f"dbt: exported {identifier} ({rows} rows) to {target} in {time.perf_counter() - started:.1f}s")
+    return total
+
+
+def dbt_environment(
+    settings: Settings, project_dir: Path = DBT_PROJECT_DIR, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Environment for the dbt subprocess: project and profiles dir, target and DuckDB path from settings."""
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "DBT_PROJECT_DIR": str(project_dir),
+            "DBT_PROFILES_DIR": str(project_dir),
+            "DBT_TARGET": settings.dbt_target,
+            "LAKEHOUSE_DUCKDB_PATH": str(duckdb_path(settings)),
+        }
+    )
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("DBT_VERSION_CHECK", "false")
+    return env
+
+
+def run_dbt(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, project_dir: Path = DBT_PROJECT_DIR) -> int:
+    """Run `dbt <args>` on the project with its own profiles.yml; returns dbt's exit code.
+
+    Target and warehouse path come from `settings`; `--target` in `args` still wins (dbt's own rule).
+    """
+    executable = Path(settings.dbt_executable)
+    if not executable.exists():
+        raise DbtRunnerError(
+            f"dbt executable {executable} not found; run `make setup` (it creates .venv-dbt) "
+            "or set LAKEHOUSE_DBT_EXECUTABLE"
+        )
+    args = list(args) or list(DEFAULT_DBT_ARGS)
+    run_env = dbt_environment(settings, project_dir)
+    target = _target_from_args(args, settings.dbt_target)
+    progress(f"dbt: {' '.join(['dbt', *args])} (target {target}, project {project_dir})")
+    started = time.perf_counter()
+    completed = subprocess.run([str(executable), *args], env=run_env, cwd=REPO_ROOT, check=False)
+    progress(f"dbt: exit code {completed.returncode} after {time.perf_counter() - started:.1f}s")
+    return completed.returncode
+
+
+def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """True when the manifest Cosmos renders from is missing or older than a dbt source file."""
+    manifest = manifest_path(project_dir)
+    if not manifest.is_file():
+        return True
+    built = manifest.stat().st_mtime
+    for name in MANIFEST_INPUTS:
+        root = project_dir / name
+        files = [root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())
+        if any(f.stat().st_mtime > built for f in files):
+            return True
+    return False
+
+
+def ensure_manifest(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """`dbt parse` when the manifest is stale, so the DAG always renders the current models."""
+    manifest = manifest_path(project_dir)
+    if manifest_is_stale(project_dir) and run_dbt(settings, ["parse"], project_dir) != 0:
+        raise DbtRunnerError(f"`dbt parse` failed; the DAG cannot render dbt tasks without {manifest}")
+    return manifest
+
+
+def _target_from_args(args: Sequence[str], default: str) -> str:
+    for i, arg in enumerate(args):
+        if arg in ("--target", "-t") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+    return default
+
+
+def _needs_silver(args: Sequence[str], settings: Settings) -> bool:
+    """Only commands that query the source on the local target need the export (not parse, ls, docs...)."""
+    command = next((a for a in args if not a.startswith("-")), DEFAULT_DBT_ARGS[0])
+    return command in EXPORTING_COMMANDS and _target_from_args(args, settings.dbt_target) == "local"
+
+
+def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, export: bool = True) -> int:
+    """Export silver (local target, commands that read it) and run dbt; what the demo and the local DAG call."""
+    if export and _needs_silver(args, settings):
+        export_silver(settings)
+    return run_dbt(settings, args)
+
+
+def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str], list[tuple]]:
+    """(headers, rows): the latest days of marts.agg_daily_sales, biggest net revenue first."""
+    import duckdb
+
+    sql = f"""
+        select order_date, country, stock_code, sold_quantity, cancelled_quantity, net_revenue, currency
+        from marts.agg_daily_sales
+        order by order_date desc, net_revenue desc, country, stock_code
+        limit {int(limit)}
+    """
+    with duckdb.connect(str(duckdb_path(settings)), read_only=True) as con:
+        cursor = con.execute(sql)
+        headers = [d[0] for d in cursor.description]
+        return headers, cursor.fetchall()
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "dbt",
+        help="build the warehouse: export silver to DuckDB (local target), then run dbt",
+        description=(
+            "Run dbt on the project in dbt/ with its profiles (target from LAKEHOUSE_DBT_TARGET). On the local "
+            "target the silver Iceberg tables are first copied into the DuckDB warehouse. Arguments after `--` "
+            "go to dbt unchanged; without them it runs `dbt build`."
+        ),
+    )
+    p.add_argument("--no-export", action="store_true", help="do not copy silver into DuckDB first")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt command line (after `--`), default: build")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    dbt_args = list(args.dbt_args or [])
+    if dbt_args[:1] == ["--"]:
+        dbt_args = dbt_args[1:]
+    try:
+        return build_warehouse(settings, dbt_args or DEFAULT_DBT_ARGS, export=not args.no_export)
+    except DbtRunnerError as exc:
+        progress(f"dbt: {exc}")
+        return 1
