@@ -8,11 +8,14 @@ UV_VERSION := 0.11.7
 MAIN_STAMP := $(VENV)/.installed
 DBT_STAMP := $(DBT_VENV)/.installed
 LAKEHOUSE := $(VENV)/bin/lakehouse
+DBT_MANIFEST := dbt/target/manifest.json
+DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null)
 # MWAA's Airflow 3.2.1 constraints (the public file; override with a local copy when offline)
 CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.1/constraints-3.12.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-spark lint fmt doctor lock clean-lake help
+.PHONY: setup demo test test-unit test-fast test-e2e lint fmt doctor lock clean-lake help \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -47,14 +50,57 @@ lock: ## re-resolve both lock files (main under MWAA's constraints; CONSTRAINTS=
 doctor: $(MAIN_STAMP) ## check Java, the Iceberg jar and the SQLite JDBC driver
 	$(LAKEHOUSE) doctor
 
-demo: setup ## run the pipeline on the embedded local lakehouse and print a summary
+demo: setup $(DBT_MANIFEST) ## run the real DAG over simulated Firehose hours on the local lakehouse; print a summary
 	$(LAKEHOUSE) demo
 
-test: setup ## run every test lane (unit, spark, integration, e2e)
+test: setup $(DBT_MANIFEST) ## run every test lane (unit, spark, integration, e2e)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
+
+test-fast: setup $(DBT_MANIFEST) ## everything but the Airflow end-to-end lane
+	$(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: setup $(DBT_MANIFEST) ## the real DAG end to end through Airflow (minutes)
+	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+# --- dbt ------------------------------------------------------------------------------------
+
+$(DBT_MANIFEST): $(DBT_STAMP) $(DBT_SOURCES)
+	$(LAKEHOUSE) dbt --no-export -- parse
+
+dbt-manifest: setup $(DBT_MANIFEST) ## dbt parse -> dbt/target/manifest.json (Cosmos renders the DAG from it)
+
+dbt: setup ## export silver to DuckDB and `dbt build` on the local target
+	$(LAKEHOUSE) dbt
+
+dbt-lint: $(DBT_STAMP) ## sqlfluff on the dbt models (jinja templater, offline)
+	cd dbt && ../$(DBT_VENV)/bin/sqlfluff lint models tests
+
+dbt-redshift-ddl: setup ## render the Redshift DDL of every mart offline and check dist/sort keys
+	$(DBT_VENV)/bin/python dbt/scripts/redshift_offline_ddl.py --project-dir dbt
+
+# --- Airflow --------------------------------------------------------------------------------
+
+airflow: setup $(DBT_MANIFEST) ## airflow standalone with our DAGs: UI on http://localhost:8080, login admin/admin
+	$(LAKEHOUSE) airflow
+
+run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2026-11-01T09
+	$(LAKEHOUSE) run-hour $(HOUR)
+
+backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11
+	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO)
+
+# --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
+
+bench: bench-ingest bench-dags ## every benchmark
+
+bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
+	$(LAKEHOUSE) bench-ingest
+
+bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
+	$(LAKEHOUSE) bench-dags
 
 lint: $(MAIN_STAMP) ## ruff lint + format check
 	$(VENV)/bin/ruff check .

@@ -10,10 +10,33 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lakehouse import demo, doctor, generate, init_tables
+from lakehouse import (
+    airflow_cmd,
+    bench_dags,
+    bench_ingest,
+    dbt_runner,
+    demo,
+    doctor,
+    dq_cmd,
+    generate,
+    ingest_cmd,
+    init_tables,
+)
 from pipeline.settings import SettingsError
 
-MODULES = (doctor, init_tables, generate, demo)
+# In the order `lakehouse --help` lists them: setup, data, pipeline steps, orchestration, benchmarks.
+MODULES = (
+    doctor,
+    init_tables,
+    generate,
+    ingest_cmd,
+    dq_cmd,
+    dbt_runner,
+    airflow_cmd,
+    demo,
+    bench_ingest,
+    bench_dags,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -227,6 +227,7 @@ def gate_job_args(settings: Settings, run_id: str, arrival_hour: str = "", audit
         "reports_uri": str(settings.reports_dir / GX_REPORTS),
         "quarantine_max_share": str(settings.quarantine_max_share),
         "lateness_hours": str(settings.lateness_hours),
+        "clock_skew_minutes": str(settings.clock_skew_minutes),
         "branch_retention_hours": str(settings.audit_branch_retention_hours),
     }
     return {k: v for k, v in args.items() if v}

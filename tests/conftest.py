@@ -7,6 +7,7 @@ own namespace or table names, or the `lake` fixture's fresh home.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings, load_settings
+
+# py4j logs "Closing down clientserver connection" from __del__ at interpreter exit, after
+# pytest closed the streams: a "--- Logging error ---" traceback that is noise, not a failure.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def _settings_for(home: Path) -> Settings:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 ENVIRONMENTS = ("local", "compose", "aws")
@@ -61,6 +62,21 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
     return value
 
 
+def _hour(env: Mapping[str, str], name: str) -> datetime | None:
+    """An ISO date-time on the hour, UTC when no offset is given; None when unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an ISO date-time (e.g. 2026-11-01T08:00+00:00)") from None
+    value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    if (value.minute, value.second, value.microsecond) != (0, 0, 0):
+        raise SettingsError(f"{name}={raw!r} must be on the hour (the DAG runs per arrival hour)")
+    return value
+
+
 def _required(env: Mapping[str, str], name: str, environment: str, why: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -83,6 +99,7 @@ class Settings:
     firehose_buffer_seconds: int  # the stream's buffering interval
     landing_margin_seconds: int  # extra wait after interval end + buffer before reading an hour
     lateness_hours: int  # how far before its arrival hour an event may be and still pass the gate
+    clock_skew_minutes: int  # how far after its arrival hour's end an event time may be
     quarantine_max_share: float  # quarantined / read above this fails the gate
     audit_branch_retention_hours: int
     dbt_target: str
@@ -98,6 +115,14 @@ class Settings:
     sqlite_jdbc_jar: str = ""
     sqlite_jdbc_native_dir: str = ""
     jars_from_maven: bool = False  # online machines: resolve jars via spark.jars.packages
+    # Orchestration: when the stream began (None: no catch-up), where failure alerts go.
+    schedule_start: datetime | None = None
+    alerts_sns_topic_arn: str = ""
+    # Redshift upkeep (ANALYZE after dbt) through the Data API: Serverless workgroup or cluster.
+    redshift_workgroup: str = ""
+    redshift_cluster_id: str = ""
+    redshift_database: str = "dev"
+    redshift_secret_arn: str = ""
 
     @property
     def reports_dir(self) -> Path:
@@ -106,6 +131,7 @@ class Settings:
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["home"] = str(self.home)
+        data["schedule_start"] = self.schedule_start.isoformat() if self.schedule_start else None
         return data
 
 
@@ -149,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         firehose_buffer_seconds=_int(env, "LAKEHOUSE_FIREHOSE_BUFFER_SECONDS", 300, minimum=0),
         landing_margin_seconds=_int(env, "LAKEHOUSE_LANDING_MARGIN_SECONDS", 120, minimum=0),
         lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", 48, minimum=0),
+        clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
         audit_branch_retention_hours=_int(env, "LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS", 72),
         dbt_target=_choice(env, "LAKEHOUSE_DBT_TARGET", DBT_TARGETS, default_dbt),
@@ -163,6 +190,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sqlite_jdbc_jar=env.get("LAKEHOUSE_SQLITE_JDBC_JAR", ""),
         sqlite_jdbc_native_dir=env.get("LAKEHOUSE_SQLITE_JDBC_NATIVE_DIR", ""),
         jars_from_maven=_choice(env, "LAKEHOUSE_JARS_FROM_MAVEN", ("0", "1"), "0") == "1",
+        schedule_start=_hour(env, "LAKEHOUSE_SCHEDULE_START"),
+        alerts_sns_topic_arn=env.get("LAKEHOUSE_ALERTS_SNS_TOPIC_ARN", "").strip(),
+        redshift_workgroup=env.get("LAKEHOUSE_REDSHIFT_WORKGROUP", "").strip(),
+        redshift_cluster_id=env.get("LAKEHOUSE_REDSHIFT_CLUSTER_ID", "").strip(),
+        redshift_database=env.get("LAKEHOUSE_REDSHIFT_DATABASE", "dev").strip() or "dev",
+        redshift_secret_arn=env.get("LAKEHOUSE_REDSHIFT_SECRET_ARN", "").strip(),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")

@@ -38,6 +38,9 @@ def test_settings_are_frozen(tmp_path) -> None:
         ({"LAKEHOUSE_FIREHOSE_BUFFER_SECONDS": "soon"}, ["LAKEHOUSE_FIREHOSE_BUFFER_SECONDS", "not an integer"]),
         ({"LAKEHOUSE_CATALOG_NAME": "my-catalog"}, ["LAKEHOUSE_CATALOG_NAME"]),
         ({"LAKEHOUSE_ENV": "aws"}, ["LAKEHOUSE_WAREHOUSE", "required"]),
+        ({"LAKEHOUSE_SCHEDULE_START": "yesterday"}, ["LAKEHOUSE_SCHEDULE_START", "ISO date-time"]),
+        ({"LAKEHOUSE_SCHEDULE_START": "2026-11-01T08:30"}, ["LAKEHOUSE_SCHEDULE_START", "on the hour"]),
+        ({"LAKEHOUSE_CLOCK_SKEW_MINUTES": "-1"}, ["LAKEHOUSE_CLOCK_SKEW_MINUTES", ">= 0"]),
         (
             {
                 "LAKEHOUSE_ENV": "aws",

@@ -1,0 +1,72 @@
+"""
+### lakehouse_maintenance: keep the Iceberg tables (and the Redshift marts) fast and small
+
+Daily, one Spark job (`spark_jobs/maintain_tables.py`, on the same backend as the hourly
+pipeline: local, Glue or EMR Serverless) does, per table:
+
+1. drop `audit_*` branches older than `LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS` (they pin
+   snapshots; a failed gate's branch is kept that long for inspection);
+2. `rewrite_data_files` (bin-pack the hourly small files);
+3. `rewrite_manifests`;
+4. `expire_snapshots` (7 days of time travel, at least 10 snapshots);
+5. `remove_orphan_files` (files older than 3 days that no metadata references).
+
+When the warehouse is Redshift, `ANALYZE` then refreshes the planner statistics of every mart
+(the list comes from the dbt manifest, so new marts are covered without a code change).
+
+Idempotent and safe to re-run; catch-up is off (yesterday's maintenance is subsumed by today's).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import DAG
+
+from pipeline import waits
+from pipeline.callbacks import FailureNotifier, default_args
+from pipeline.settings import load_settings
+from pipeline.spark_backends import spark_task
+
+DAG_ID = "lakehouse_maintenance"
+SETTINGS = load_settings()
+# Every Iceberg table of the lakehouse (as in pipeline.tables, which DAG parsing must not import).
+TABLES = (
+    "bronze.orders_raw",
+    "bronze.orders_quarantine",
+    "silver.order_lines",
+    "audit.ingest_runs",
+    "audit.dq_results",
+)
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Iceberg compaction, manifest rewrite, snapshot expiry, orphan cleanup; Redshift ANALYZE",
+    doc_md=__doc__,
+    # 03:30 UTC: after the night's hourly runs settle, before the business day in Europe.
+    schedule="30 3 * * *",
+    start_date=waits.schedule_start(SETTINGS),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=4),
+    default_args=default_args(SETTINGS),
+    on_failure_callback=FailureNotifier(SETTINGS),
+    tags=["lakehouse", "maintenance", "daily", f"spark:{SETTINGS.spark_backend}", f"dbt:{SETTINGS.dbt_target}"],
+) as dag:
+    maintain = spark_task(
+        SETTINGS,
+        "maintain_tables",
+        "maintain_tables.py",
+        {
+            "tables": ",".join(TABLES),
+            "snapshot_retention_hours": "168",
+            "retain_last": "10",
+            "orphan_age_hours": "72",
+            "audit_branch_retention_hours": str(SETTINGS.audit_branch_retention_hours),
+        },
+    )
+
+    if SETTINGS.dbt_target == "redshift":
+        from pipeline.dbt_cosmos import redshift_analyze_task
+
+        maintain >> redshift_analyze_task(SETTINGS)

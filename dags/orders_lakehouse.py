@@ -1,0 +1,150 @@
+"""
+### orders_lakehouse: one Firehose arrival hour from the raw zone to the marts
+
+Each run owns one data interval, `[data_interval_start, data_interval_end)`: the Firehose
+**arrival hour** whose objects sit under `<raw root>/orders/YYYY/MM/DD/HH/`.
+
+1. **wait_for_hour**: deferred (no worker slot held) until the hour is complete: interval end
+   + Firehose buffering interval + a margin. Past hours (catch-up, backfill) pass at once.
+2. **landing_manifest**: lists the hour's objects into a manifest (a file the Spark jobs read),
+   and names the run: `orders_YYYYMMDDHH_<hash>`, audit branch `audit_<run id>`.
+3. **has_objects**: an hour with no objects is a normal, green run: the Spark steps and dbt
+   are skipped. **ensure_tables** then creates or evolves the Iceberg tables (idempotent).
+4. **ingest** (Spark): bronze + quarantine for the hour, silver MERGE on the audit branch.
+5. **quality_gate** (Spark + Great Expectations): validates the audit branch. A failed gate
+   fails this task; publish and dbt do not run; `main` is unchanged.
+6. **publish** (Spark): fast-forwards `main` to the audit branch; emits the silver assets.
+7. **export_silver** (local dbt target only): copies silver into the DuckDB warehouse.
+8. **dbt** (Cosmos, from the dbt manifest): staging, intermediate and marts, tests after each
+   model; then **marts_published** emits one asset per mart.
+
+Re-running an interval is safe: bronze replaces the hour's partition, silver MERGEs on the
+event id, and the gate and publish work on the run's own branch. Spark runs locally, on Glue
+or on EMR Serverless (`LAKEHOUSE_SPARK_BACKEND`); see docs/operations.md for backfills.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import DAG, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from pipeline import assets, waits
+from pipeline.callbacks import FailureNotifier, default_args
+from pipeline.dbt_cosmos import dbt_task_group, manifest_path
+from pipeline.settings import load_settings
+from pipeline.spark_backends import expectations_uri, reports_uri, spark_task
+
+DAG_ID = "orders_lakehouse"
+SETTINGS = load_settings()
+PLAN = "landing_manifest"
+
+
+def _plan(key: str) -> str:
+    """Jinja that renders one field of the plan task's result (the same on every Spark backend)."""
+    return f"{{{{ ti.xcom_pull(task_ids='{PLAN}', key='{key}') }}}}"
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Firehose hour -> bronze/silver (Iceberg, write-audit-publish) -> GX gate -> dbt marts",
+    doc_md=__doc__,
+    # Data intervals (not trigger times): a run owns exactly one arrival hour.
+    schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+    start_date=waits.schedule_start(SETTINGS),
+    catchup=waits.catchup(SETTINGS),
+    # One run at a time: publish fast-forwards `main` to the run's branch, which only works if
+    # no other run moved `main` since the branch was cut.
+    max_active_runs=1,
+    # DuckDB (the local warehouse) is a single-writer file; elsewhere dbt models run in parallel.
+    max_active_tasks=1 if SETTINGS.dbt_target == "local" else 8,
+    dagrun_timeout=timedelta(hours=3),
+    default_args=default_args(SETTINGS),
+    on_failure_callback=FailureNotifier(SETTINGS),
+    tags=["lakehouse", "orders", "hourly", f"spark:{SETTINGS.spark_backend}", f"dbt:{SETTINGS.dbt_target}"],
+) as dag:
+    wait_for_hour = waits.FirehoseHourSensor(
+        task_id="wait_for_hour",
+        buffer_seconds=SETTINGS.firehose_buffer_seconds,
+        margin_seconds=SETTINGS.landing_margin_seconds,
+        retries=0,
+    )
+
+    @task(task_id=PLAN, multiple_outputs=True)
+    def landing_manifest(**context: Any) -> dict[str, Any]:
+        """List the hour's objects into a manifest and name the run (see pipeline.waits)."""
+        from pipeline import landing
+
+        settings = load_settings()
+        plan = waits.hour_plan(context)
+        manifest = landing.build_manifest(settings, waits.arrival_hour(context["data_interval_start"]))
+        uri = landing.write_manifest(settings, {**manifest, "run_id": plan["run_id"]})
+        return {**plan, "manifest": uri, "objects": manifest["object_count"]}
+
+    @task.short_circuit(task_id="has_objects")
+    def has_objects(objects: int) -> bool:
+        """False (skip the rest, run stays green) when the hour has no objects."""
+        return int(objects) > 0
+
+    @task(task_id="ensure_tables")
+    def ensure_tables() -> dict[str, Any]:
+        """Create or evolve the Iceberg tables (idempotent), so a new deployment needs no manual init."""
+        from pipeline.catalog import init_catalog
+
+        report = init_catalog(load_settings())
+        return {"created": report.created_tables, "evolved": report.evolved}
+
+    plan = landing_manifest()
+    run = {key: _plan(key) for key in ("run_id", "arrival_hour", "audit_branch")}
+    retention = {"branch_retention_hours": str(SETTINGS.audit_branch_retention_hours)}
+    ingest = spark_task(SETTINGS, "ingest", "ingest_orders.py", {**run, "manifest": _plan("manifest")})
+    quality_gate = spark_task(
+        SETTINGS,
+        "quality_gate",
+        "validate_orders.py",
+        {
+            **run,
+            **retention,
+            "expectations_dir": expectations_uri(SETTINGS),
+            "reports_uri": reports_uri(SETTINGS),
+            "quarantine_max_share": str(SETTINGS.quarantine_max_share),
+            "lateness_hours": str(SETTINGS.lateness_hours),
+            "clock_skew_minutes": str(SETTINGS.clock_skew_minutes),
+        },
+        # exit 1 is the gate's verdict: retrying cannot change it, so fail at once
+        verdict_exit_codes=(1,),
+    )
+    publish = spark_task(
+        SETTINGS,
+        "publish",
+        "publish_orders.py",
+        {**run, **retention, "action": "publish"},
+        verdict_exit_codes=(1,),  # refused: the gate did not pass, or main moved
+        outlets=assets.silver_assets(SETTINGS.catalog_name),
+    )
+
+    wait_for_hour >> plan
+    has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
+    last = publish
+
+    if SETTINGS.dbt_target == "local":
+        # The local warehouse is DuckDB, which reads silver from a copy (no Iceberg extension
+        # offline). On Redshift the marts read silver through Spectrum: nothing to copy.
+        @task(task_id="export_silver")
+        def export_silver() -> int:
+            """Copy silver (main) into the local DuckDB warehouse before dbt reads it."""
+            from lakehouse.dbt_runner import export_silver as export
+
+            return export(load_settings())
+
+        last = last >> export_silver()
+
+    dbt = dbt_task_group(SETTINGS, group_id="dbt")
+
+    @task(task_id="marts_published", outlets=assets.mart_assets("lakehouse", manifest_path()))
+    def marts_published() -> None:
+        """Emits the mart assets once every model and test of the dbt group succeeded."""
+
+    last >> dbt >> marts_published()

@@ -1,0 +1,355 @@
+"""`lakehouse airflow`, `lakehouse run-hour`, `lakehouse backfill`: the real DAGs, on this machine.
+
+All three use one Airflow home, `<LAKEHOUSE_HOME>/airflow` (SQLite metadata DB, logs), with the
+repository's `dags/` folder and no example DAGs, so the UI, a one-hour run and a backfill all
+see the same runs.
+
+    lakehouse airflow [--port 8080]           # airflow standalone: UI at http://localhost:8080
+                                              # login admin / admin (simple auth manager)
+    lakehouse run-hour 2026-01-15T10          # run orders_lakehouse for arrival hour 10:00-11:00
+    lakehouse backfill --from 2026-01-15T08 --to 2026-01-15T11     # hours 08, 09, 10 (end exclusive)
+    lakehouse backfill --from ... --to ... --scheduler               # as a scheduler backfill instead
+
+`run-hour` and `backfill` run `airflow dags test` per hour: no scheduler, one run after the
+other, each exactly the run the scheduler would make for that hour (same data interval).
+With `--scheduler`, `airflow backfill create` hands the range to a running scheduler
+(`lakehouse airflow`), which shows up in the UI. Both are idempotent: re-running an hour
+replaces that hour's bronze partition and re-MERGEs the same events into silver.
+
+A note on dates: Airflow names a scheduled hourly run by the start of its interval, but
+`airflow dags test <date>` (a manual run) gives the run the interval that *ends* at `<date>`.
+These commands take the arrival hour and do that arithmetic, so you never have to.
+
+The admin login is for a laptop only: the password file is written in plain text under
+`<LAKEHOUSE_HOME>/airflow`. Never expose this server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from lakehouse.console import progress, table
+from pipeline.settings import REPO_ROOT, Settings, load_settings
+
+DAG_ID = "orders_lakehouse"
+MAINTENANCE_DAG_ID = "lakehouse_maintenance"
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin"
+DEFAULT_PORT = 8080
+HOUR = timedelta(hours=1)
+
+
+def airflow_home(settings: Settings) -> Path:
+    return settings.home / "airflow"
+
+
+def airflow_bin() -> str:
+    """The `airflow` next to this interpreter (the project's virtualenv), else the one on PATH."""
+    candidate = Path(sys.executable).with_name("airflow")
+    return str(candidate) if candidate.exists() else "airflow"
+
+
+def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for every Airflow process we start: home, dags folder, login, API port."""
+    home = airflow_home(settings)
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
+            "AIRFLOW__API__PORT": str(port),
+            # Task processes report to the API server; it must be the port we chose.
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            # New DAG files show up within seconds instead of minutes.
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            # Two cores here: a handful of task processes is plenty (Spark is the heavy part).
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            # Cosmos would report every DAG run to its telemetry endpoint: no network calls here.
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # The pipeline reads the same lakehouse as the CLI that started Airflow.
+            "LAKEHOUSE_HOME": str(settings.home),
+        }
+    )
+    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True")
+    # `airflow standalone` starts its components as `airflow ...` from PATH: this virtualenv's.
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = os.pathsep.join(p for p in (venv_bin, env.get("PATH", "")) if p)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Every task starts Python processes (Airflow's task runner, dbt, the Spark driver);
+        # without bytecode each one compiles its imports from source, seconds per process.
+        # Keep the tree clean as asked, but cache bytecode under the lakehouse home.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(settings.home / "pycache"))
+    return env
+
+
+def write_login(env: Mapping[str, str]) -> Path:
+    """The simple auth manager's password file, so the documented admin/admin login works."""
+    passwords = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    passwords.parent.mkdir(parents=True, exist_ok=True)
+    passwords.write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
+    return passwords
+
+
+def prepare_home(settings: Settings, env: Mapping[str, str]) -> Path:
+    """Create the Airflow home, the admin login and a migrated metadata DB (migrated once)."""
+    home = airflow_home(settings)
+    write_login(env)
+    stamp = home / ".migrated"
+    if not stamp.exists():
+        progress(f"airflow: initialising the metadata database in {home}")
+        subprocess.run([airflow_bin(), "db", "migrate"], env=dict(env), check=True, stdout=subprocess.DEVNULL)
+        stamp.touch()
+    return home
+
+
+def standalone_command(
+    settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The `airflow standalone` command line and environment (also used by the e2e test).
+
+    Standalone migrates the metadata DB itself; only the login file must exist beforehand.
+    """
+    env = airflow_env(settings, port, base)
+    # One JWT secret shared by the API server, scheduler, triggerer and task processes.
+    env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(32))
+    write_login(env)
+    return [airflow_bin(), "standalone"], env
+
+
+# --- one hour, a range of hours -------------------------------------------------------------
+
+
+@dataclass
+class HourResult:
+    """The outcome of one `airflow dags test` run."""
+
+    hour: datetime
+    state: str
+    run_id: str
+    seconds: float
+    tasks: dict[str, str] = field(default_factory=dict)  # task_id -> state
+    log_file: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "success"
+
+
+def parse_hour(text: str) -> datetime:
+    """`2026-01-15T10`, `2026-01-15 10:00`, `...+00:00`: a whole UTC hour (naive = UTC)."""
+    value = datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    if (value.minute, value.second, value.microsecond) != (0, 0, 0):
+        raise ValueError(f"{text!r} is not a whole hour")
+    return value
+
+
+def hours_between(start: datetime, end: datetime) -> Iterator[datetime]:
+    """The arrival hours in [start, end)."""
+    hour = start
+    while hour < end:
+        yield hour
+        hour += HOUR
+
+
+def run_hour(
+    settings: Settings,
+    hour: datetime,
+    dag_id: str = DAG_ID,
+    verbose: bool = False,
+    env_overrides: Mapping[str, str] | None = None,
+) -> HourResult:
+    """Run `dag_id` for one arrival hour with `airflow dags test` and report every task's state."""
+    env = airflow_env(settings)
+    env.update(env_overrides or {})
+    prepare_home(settings, env)
+    # A manual run's interval ends at its logical date (see the module docstring).
+    logical_date = hour + HOUR
+    log_dir = airflow_home(settings) / "logs" / "dags-test"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"{dag_id}-{hour:%Y%m%dT%H}.log"
+    progress(f"airflow: {dag_id} for arrival hour {hour:%Y-%m-%d %H}:00 (log: {log_file})")
+    started = time.perf_counter()
+    with open(log_file, "w") as log:
+        completed = subprocess.run(
+            [airflow_bin(), "dags", "test", dag_id, logical_date.isoformat()],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=None if verbose else log,
+            stderr=subprocess.STDOUT if not verbose else None,
+            check=False,
+        )
+    seconds = time.perf_counter() - started
+    run_id, state, tasks = last_run_states(settings, dag_id)
+    if completed.returncode != 0 and state == "success":
+        state = "failed"  # the CLI failed before or after the run; do not call it green
+    result = HourResult(hour, state or "failed", run_id, seconds, tasks, str(log_file))
+    progress(f"airflow: {dag_id} {hour:%Y-%m-%d %H}:00 -> {result.state} in {seconds:.0f}s")
+    return result
+
+
+def last_run_states(settings: Settings, dag_id: str) -> tuple[str, str, dict[str, str]]:
+    """(run_id, state, {task_id: state}) of the newest run of `dag_id` in the metadata DB."""
+    db = airflow_home(settings) / "airflow.db"
+    if not db.exists():
+        return "", "", {}
+    with sqlite3.connect(db) as con:
+        row = con.execute(
+            "select run_id, state from dag_run where dag_id = ? order by id desc limit 1", (dag_id,)
+        ).fetchone()
+        if row is None:
+            return "", "", {}
+        tasks = dict(
+            con.execute(
+                "select task_id, coalesce(state, 'none') from task_instance where dag_id = ? and run_id = ?",
+                (dag_id, row[0]),
+            ).fetchall()
+        )
+    return row[0], row[1], tasks
+
+
+def backfill(settings: Settings, start: datetime, end: datetime, verbose: bool = False) -> list[HourResult]:
+    """Run every hour in [start, end) in order; stop at the first failure (later hours depend on it)."""
+    results: list[HourResult] = []
+    for hour in hours_between(start, end):
+        result = run_hour(settings, hour, verbose=verbose)
+        results.append(result)
+        if not result.ok:
+            break
+    return results
+
+
+def scheduler_backfill_command(start: datetime, end: datetime, reprocess: str = "completed") -> list[str]:
+    """`airflow backfill create` for arrival hours [start, end): runs whose interval starts there."""
+    return [
+        airflow_bin(),
+        "backfill",
+        "create",
+        "--dag-id",
+        DAG_ID,
+        "--from-date",
+        start.isoformat(),
+        # inclusive in Airflow: the last hour's logical date (its interval start)
+        "--to-date",
+        (end - HOUR).isoformat(),
+        "--max-active-runs",
+        "1",
+        "--reprocess-behavior",
+        reprocess,
+    ]
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "airflow",
+        help="start Airflow (standalone) with the lakehouse DAGs; UI login admin/admin",
+        description=(
+            "Run `airflow standalone` (API server + UI, scheduler, DAG processor, triggerer) with AIRFLOW_HOME "
+            "under the lakehouse home and the repository's dags/ folder. Log in as admin / admin. Ctrl-C stops it."
+        ),
+    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"UI/API port (default {DEFAULT_PORT})")
+    p.set_defaults(func=run_standalone)
+
+    p = subparsers.add_parser(
+        "run-hour",
+        help="run orders_lakehouse for one arrival hour (airflow dags test)",
+        description="Run the real DAG for one arrival hour, in this process tree, and print each task's state.",
+    )
+    p.add_argument("hour", help="arrival hour, UTC: 2026-01-15T10")
+    p.add_argument("--dag-id", default=DAG_ID, help=f"DAG to run (default {DAG_ID})")
+    p.add_argument("-v", "--verbose", action="store_true", help="stream Airflow's output instead of a log file")
+    p.set_defaults(func=run_hour_cli)
+
+    p = subparsers.add_parser(
+        "backfill",
+        help="run orders_lakehouse for a range of arrival hours [from, to)",
+        description=(
+            "Run the real DAG for every arrival hour in [--from, --to), oldest first, stopping at the first "
+            "failure. Idempotent: re-running hours is safe. With --scheduler the range is handed to a running "
+            "scheduler (`lakehouse airflow`) through `airflow backfill create` instead."
+        ),
+    )
+    p.add_argument("--from", dest="start", required=True, help="first arrival hour, UTC: 2026-01-15T08")
+    p.add_argument("--to", dest="end", required=True, help="end hour, exclusive: 2026-01-15T11")
+    p.add_argument("--scheduler", action="store_true", help="create a scheduler backfill instead of running here")
+    p.add_argument("-v", "--verbose", action="store_true", help="stream Airflow's output")
+    p.set_defaults(func=backfill_cli)
+
+
+def run_standalone(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    command, env = standalone_command(settings, args.port)
+    progress(f"airflow: http://localhost:{args.port}  login {ADMIN_USER} / {ADMIN_PASSWORD}  (Ctrl-C stops)")
+    progress(f"airflow: home {airflow_home(settings)}, DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
+    try:
+        return subprocess.run(command, env=env, cwd=REPO_ROOT, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def print_results(results: list[HourResult]) -> None:
+    rows = []
+    for r in results:
+        failed = [t for t, s in r.tasks.items() if s in ("failed", "upstream_failed")]
+        skipped = sum(1 for s in r.tasks.values() if s == "skipped")
+        rows.append([f"{r.hour:%Y-%m-%d %H}:00", r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", skipped])
+    print(table(["arrival hour", "state", "time", "failed tasks", "skipped"], rows))
+    for r in results:
+        if not r.ok:
+            print(f"log of the failed run: {r.log_file}")
+
+
+def _parse_hours(*texts: str) -> list[datetime] | None:
+    try:
+        return [parse_hour(t) for t in texts]
+    except ValueError as exc:
+        progress(f"invalid hour: {exc}")
+        return None
+
+
+def run_hour_cli(args: argparse.Namespace) -> int:
+    parsed = _parse_hours(args.hour)
+    if parsed is None:
+        return 2
+    result = run_hour(load_settings(), parsed[0], dag_id=args.dag_id, verbose=args.verbose)
+    print_results([result])
+    return 0 if result.ok else 1
+
+
+def backfill_cli(args: argparse.Namespace) -> int:
+    parsed = _parse_hours(args.start, args.end)
+    if parsed is None:
+        return 2
+    start, end = parsed
+    if end <= start:
+        progress("--to must be after --from (the range is [from, to))")
+        return 2
+    settings = load_settings()
+    if args.scheduler:
+        env = airflow_env(settings)
+        prepare_home(settings, env)
+        return subprocess.run(scheduler_backfill_command(start, end), env=env, check=False).returncode
+    results = backfill(settings, start, end, verbose=args.verbose)
+    print_results(results)
+    return 0 if results and all(r.ok for r in results) and len(results) == len(list(hours_between(start, end))) else 1

@@ -1,0 +1,277 @@
+"""DAG hygiene: the real DagBag over `dags/`, parsed the way Airflow parses it.
+
+- every DAG file imports with no error, on every Spark backend and dbt target;
+- tags, owner, doc_md, retries with exponential backoff, dagrun_timeout, max_active_runs;
+- the task graph: wait -> manifest -> short-circuit -> ingest -> gate -> publish -> [export] -> dbt;
+- assets: silver on publish, one per mart after dbt; they agree with `pipeline.tables`;
+- parsing makes no network call (sockets and DNS blocked while parsing, AWS backends included);
+- the failure callback publishes to SNS (moto's server) when a topic is configured.
+
+Parse *time* is measured by `lakehouse.bench_dags`, not asserted here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+# Airflow reads its home when first imported; keep it out of the user's ~/airflow.
+os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+from pipeline.settings import REPO_ROOT, load_settings
+
+pytestmark = pytest.mark.integration
+
+DAGS_FOLDER = REPO_ROOT / "dags"
+DAG_IDS = {"orders_lakehouse", "lakehouse_maintenance"}
+AWS_ENV = {
+    "LAKEHOUSE_ENV": "aws",
+    "LAKEHOUSE_WAREHOUSE": "s3://acme-lake/warehouse",
+    "LAKEHOUSE_RAW_ROOT": "s3://acme-raw/firehose",
+    "LAKEHOUSE_ARTIFACTS_URI": "s3://acme-artifacts/lakehouse",
+    "LAKEHOUSE_GLUE_JOB_NAME": "lakehouse",
+    "LAKEHOUSE_EMR_APPLICATION_ID": "00abc123",
+    "LAKEHOUSE_EMR_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/lakehouse-emr",
+}
+CONFIGURATIONS = {
+    "local": {},
+    "glue-redshift": {**AWS_ENV, "LAKEHOUSE_SPARK_BACKEND": "glue"},
+    "emr-redshift": {**AWS_ENV, "LAKEHOUSE_SPARK_BACKEND": "emr-serverless"},
+}
+
+
+@pytest.fixture(scope="module")
+def dbt_manifest() -> Path:
+    """The dbt manifest Cosmos renders from; `dbt parse` makes it when a fresh clone has none."""
+    from lakehouse.dbt_runner import run_dbt
+    from pipeline.dbt_cosmos import manifest_path
+    from pipeline.settings import load_settings
+
+    manifest = manifest_path()
+    if not manifest.is_file():
+        with tempfile.TemporaryDirectory() as home:
+            settings = load_settings({"LAKEHOUSE_HOME": home})
+            assert run_dbt(settings, ["parse"]) == 0, "dbt parse failed"
+    assert manifest.is_file()
+    return manifest
+
+
+@pytest.fixture
+def lake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A clean LAKEHOUSE_* environment with a throwaway home."""
+    for name in [n for n in os.environ if n.startswith("LAKEHOUSE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lake"))
+    yield
+
+
+def parse(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
+    """A fresh DagBag over dags/ with `env` applied (pipeline modules re-imported too)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for module in [m for m in sys.modules if m == "pipeline" or m.startswith("pipeline.")]:
+        monkeypatch.delitem(sys.modules, module)
+    return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False, safe_mode=True)
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGURATIONS))
+def test_dagbag_imports_without_errors(config: str, dbt_manifest: Path, lake_env: None, monkeypatch) -> None:
+    bag = parse(CONFIGURATIONS[config], monkeypatch)
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) >= DAG_IDS
+
+
+class NetworkBlocked(AssertionError):
+    pass
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGURATIONS))
+def test_parsing_makes_no_network_call(config: str, dbt_manifest: Path, lake_env: None, monkeypatch) -> None:
+    """Sockets cannot connect and names cannot resolve while the DAG files are imported."""
+    attempts: list[str] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(repr(args[1:] if args else kwargs)[:200])
+        raise NetworkBlocked(f"network call during DAG parsing: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    # botocore would otherwise find credentials/regions through the instance metadata endpoint.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    bag = parse(CONFIGURATIONS[config], monkeypatch)
+    assert attempts == []
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) >= DAG_IDS
+
+
+@pytest.fixture
+def local_bag(dbt_manifest: Path, lake_env: None, monkeypatch: pytest.MonkeyPatch):
+    return parse({}, monkeypatch)
+
+
+def test_every_dag_has_docs_tags_owner_and_a_retry_policy(local_bag) -> None:
+    for dag_id in DAG_IDS:
+        dag = local_bag.dags[dag_id]
+        assert dag.doc_md and dag.doc_md.strip().startswith("###"), dag_id
+        assert {"lakehouse"} <= set(dag.tags), dag_id
+        assert dag.max_active_runs == 1, dag_id
+        assert dag.dagrun_timeout is not None and dag.dagrun_timeout <= timedelta(hours=6), dag_id
+        assert dag.on_failure_callback is not None, dag_id
+        for task in dag.tasks:
+            assert task.owner == "data-platform", task.task_id
+            assert task.on_failure_callback, task.task_id
+        spark_tasks = [t for t in dag.tasks if t.task_id in {"ingest", "quality_gate", "publish", "maintain_tables"}]
+        assert spark_tasks, dag_id
+        for task in spark_tasks:
+            assert task.retries >= 1, task.task_id
+            assert task.retry_exponential_backoff > 0, task.task_id
+            assert task.max_retry_delay is not None, task.task_id
+
+
+def test_orders_lakehouse_wiring(local_bag) -> None:
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    dag = local_bag.dags["orders_lakehouse"]
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.summary == "0 * * * *"
+    chain = [
+        "wait_for_hour",
+        "landing_manifest",
+        "has_objects",
+        "ensure_tables",
+        "ingest",
+        "quality_gate",
+        "publish",
+        "export_silver",
+    ]
+    for upstream, downstream in itertools.pairwise(chain):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    assert dbt_tasks, "the Cosmos group rendered no task: is the dbt manifest there?"
+    roots = [t for t in dbt_tasks if not any(u.startswith("dbt.") for u in t.upstream_task_ids)]
+    assert roots and all(t.upstream_task_ids == {"export_silver"} for t in roots)
+    assert dag.get_task("marts_published").upstream_task_ids <= {t.task_id for t in dbt_tasks}
+    # the gate's verdict is final: publishing waits for it, dbt waits for publish
+    assert dag.get_task("quality_gate").downstream_task_ids == {"publish"}
+    assert dag.get_task("wait_for_hour").__class__.__name__ == "FirehoseHourSensor"
+
+
+def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifest, lake_env, monkeypatch) -> None:
+    bag = parse(CONFIGURATIONS["glue-redshift"], monkeypatch)
+    dag = bag.dags["orders_lakehouse"]
+    assert "export_silver" not in dag.task_ids
+    roots = [
+        t
+        for t in dag.tasks
+        if t.task_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t.upstream_task_ids)
+    ]
+    assert roots and all(t.upstream_task_ids == {"publish"} for t in roots)
+    assert type(dag.get_task("ingest")).__name__ == "GlueJobOperator"
+
+    maintenance = bag.dags["lakehouse_maintenance"]
+    analyze = maintenance.get_task("analyze_marts")
+    assert type(analyze).__name__ == "RedshiftDataOperator"
+    assert analyze.deferrable is True
+    assert analyze.upstream_task_ids == {"maintain_tables"}
+    from pipeline.assets import mart_models
+
+    assert len(analyze.sql) == len(mart_models(dbt_manifest)) > 0
+    assert all(sql.startswith("ANALYZE marts.") for sql in analyze.sql)
+
+
+def test_assets_match_the_tables_and_the_marts(local_bag, dbt_manifest: Path) -> None:
+    from pipeline import tables
+    from pipeline.assets import SILVER_TABLES, mart_models
+
+    assert set(SILVER_TABLES) == {t.identifier for t in tables.TABLES if t.namespace == "silver"}
+    dag = local_bag.dags["orders_lakehouse"]
+    assert {a.name for a in dag.get_task("publish").outlets} == set(SILVER_TABLES)
+    marts = {a.name for a in dag.get_task("marts_published").outlets}
+    assert marts == {f"marts.{m}" for m in mart_models(dbt_manifest)} and marts
+
+    maintenance_tables = local_bag.dags["lakehouse_maintenance"].get_task("maintain_tables").op_kwargs["job_args"]
+    assert set(maintenance_tables["tables"].split(",")) == {t.identifier for t in tables.TABLES}
+
+
+def test_cosmos_runs_the_dbt_virtualenv_on_the_same_duckdb_file_the_export_fills(local_bag) -> None:
+    from lakehouse.dbt_runner import duckdb_path
+    from pipeline.settings import load_settings
+
+    settings = load_settings()
+    dag = local_bag.dags["orders_lakehouse"]
+    run = next(t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_id.endswith("_model_build"))
+    assert str(run.dbt_executable_path) == settings.dbt_executable
+    assert run.profile_config.target_name == "local"
+    assert run.env["LAKEHOUSE_DUCKDB_PATH"] == str(duckdb_path(settings))
+    # one `dbt build` per model; a test across models waits for all of them in its own task
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    assert all(t.task_id.endswith(("_model_build", "_seed_build", "_test")) for t in dbt_tasks)
+    assert all(t.retries == 1 for t in dbt_tasks)
+
+
+# --- the failure callback, against moto's SNS ----------------------------------------------------
+
+
+@pytest.fixture
+def sns_topic(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object, str]]:
+    """(topic arn, SQS client, queue url): a topic on moto's real HTTP server, drained into a queue."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    sns = boto3.client("sns", region_name="eu-west-1")
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    topic = sns.create_topic(Name="lakehouse-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    yield topic, sqs, queue
+    server.stop()
+
+
+def test_failure_callback_publishes_the_failed_task_to_sns(sns_topic) -> None:
+    from pipeline.callbacks import FailureNotifier
+
+    topic, sqs, queue = sns_topic
+    notifier = FailureNotifier(
+        load_settings({"LAKEHOUSE_ALERTS_SNS_TOPIC_ARN": topic, "LAKEHOUSE_AWS_REGION": "eu-west-1"})
+    )
+    ti = SimpleNamespace(dag_id="orders_lakehouse", task_id="quality_gate", try_number=1, log_url="http://x/log")
+    notifier({"ti": ti, "run_id": "scheduled__2026-01-15T10:00:00+00:00", "exception": RuntimeError("gate failed")})
+    # the run-level callback for the same failure stays quiet: one message per failure
+    notifier({"dag": SimpleNamespace(dag_id="orders_lakehouse"), "run_id": "r", "reason": "task_failure"})
+
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert len(messages) == 1
+    body = json.loads(messages[0]["Body"])
+    assert body["Subject"] == "[lakehouse] orders_lakehouse: task quality_gate failed"
+    assert "RuntimeError: gate failed" in body["Message"]
+
+
+def test_failure_callback_without_a_topic_only_logs(caplog) -> None:
+    from pipeline.callbacks import FailureNotifier
+
+    notifier = FailureNotifier(load_settings({"LAKEHOUSE_AWS_REGION": "eu-west-1"}))
+    notifier({"dag": SimpleNamespace(dag_id="orders_lakehouse"), "run_id": "r", "reason": "timed_out"})
+    assert "run failed (timed_out)" in caplog.text
