@@ -89,11 +89,6 @@ def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str,
     venv_bin = str(Path(sys.executable).parent)
     if venv_bin not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = os.pathsep.join(p for p in (venv_bin, env.get("PATH", "")) if p)
-    if env.pop("PYTHONDONTWRITEBYTECODE", None):
-        # Every task starts Python processes (Airflow's task runner, dbt, the Spark driver);
-        # without bytecode each one compiles its imports from source, seconds per process.
-        # Keep the tree clean as asked, but cache bytecode under the lakehouse home.
-        env.setdefault("PYTHONPYCACHEPREFIX", str(settings.home / "pycache"))
     return env
 
 
@@ -189,7 +184,8 @@ def run_hour(
     started = time.perf_counter()
     with open(log_file, "w") as log:
         completed = subprocess.run(
-            [airflow_bin(), "dags", "test", dag_id, logical_date.isoformat()],
+            # `airflow dags test`, with the Execution API app built once (see lakehouse.dags_test)
+            [sys.executable, "-m", "lakehouse.dags_test", dag_id, logical_date.isoformat()],
             env=env,
             cwd=REPO_ROOT,
             stdout=None if verbose else log,

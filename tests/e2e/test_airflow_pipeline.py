@@ -33,6 +33,7 @@ from lakehouse.airflow_cmd import HourResult, backfill, run_hour
 from lakehouse.generate import GenerateConfig, generate
 from pipeline.settings import Settings, load_settings
 
+# `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
 GOOD_START = datetime(2026, 11, 1, 8, tzinfo=UTC)

@@ -30,6 +30,7 @@ import pytest
 from lakehouse.airflow_cmd import ADMIN_PASSWORD, ADMIN_USER, DAG_ID, standalone_command
 from pipeline.settings import REPO_ROOT, load_settings
 
+# `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 STARTUP_SECONDS = 180
