@@ -28,7 +28,6 @@ import dataclasses
 import json
 import os
 import platform
-import re
 import shutil
 import sys
 import time
@@ -36,11 +35,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lakehouse.benchdocs import DOCS, replace_section
 from lakehouse.console import progress, table
 from pipeline.settings import REPO_ROOT, load_settings
 
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
-DOCS = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Ingest"
 TARGET_DUCKDB_RATIO = 5.0
 TARGET_INCREMENTAL_RATIO = 1.3
@@ -232,7 +231,11 @@ def _gate(spark, settings, run_id: str) -> dict[str, Any]:
     if not gate.success:
         raise RuntimeError(f"bench-ingest: the gate failed on {run_id}; the benchmark data should pass it")
     publish(spark, settings.catalog_name, run_id)
-    return {"validate_s": validated - began, "publish_s": time.perf_counter() - validated}
+    return {
+        "validate_s": validated - began,
+        "publish_s": time.perf_counter() - validated,
+        "phases": {k: v for k, v in gate.timings.items() if k != "total"},
+    }
 
 
 def _duckdb(raw: Path, truth: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -339,6 +342,9 @@ def render(result: dict[str, Any]) -> str:
     lines = [table(("measure", "value", "note"), rows), "", "where the time goes (seconds):"]
     phases = [(name, f"{a:.1f}", f"{b:.1f}") for (name, a), (_, b) in zip(h1["phases"], h24["phases"], strict=False)]
     lines.append(table(("phase", "hour 1", "hour 24"), phases))
+    g1, g24 = result["gate_1"]["phases"], result["gate_24"]["phases"]
+    lines += ["", "where the gate's time goes (seconds):"]
+    lines.append(table(("step", "hour 1", "hour 24"), [(k, f"{g1[k]:.1f}", f"{g24.get(k, 0):.1f}") for k in g1]))
     return "\n".join(lines)
 
 
@@ -365,12 +371,7 @@ def write_docs(result: dict[str, Any]) -> None:
         "```",
         "",
     ]
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    section = "\n".join(body) + "\n"
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(text)
+    replace_section(SECTION, "\n".join(body))
 
 
 def _verdict(value: float, target: float) -> str:

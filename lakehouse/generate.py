@@ -47,6 +47,9 @@ from pipeline.settings import FRAMINGS, load_settings
 FAULT_MODES = ("none", "all")
 # Quarantine reason codes: a contract shared with the ingest job (bronze.orders_quarantine.reason_code).
 QUARANTINE_REASONS = ("malformed_json", "missing_required_field", "wrong_type", "oversize_record", "corrupt_object")
+# Written out here rather than imported from spark_jobs.ingest.contract on purpose: the
+# simulator is the tests' independent oracle, so a drift between producer and consumer shows
+# up as a failing reconciliation instead of changing both sides at once.
 REQUIRED_FIELDS = (
     "event_id",
     "invoice_no",

@@ -32,6 +32,21 @@ class JobArg:
         return self.default is None
 
 
+# How every job names its Iceberg catalog: the launchers (`pipeline.local_spark.catalog_args`,
+# the Glue and EMR operators) render exactly these; unknown platform extras are ignored.
+CATALOG_ARGS = (
+    JobArg("environment", "platform (local, glue, emr), or deployment (local, compose, aws) with --platform", "local"),
+    JobArg("platform", "local, glue or emr; overrides --environment", ""),
+    JobArg("catalog_name", "Iceberg catalog name (the same as the Spark catalog)", "lakehouse"),
+    JobArg("catalog_uri", "local platform: JDBC (or SQLAlchemy) uri of the catalog; unused on Glue/EMR", ""),
+    JobArg("catalog_jdbc_user", "JDBC catalog user (compose)", ""),
+    JobArg("catalog_jdbc_password", "JDBC catalog password (compose)", ""),
+    JobArg("jdbc_user", "alias of --catalog_jdbc_user", ""),
+    JobArg("jdbc_password", "alias of --catalog_jdbc_password", ""),
+    JobArg("warehouse", "Iceberg warehouse root (file:// or s3://)", ""),
+)
+
+
 def on_glue() -> bool:
     """True inside an AWS Glue job (the `awsglue` package exists only there)."""
     return importlib.util.find_spec("awsglue") is not None

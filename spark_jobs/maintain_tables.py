@@ -17,7 +17,7 @@ Every step is idempotent: running the job twice in a day does no harm; on a tabl
 to do each procedure is a cheap no-op. The job prints one JSON line per step (what it changed).
 
 Arguments (the same on every platform): the catalog arguments every job takes
-(`spark_jobs.quality.jobs.CATALOG_ARGS`), `--tables` (comma-separated `namespace.table`),
+(`spark_jobs.jobargs.CATALOG_ARGS`), `--tables` (comma-separated `namespace.table`),
 `--snapshot_retention_hours`, `--retain_last`, `--orphan_age_hours`,
 `--audit_branch_retention_hours`, `--dry_run` (`true`: report what would change, change nothing).
 """

@@ -28,19 +28,11 @@ from pyspark.sql import functions as F
 
 from spark_jobs.ingest import reader, transforms, writes
 from spark_jobs.ingest.contract import CORRUPT_OBJECT, MAX_RECORD_BYTES, IngestTables
-from spark_jobs.jobargs import JobArg, jdbc_catalog_uri, resolve_platform
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, resolve_platform
 from spark_jobs.session import catalog_conf
 
 JOB_ARGS = (
-    JobArg("environment", "platform (local, glue, emr), or deployment (local, compose, aws) with --platform", "local"),
-    JobArg("platform", "local, glue or emr; overrides --environment", ""),
-    JobArg("catalog_name", "Iceberg catalog name (the same on every platform)"),
-    JobArg("catalog_uri", "local platform: JDBC (or SQLAlchemy) uri of the catalog; unused on Glue/EMR", ""),
-    JobArg("catalog_jdbc_user", "JDBC catalog user (compose)", ""),
-    JobArg("catalog_jdbc_password", "JDBC catalog password (compose)", ""),
-    JobArg("jdbc_user", "alias of --catalog_jdbc_user (the quality jobs' name)", ""),
-    JobArg("jdbc_password", "alias of --catalog_jdbc_password", ""),
-    JobArg("warehouse", "Iceberg warehouse root (file:// or s3://)"),
+    *CATALOG_ARGS,
     JobArg("manifest", "landing manifest JSON (path, file:// or s3://)"),
     JobArg("arrival_hour", "UTC arrival hour, ISO 8601 (e.g. 2026-11-01T08:00:00Z)"),
     JobArg("run_id", "id of this run (lineage column, audit row)"),
@@ -76,6 +68,8 @@ class IngestArgs:
                 values.get("catalog_jdbc_user") or values.get("jdbc_user", ""),
                 values.get("catalog_jdbc_password") or values.get("jdbc_password", ""),
             )
+        if not values.get("warehouse"):
+            raise ValueError("--warehouse is required (the Iceberg warehouse root, file:// or s3://)")
         if values.get("audit_branch"):
             writes.check_branch_name(values["audit_branch"])
         max_bytes = int(values.get("max_record_bytes") or MAX_RECORD_BYTES)

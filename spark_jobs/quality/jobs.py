@@ -11,19 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from spark_jobs.jobargs import JobArg, jdbc_catalog_uri, resolve_platform
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, resolve_platform
 
-CATALOG_ARGS = (
-    JobArg("environment", "platform (local, glue, emr), or deployment (local, compose, aws) with --platform", "local"),
-    JobArg("platform", "local, glue or emr; overrides --environment", ""),
-    JobArg("catalog_name", "Iceberg catalog name (the same as the Spark catalog)", "lakehouse"),
-    JobArg("catalog_uri", "local platform: JDBC (or SQLAlchemy) uri of the catalog; unused on Glue/EMR", ""),
-    JobArg("catalog_jdbc_user", "JDBC catalog user (compose)", ""),
-    JobArg("catalog_jdbc_password", "JDBC catalog password (compose)", ""),
-    JobArg("jdbc_user", "alias of --catalog_jdbc_user", ""),
-    JobArg("jdbc_password", "alias of --catalog_jdbc_password", ""),
-    JobArg("warehouse", "Iceberg warehouse root (file:// or s3://)", ""),
-)
+__all__ = ["CATALOG_ARGS", "RUN_ARGS", "get_spark", "session_conf"]
+
 RUN_ARGS = (
     JobArg("run_id", "ingest run id whose audit branch is gated"),
     JobArg("audit_branch", "the run's audit branch (default: from audit.ingest_runs / audit.dq_results)", ""),
