@@ -36,10 +36,10 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from lakehouse.console import progress, table
+from lakehouse.console import parse_hour, progress, table
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DAG_ID = "orders_lakehouse"
@@ -143,17 +143,6 @@ class HourResult:
     @property
     def ok(self) -> bool:
         return self.state == "success"
-
-
-def parse_hour(text: str) -> datetime:
-    """`2026-01-15T10`, `2026-01-15 10:00`, `...+00:00`: a whole UTC hour (naive = UTC)."""
-    value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    if (value.minute, value.second, value.microsecond) != (0, 0, 0):
-        raise ValueError(f"{text!r} is not a whole hour")
-    return value
 
 
 def hours_between(start: datetime, end: datetime) -> Iterator[datetime]:

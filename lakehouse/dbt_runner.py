@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lakehouse.console import progress
-from pipeline.dbt_cosmos import duckdb_path, manifest_path
+from pipeline.dbt_cosmos import dbt_env, duckdb_path, manifest_path
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
@@ -87,16 +87,8 @@ def dbt_environment(
 ) -> dict[str, str]:
     """Environment for the dbt subprocess: project and profiles dir, target and DuckDB path from settings."""
     env = dict(os.environ if base is None else base)
-    env.update(
-        {
-            "DBT_PROJECT_DIR": str(project_dir),
-            "DBT_PROFILES_DIR": str(project_dir),
-            "DBT_TARGET": settings.dbt_target,
-            "LAKEHOUSE_DUCKDB_PATH": str(duckdb_path(settings)),
-        }
-    )
-    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    env.setdefault("DBT_VERSION_CHECK", "false")
+    env.update(dbt_env(settings))  # the same variables Cosmos gives the DAG's dbt tasks
+    env.update({"DBT_PROJECT_DIR": str(project_dir), "DBT_PROFILES_DIR": str(project_dir)})
     return env
 
 

@@ -49,7 +49,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lakehouse.airflow_cmd import backfill, parse_hour
+    from lakehouse.airflow_cmd import backfill
+    from lakehouse.console import parse_hour
     from lakehouse.dbt_runner import ensure_manifest
     from lakehouse.generate import GenerateConfig, generate
     from pipeline.catalog import init_catalog
@@ -100,7 +101,10 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
     print("\nDAG runs (orders_lakehouse, one per arrival hour):")
     print_results(results)
 
-    counts = layer_counts(settings)
+    from pipeline.catalog import open_catalog
+
+    catalog = open_catalog(settings)
+    counts = layer_counts(catalog)
     expected = truth["expected"]
     wanted = {
         "bronze.orders_raw": expected["bronze_rows"],
@@ -115,7 +119,7 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         )
     )
 
-    reasons = quarantine_reasons(settings)
+    reasons = quarantine_reasons(catalog)
     print("\nQuarantined, by reason:")
     print(table(("reason", "rows"), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
 
@@ -130,15 +134,10 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         print(f"(no marts yet: {exc})")
 
 
-def layer_counts(settings: Settings) -> dict[str, int]:
-    from pipeline.catalog import open_catalog
-
-    catalog = open_catalog(settings)
+def layer_counts(catalog) -> dict[str, int]:
     return {name: catalog.load_table(name).scan().count() for name in LAYERS}
 
 
-def quarantine_reasons(settings: Settings) -> Counter:
-    from pipeline.catalog import open_catalog
-
-    rows = open_catalog(settings).load_table("bronze.orders_quarantine").scan(selected_fields=("reason_code",))
+def quarantine_reasons(catalog) -> Counter:
+    rows = catalog.load_table("bronze.orders_quarantine").scan(selected_fields=("reason_code",))
     return Counter(rows.to_arrow().column("reason_code").to_pylist())

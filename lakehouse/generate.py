@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from lakehouse.console import arg_hour
 from pipeline.settings import FRAMINGS, load_settings
 
 FAULT_MODES = ("none", "all")
@@ -1030,29 +1031,7 @@ def generate(config: GenerateConfig, out: str, progress: Callable[[str], None] |
     return truth
 
 
-def parse_hour(text: str) -> datetime:
-    """'2026-11-01T08', '2026-11-01T08:00', '2026-11-01T08:00:00Z' or with an offset -> UTC hour."""
-    raw = text.strip()
-    if len(raw) == 13 and raw[10] in "T ":  # date + hour only
-        raw += ":00"
-    try:
-        moment = datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO hour such as 2026-11-01T08 or 2026-11-01T08:00:00Z") from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
-        raise ValueError(f"{text!r} is not on the hour; arrival hours start at :00 (e.g. {moment:%Y-%m-%dT%H})")
-    return moment
-
-
 # --------------------------------------------------------------------------- CLI
-
-
-def _arg_hour(text: str) -> datetime:
-    try:
-        return parse_hour(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _arg_positive_int(text: str) -> int:
@@ -1089,7 +1068,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--start",
-        type=_arg_hour,
+        type=arg_hour,
         default=None,
         help="first UTC arrival hour, e.g. 2026-11-01T08 (default: the last HOURS complete hours)",
     )

@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from lakehouse.console import progress
+from lakehouse.console import arg_hour, progress
 from pipeline.settings import load_settings
 
 
@@ -26,23 +26,11 @@ def register(subparsers) -> None:
             "bronze and quarantine are replaced, silver only takes newer versions."
         ),
     )
-    p.add_argument("--hour", required=True, type=_hour, help="UTC arrival hour, e.g. 2026-11-01T08")
+    p.add_argument("--hour", required=True, type=arg_hour, help="UTC arrival hour, e.g. 2026-11-01T08")
     p.add_argument("--run-id", default="", help="run id (default: ingest-<hour>-<timestamp>)")
     p.add_argument("--branch", default="", help="write silver to this audit branch instead of main")
     p.add_argument("--manifest", default="", help="use this existing manifest instead of listing the hour")
     p.set_defaults(func=run)
-
-
-def _hour(text: str) -> datetime:
-    from spark_jobs.ingest.job import parse_hour
-
-    raw = text.strip()
-    if len(raw) == 13 and raw[10] in "T ":  # 2026-11-01T08
-        raw += ":00"
-    try:
-        return parse_hour(raw)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def default_run_id(hour: datetime, now: datetime | None = None) -> str:

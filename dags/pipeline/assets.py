@@ -37,19 +37,23 @@ def silver_assets(catalog_name: str) -> list[Asset]:
     return [iceberg_asset(catalog_name, identifier) for identifier in SILVER_TABLES]
 
 
-def mart_models(manifest_path: Path) -> list[str]:
-    """Names of the dbt models under `models/marts/`, sorted; [] when there is no manifest yet."""
+def mart_nodes(manifest_path: Path) -> list[dict]:
+    """The dbt manifest's model nodes under `models/marts/`; [] when there is no manifest yet."""
     try:
         nodes = json.loads(manifest_path.read_text()).get("nodes", {})
     except (FileNotFoundError, json.JSONDecodeError):
         return []
     # fqn = [project, folder, ..., model]: a mart lives under models/marts/.
-    names = {
-        node["name"]
+    return [
+        node
         for node in nodes.values()
         if node.get("resource_type") == "model" and node.get("fqn", [None, None])[1:2] == [MARTS_FOLDER]
-    }
-    return sorted(names)
+    ]
+
+
+def mart_models(manifest_path: Path) -> list[str]:
+    """Names of the mart models, sorted."""
+    return sorted({node["name"] for node in mart_nodes(manifest_path)})
 
 
 def mart_asset(project: str, model: str) -> Asset:

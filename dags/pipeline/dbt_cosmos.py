@@ -49,16 +49,14 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
     Cosmos runs dbt in a temporary copy of the project, so relative paths would point there.
     """
-    env = {
+    return {
         "DBT_TARGET": settings.dbt_target,
         "LAKEHOUSE_HOME": str(settings.home),
+        # Read by the `local` target only (the file lakehouse.dbt_runner.export_silver fills).
+        "LAKEHOUSE_DUCKDB_PATH": str(duckdb_path(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
     }
-    if settings.dbt_target == "local":
-        # The file lakehouse.dbt_runner.export_silver fills (an integration test keeps them equal).
-        env["LAKEHOUSE_DUCKDB_PATH"] = str(duckdb_path(settings))
-    return env
 
 
 def duckdb_path(settings: Settings) -> Path:
@@ -148,18 +146,12 @@ def _fail_missing_manifest(manifest: str, project_dir: str) -> None:
 
 def mart_relations(manifest: Path) -> list[str]:
     """`schema.table` of every materialised mart (table or incremental) in the dbt manifest."""
-    import json
+    from pipeline.assets import mart_nodes
 
-    try:
-        nodes = json.loads(manifest.read_text()).get("nodes", {})
-    except (FileNotFoundError, json.JSONDecodeError):
-        return []
     relations = {
         f"{node['schema']}.{node.get('alias') or node['name']}"
-        for node in nodes.values()
-        if node.get("resource_type") == "model"
-        and node.get("fqn", [None, None])[1:2] == ["marts"]
-        and node.get("config", {}).get("materialized") in ("table", "incremental")
+        for node in mart_nodes(manifest)
+        if node.get("config", {}).get("materialized") in ("table", "incremental")
     }
     return sorted(relations)
 

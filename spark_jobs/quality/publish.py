@@ -66,6 +66,15 @@ def _gate_record(spark, catalog: str, run_id: str) -> tuple[list[dict], dict]:
     return rows, context
 
 
+def _refused(spark, action: str, run_id: str, branch: str, table: str) -> tuple[PublishResult, dict]:
+    """The starting point of publish and discard: refused until proven otherwise, main's snapshot noted."""
+    result = PublishResult(action, REFUSED, run_id, branch, table)
+    all_refs = branches.refs(spark, table)
+    main_ref = all_refs.get(branches.MAIN)
+    result.main_before = result.main_after = main_ref.snapshot_id if main_ref else None
+    return result, all_refs
+
+
 def publish(
     spark,
     catalog: str,
@@ -79,10 +88,7 @@ def publish(
     with branches.without_wap(spark):
         rows, context = _gate_record(spark, catalog, run_id)
         branch = branch or context.get("branch", "")
-        result = PublishResult("publish", REFUSED, run_id, branch, table)
-        all_refs = branches.refs(spark, table)
-        main_ref = all_refs.get(branches.MAIN)
-        result.main_before = result.main_after = main_ref.snapshot_id if main_ref else None
+        result, all_refs = _refused(spark, "publish", run_id, branch, table)
         if not rows:
             result.message = f"run {run_id} has no validation in audit.dq_results: run the gate first (validate)"
             return result
@@ -142,10 +148,7 @@ def discard(
         if not branch:
             _rows, context = _gate_record(spark, catalog, run_id)
             branch = context.get("branch") or _branch_from_ingest(spark, catalog, run_id)
-        result = PublishResult("discard", REFUSED, run_id, branch, table)
-        all_refs = branches.refs(spark, table)
-        main_ref = all_refs.get(branches.MAIN)
-        result.main_before = result.main_after = main_ref.snapshot_id if main_ref else None
+        result, all_refs = _refused(spark, "discard", run_id, branch, table)
         if not branch:
             result.message = f"no audit branch known for run {run_id}: pass --audit_branch"
             return result

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from lakehouse import generate as gen
-from lakehouse.generate import GenerateConfig, generate, parse_hour
+from lakehouse.console import parse_hour
+from lakehouse.generate import GenerateConfig, generate
 
 pytestmark = pytest.mark.unit
 
