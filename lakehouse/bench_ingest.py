@@ -410,6 +410,13 @@ def _notes(result: dict[str, Any]) -> list[str]:
         "(3) silver files cut by event hour (a range distribution on event_ts, at the cost of a shuffle) or a "
         "Parquet bloom filter on event_id, so the duplicate probe reads only the hours of re-sent events; "
         "(4) more cores: Spark's time falls with executors (Glue G.1X workers), DuckDB's stays on one node.",
+        "- The gate runs in the same warm session as the ingest, but with GX not yet imported, as in its own "
+        "job. What keeps it under half the ingest: importing GX (about 2.5 s) starts on a thread before the "
+        "reads and finishes beside them (`gx_context` is what is left of it); the run's rows are cached "
+        "uncompressed (1.5 s instead of 3.0 s for the compressed cache); event-id uniqueness reads only the "
+        "other runs' rows of the touched days that share an id with the run, probed by 64-bit hashes of the "
+        "run's ids (hour 1: none to read; hour 24: 23M rows of other runs, the gate's largest step); GX then "
+        "runs about 12 Spark jobs on the cache for the 17 column expectations.",
         "",
     ]
 

@@ -15,7 +15,8 @@ on every platform, and pyiceberg opens the same catalog under the same name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 
 PLATFORMS = ("local", "glue", "emr")
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
@@ -83,3 +84,26 @@ def get_session(app_name: str, conf: Mapping[str, str]):  # -> pyspark.sql.Spark
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextlib.contextmanager
+def runtime_conf(spark, values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) runtime SQL conf for a block, then put back what was there.
+
+    Why a block and not the session: the gate and publish run in sessions an ingest may share
+    (tests, the benchmark, one Glue job), and their settings must not leak into its writes.
+    """
+    saved = {key: spark.conf.get(key, None) for key in values}
+    for key, value in values.items():
+        if value is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -90,21 +89,13 @@ def touched_days(spark, table: str, snapshot_ids: list[int], day_field: str = "e
     return sorted(r["day"] for r in rows if r["day"] is not None)
 
 
-@contextlib.contextmanager
-def without_wap(spark) -> Iterator[None]:
+def without_wap(spark) -> contextlib.AbstractContextManager[None]:
     """Run with `spark.wap.branch`/`spark.wap.id` unset, then restore them.
 
     Why: an ingest in the same session may leave the WAP branch set, and then every read and
     write of a WAP-enabled table (all of ours) would silently go to that branch, including the
     gate's own results, which belong on `main`.
     """
-    saved = {key: spark.conf.get(key, None) for key in WAP_CONFS}
-    for key, value in saved.items():
-        if value is not None:
-            spark.conf.unset(key)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is not None:
-                spark.conf.set(key, value)
+    from spark_jobs.session import runtime_conf
+
+    return runtime_conf(spark, dict.fromkeys(WAP_CONFS))

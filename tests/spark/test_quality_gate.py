@@ -242,6 +242,7 @@ DEFECTS = {
     # defect: (how the run's lines or counts are broken, the expectation that must fail, its column)
     "null_keys": ("expect_column_values_to_not_be_null", "invoice_no"),
     "duplicate_event_ids": ("expect_column_values_to_be_unique", "event_id"),
+    "duplicate_event_ids_within_run": ("expect_column_values_to_be_unique", "event_id"),
     "out_of_range_values": ("expect_column_values_to_be_between", "quantity"),
     "stale_event_times": ("expect_column_values_to_be_between", "event_ts"),
     "too_many_quarantined": ("expect_column_values_to_be_between", "quarantine_share"),
@@ -260,6 +261,9 @@ def broken_run(lake: Lake, defect: str, run: str, hour: datetime) -> str:
         lake.frame(f"{run}_earlier", hour - timedelta(hours=1), earlier).writeTo(SILVER).append()
         copy = line(f"{defect}-earlier-002", hour - timedelta(minutes=50))
         return lake.ingest(run, hour, lines, stray_copies=[copy])
+    if defect == "duplicate_event_ids_within_run":
+        # both copies are the run's own rows: no other run's rows are read, the cache must catch it
+        return lake.ingest(run, hour, lines, stray_copies=[dict(lines[3])])
     if defect == "out_of_range_values":
         lines[6]["quantity"] = 250_000
         return lake.ingest(run, hour, lines)
