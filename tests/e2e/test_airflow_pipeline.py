@@ -7,9 +7,9 @@ the tables back with pyiceberg and DuckDB.
 
 1. Two good arrival hours, run as a backfill: every run green; bronze, quarantine and silver
    hold exactly the ground truth's counts; the marts exist and are not empty.
-2. The same two hours again: green again, and nothing changed (content checksums of bronze,
-   quarantine, silver and every mart are equal; lineage columns that name the run are left
-   out, because a re-run is a new run).
+2. The first hour again, after the second was published: green again, and nothing changed
+   (content checksums of bronze, quarantine, silver and every mart are equal; lineage
+   columns that name the run are left out, because a re-run is a new run).
 3. `lakehouse_maintenance` (compaction, manifest rewrite, snapshot expiry, orphan cleanup)
    through Airflow: green, content unchanged.
 4. A bad hour (a batch far over the quarantine threshold): the run fails at the gate task;
@@ -152,9 +152,11 @@ def test_good_hours_end_green_with_the_ground_truth_counts(first_pass, ground_tr
     assert all(m["rows"] > 0 for m in marts.values()), marts
 
 
-def test_running_the_same_hours_again_changes_nothing(lake, first_pass) -> None:
-    results = backfill(lake, GOOD_START, BAD_HOUR)
-    assert len(results) == GOOD_HOURS and all(r.ok for r in results), summary(results)
+def test_running_an_earlier_hour_again_changes_nothing(lake, first_pass) -> None:
+    """The first hour again, after a later hour was published: the out-of-order re-run a
+    backfill of a past day is made of (one hour, not both: each costs minutes of CI)."""
+    result = run_hour(lake, GOOD_START)
+    assert result.ok, summary([result])
     assert iceberg_state(lake) == {
         **first_pass["iceberg"],
         # a green re-run publishes a (content-identical) snapshot; compare content, not ids
