@@ -21,6 +21,9 @@ from collections.abc import Iterator, Mapping
 PLATFORMS = ("local", "glue", "emr")
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 EMR_ICEBERG_JAR = "/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar"
+# For a DataFrame read several times from the cache within one job: building the compressed
+# cache of 1M rows took 3.0 s, the uncompressed one 1.5 s, for about twice the memory.
+UNCOMPRESSED_CACHE = {"spark.sql.inMemoryColumnarStorage.compressed": "false"}
 
 
 def catalog_conf(

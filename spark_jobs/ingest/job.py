@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from spark_jobs.ingest import reader, transforms, writes
 from spark_jobs.ingest.contract import CORRUPT_OBJECT, MAX_RECORD_BYTES, IngestTables
 from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, resolve_platform
-from spark_jobs.session import catalog_conf
+from spark_jobs.session import UNCOMPRESSED_CACHE, catalog_conf, runtime_conf
 
 JOB_ARGS = (
     *CATALOG_ARGS,
@@ -165,11 +165,10 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
 
     framed = reader.framed_records(spark, objects, args.max_record_bytes)
     # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
-    uncompressed = {"spark.sql.inMemoryColumnarStorage.compressed": "false"}
-    with writes.session_conf(spark, uncompressed):
+    with runtime_conf(spark, UNCOMPRESSED_CACHE):
         parsed = transforms.parse_records(framed).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        with writes.session_conf(spark, uncompressed):
+        with runtime_conf(spark, UNCOMPRESSED_CACHE):
             hours = _count(parsed, record)
         log(
             f"read {record['records_read']:,} records: {record['records_parsed']:,} valid, "

@@ -19,8 +19,6 @@ files written before it are orphans that `remove_orphan_files` (maintenance DAG)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from pyspark.sql import DataFrame
@@ -29,6 +27,7 @@ from pyspark.sql import types as T
 
 from spark_jobs.ingest.contract import REASONS
 from spark_jobs.ingest.transforms import NEWER_SQL
+from spark_jobs.session import runtime_conf
 
 WAP_BRANCH_CONF = "spark.wap.branch"
 DISTRIBUTION_CONF = "spark.sql.iceberg.distribution-mode"
@@ -55,22 +54,6 @@ RUNS_SCHEMA = T.StructType(
         T.StructField("silver_snapshot_id", T.LongType(), True),
     ]
 )
-
-
-@contextmanager
-def session_conf(spark, settings: dict[str, str]) -> Iterator[None]:
-    """Set Spark SQL settings for a block, then put the previous values back."""
-    previous = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def check_branch_name(branch: str) -> str:
@@ -139,7 +122,7 @@ def merge_silver(
     if branch:
         settings[WAP_BRANCH_CONF] = check_branch_name(branch)
     try:
-        with session_conf(spark, settings):
+        with runtime_conf(spark, settings):
             spark.sql(sql)
     finally:
         spark.catalog.dropTempView(view)

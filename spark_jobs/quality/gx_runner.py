@@ -18,9 +18,10 @@ What it keeps small and fast:
 
 GX is imported here, at first use, never at module import of the job: argument errors then
 fail in milliseconds, and DAG parsing (which never imports this) stays cheap. Importing it
-costs about 2.5 s of CPU on this machine's cores, a quarter of a 1M-row gate, so the job starts
-it on a background thread (`preload`) while the driver waits on the JVM (session start, reading
-the branch), and the runner joins that thread when it first needs GX.
+costs about 2.5 s of CPU, a quarter of a 1M-row gate, so the gate starts it on a background
+thread (`preload`) while the driver waits on the JVM (resolving and reading the branch), and
+the runner joins that thread when it first needs GX. Not earlier, beside the session start:
+that start is CPU-bound too, and the two together were slower than one after the other.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from typing import Any
 from spark_jobs.quality import batches, branches, gx_runner, results, suites
 from spark_jobs.quality.gx_runner import GxRunner
 from spark_jobs.quality.reports import docs_target, publish_docs
-from spark_jobs.session import runtime_conf
+from spark_jobs.session import UNCOMPRESSED_CACHE, runtime_conf
 
 SUITE_TABLES = (batches.SILVER, batches.INGEST_RUNS)
 # The batches the gate can build, per suite (`meta.batches` of a suite must be among these).
@@ -147,13 +147,15 @@ def run_validation(spark, request: ValidationRequest) -> GateResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     gx_runner.preload()  # imports GX on a thread while this one waits on the JVM
-    with branches.without_wap(spark), runtime_conf(spark, batches.UNCOMPRESSED_CACHE):
+    with branches.without_wap(spark), runtime_conf(spark, UNCOMPRESSED_CACHE):
         plan = _plan(spark, request)
         timings["resolve_branch"] = time.perf_counter() - started
 
         mark = time.perf_counter()
         silver = plan.suites[batches.SILVER]
-        run_df = batches.run_rows(spark, plan.state, request.run_id, silver.referenced_columns(batches.RUN_ROWS))
+        # The columns of both silver batches: the event_days batch is built from these rows too.
+        columns = silver.referenced_columns(batches.RUN_ROWS) | silver.referenced_columns(batches.EVENT_DAYS)
+        run_df = batches.run_rows(spark, plan.state, request.run_id, columns)
         run_df = run_df.cache()
         others_df = None
         try:
