@@ -107,6 +107,23 @@ def test_spark_submit_command_uses_this_interpreter_the_jars_and_the_catalog(set
     assert "JAVA_HOME" in command.env
 
 
+def test_short_jobs_run_with_the_quick_jit_and_keep_the_native_library_path(settings) -> None:
+    from pipeline import jvm
+
+    def driver_options(script: Path) -> str:
+        argv = local_spark.build_command(settings, script, {"run_id": "r"}).argv
+        confs = dict(argv[i + 1].split("=", 1) for i, a in enumerate(argv) if a == "--conf")
+        return confs.get(local_spark.DRIVER_JAVA_OPTIONS, "")
+
+    native = jvm.discover(settings).spark_conf().get(local_spark.DRIVER_JAVA_OPTIONS, "")
+    jobs = local_spark.REPO_ROOT / "spark_jobs"
+    for script in (jobs / "validate_orders.py", jobs / "publish_orders.py"):
+        options = driver_options(script).split()
+        assert local_spark.QUICK_JIT_OPTION in options, script.name
+        assert set(native.split()) <= set(options), "added beside the other driver options, not in their place"
+    assert local_spark.QUICK_JIT_OPTION not in driver_options(local_spark.INGEST_SCRIPT), "long loops keep C2"
+
+
 def test_job_shapes_match_the_table_definitions() -> None:
     def names(table) -> tuple[str, ...]:
         return tuple(f.name for f in table.schema.fields)
