@@ -6,7 +6,9 @@ import argparse
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+
+from spark_jobs.jobargs import parse_hour  # the one arrival-hour parser (re-exported for the CLI)
 
 
 def progress(message: str) -> None:
@@ -21,21 +23,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
-
-
-def parse_hour(text: str) -> datetime:
-    """'2026-11-01T08', '2026-11-01T08:00', '2026-11-01T08:00:00Z' or with an offset -> UTC hour."""
-    raw = text.strip()
-    if len(raw) == 13 and raw[10] in "T ":  # date + hour only
-        raw += ":00"
-    try:
-        moment = datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO hour such as 2026-11-01T08 or 2026-11-01T08:00:00Z") from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
-        raise ValueError(f"{text!r} is not on the hour; arrival hours start at :00 (e.g. {moment:%Y-%m-%dT%H})")
-    return moment
 
 
 def arg_hour(text: str) -> datetime:

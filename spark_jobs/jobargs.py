@@ -17,6 +17,7 @@ import importlib.util
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,28 @@ def jdbc_catalog_uri(uri: str, user: str = "", password: str = "") -> tuple[str,
         jdbc = f"jdbc:postgresql://{parts.hostname or 'localhost'}{port}{parts.path}"
         return jdbc, user or parts.username or "", password or parts.password or ""
     raise ValueError(f"catalog uri {uri!r}: expected jdbc:..., sqlite:///... or postgresql://...")
+
+
+def parse_hour(text: str) -> datetime:
+    """An arrival hour as an aware UTC datetime: `2026-11-01T08`, `2026-11-01T08:00`,
+    `2026-11-01T08:00:00Z` or with an offset (the DAG passes `...+00:00`); naive means UTC.
+
+    One parser for the CLI, the ingest and the gate. Anything not on the hour is refused: the
+    arrival hour names a raw-zone prefix, and a window off by minutes would pass or fail the
+    wrong events.
+    """
+    raw = text.strip()
+    if len(raw) == 13 and raw[10] in "T ":  # date + hour only
+        raw += ":00"
+    try:
+        moment = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(
+            f"arrival hour {text!r} is not an ISO hour such as 2026-11-01T08 or 2026-11-01T08:00:00Z"
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
+        raise ValueError(
+            f"arrival hour {text!r} is not on the hour; arrival hours start at :00 (e.g. {moment:%Y-%m-%dT%H})"
+        )
+    return moment

@@ -18,9 +18,9 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from spark_jobs.jobargs import JobArg, parse_job_args
+from spark_jobs.jobargs import JobArg, parse_hour, parse_job_args
 from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
-from spark_jobs.quality.suites import default_expectations_dir, parse_arrival_hour
+from spark_jobs.quality.suites import default_expectations_dir
 
 APP_NAME = "lakehouse-validate-orders"
 SPECS = (
@@ -42,7 +42,7 @@ def request_from_args(args: dict[str, str]):
     return ValidationRequest(
         catalog=args["catalog_name"],
         run_id=args["run_id"],
-        arrival_hour=parse_arrival_hour(args["arrival_hour"]) if args["arrival_hour"] else None,
+        arrival_hour=parse_hour(args["arrival_hour"]) if args["arrival_hour"] else None,
         audit_branch=args["audit_branch"],
         expectations_dir=args["expectations_dir"] or default_expectations_dir(),
         reports_uri=args["reports_uri"],

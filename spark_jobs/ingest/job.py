@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs.ingest import reader, transforms, writes
 from spark_jobs.ingest.contract import CORRUPT_OBJECT, MAX_RECORD_BYTES, IngestTables
-from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, resolve_platform
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, parse_hour, resolve_platform
 from spark_jobs.session import UNCOMPRESSED_CACHE, catalog_conf, runtime_conf
 
 JOB_ARGS = (
@@ -99,15 +99,6 @@ class IngestArgs:
             self.catalog_jdbc_user,
             self.catalog_jdbc_password,
         )
-
-
-def parse_hour(text: str) -> datetime:
-    """ISO 8601 -> an aware UTC datetime on the hour (naive input is UTC)."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
-        raise ValueError(f"arrival hour {text!r} is not on the hour")
-    return moment
 
 
 def iso(moment: datetime) -> str:

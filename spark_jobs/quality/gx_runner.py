@@ -64,7 +64,6 @@ def _import_gx() -> None:
     sys.setswitchinterval(PRELOAD_SWITCH_INTERVAL_S)
     try:
         import great_expectations  # noqa: F401
-        from great_expectations.data_context.types.base import DataContextConfig  # noqa: F401
     except Exception:  # raised again, with its traceback, by the runner's own import
         pass
     finally:

@@ -23,7 +23,7 @@ import copy
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,23 +181,6 @@ class RunWindow:
     @property
     def event_ts_max(self) -> datetime:
         return self.arrival_hour + timedelta(hours=1, minutes=self.clock_skew_minutes)
-
-
-def parse_arrival_hour(value: str) -> datetime:
-    """An ISO timestamp (the DAG passes `2026-01-01T10:00:00+00:00`) as an aware UTC hour.
-
-    A naive value is taken as UTC; anything not on the hour is refused, because the arrival hour
-    names a raw-zone prefix and a window off by minutes would pass or fail the wrong events.
-    """
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"arrival hour {value!r} is not an ISO timestamp (e.g. 2026-01-01T10:00:00+00:00)") from None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    if (parsed.minute, parsed.second, parsed.microsecond) != (0, 0, 0):
-        raise ValueError(f"arrival hour {value!r} is not on the hour")
-    return parsed
 
 
 def suite_parameters(window: RunWindow, quarantine_max_share: float) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from spark_jobs.jobargs import parse_hour
 from spark_jobs.quality import batches, branches, gx_runner, results, suites
-from spark_jobs.quality.gx_runner import GxRunner
 from spark_jobs.quality.reports import docs_target, publish_docs
 from spark_jobs.session import UNCOMPRESSED_CACHE, runtime_conf
 
@@ -173,7 +173,7 @@ def run_validation(spark, request: ValidationRequest) -> GateResult:
             # What is left of the GX import (preloaded); before any pandas use on this thread.
             mark = time.perf_counter()
             target = docs_target(request.reports_uri, request.run_id) if request.reports_uri else None
-            runner = GxRunner(target.local_dir if target else None)
+            runner = gx_runner.GxRunner(target.local_dir if target else None)
             timings["gx_context"] = time.perf_counter() - mark
             mark = time.perf_counter()
             frames = {
@@ -257,7 +257,7 @@ def _plan(spark, request: ValidationRequest) -> _Plan:
     hour = request.arrival_hour.isoformat() if request.arrival_hour else run_info.get("arrival_hour")
     if not hour:
         raise GateError(f"no arrival hour for run {request.run_id}: pass --arrival_hour")
-    arrival_hour = suites.parse_arrival_hour(hour)
+    arrival_hour = parse_hour(hour)
     branch = branches.check_branch_name(request.audit_branch or run_info.get("audit_branch") or "")
     window = suites.RunWindow(arrival_hour, request.lateness_hours, request.clock_skew_minutes)
     parameters = suites.suite_parameters(window, request.quarantine_max_share)
@@ -309,7 +309,7 @@ def _run_info(spark, request: ValidationRequest) -> dict[str, Any]:
 
 
 def _validate_batch(
-    runner: GxRunner,
+    runner: gx_runner.GxRunner,
     suite: suites.Suite,
     batch: str,
     dataframe,

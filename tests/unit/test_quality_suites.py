@@ -17,7 +17,7 @@ import pytest
 from pipeline.settings import REPO_ROOT
 from pipeline.tables import table as table_def
 from spark_jobs import publish_orders, validate_orders
-from spark_jobs.jobargs import jdbc_catalog_uri
+from spark_jobs.jobargs import jdbc_catalog_uri, parse_hour
 from spark_jobs.quality import jobs, suites
 
 pytestmark = pytest.mark.unit
@@ -135,13 +135,13 @@ def test_event_time_window_and_parameters() -> None:
     ],
 )
 def test_arrival_hour_parsing(text: str, expected: datetime) -> None:
-    assert suites.parse_arrival_hour(text) == expected
+    assert parse_hour(text) == expected
 
 
 @pytest.mark.parametrize("text", ["2026-01-01T10:30:00Z", "yesterday"])
 def test_arrival_hour_refuses_what_is_not_an_hour(text: str) -> None:
     with pytest.raises(ValueError, match="arrival hour"):
-        suites.parse_arrival_hour(text)
+        parse_hour(text)
 
 
 def test_session_conf_follows_the_ingest_conventions() -> None:
