@@ -14,7 +14,9 @@ from lakehouse import (
     airflow_cmd,
     bench_dags,
     bench_ingest,
+    bundle,
     dbt_runner,
+    deploy,
     demo,
     doctor,
     dq_cmd,
@@ -34,6 +36,8 @@ MODULES = (
     dbt_runner,
     airflow_cmd,
     demo,
+    bundle,
+    deploy,
     bench_ingest,
     bench_dags,
 )

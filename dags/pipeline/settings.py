@@ -11,6 +11,7 @@ Import cost matters: DAG files import this at parse time, so it uses the standar
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -123,6 +124,9 @@ class Settings:
     redshift_cluster_id: str = ""
     redshift_database: str = "dev"
     redshift_secret_arn: str = ""
+    # Prefix of the Glue databases (`<prefix>bronze`, ...): two environments in one account
+    # never share tables. "" locally, where each environment has its own catalog.
+    namespace_prefix: str = ""
 
     @property
     def reports_dir(self) -> Path:
@@ -196,6 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redshift_cluster_id=env.get("LAKEHOUSE_REDSHIFT_CLUSTER_ID", "").strip(),
         redshift_database=env.get("LAKEHOUSE_REDSHIFT_DATABASE", "dev").strip() or "dev",
         redshift_secret_arn=env.get("LAKEHOUSE_REDSHIFT_SECRET_ARN", "").strip(),
+        namespace_prefix=env.get("LAKEHOUSE_NAMESPACE_PREFIX", "").strip(),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")
@@ -203,5 +208,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if settings.spark_backend == "local" and environment == "aws":
         raise SettingsError(
             "LAKEHOUSE_SPARK_BACKEND=local is not allowed with LAKEHOUSE_ENV=aws; allowed values: glue, emr-serverless"
+        )
+    if settings.namespace_prefix and not re.fullmatch(r"[a-z][a-z0-9_]*", settings.namespace_prefix):
+        raise SettingsError(
+            f"LAKEHOUSE_NAMESPACE_PREFIX={settings.namespace_prefix!r} must be lowercase letters, digits "
+            "and _ (Glue database names), starting with a letter, e.g. dev_"
+        )
+    if settings.dbt_target == "redshift" and not (settings.redshift_workgroup or settings.redshift_cluster_id):
+        # Without one, dbt's Redshift connection and the daily ANALYZE would fail every day.
+        raise SettingsError(
+            "LAKEHOUSE_DBT_TARGET=redshift needs LAKEHOUSE_REDSHIFT_WORKGROUP (Serverless) or "
+            "LAKEHOUSE_REDSHIFT_CLUSTER_ID (provisioned)"
+        )
+    if settings.redshift_workgroup and settings.redshift_cluster_id:
+        raise SettingsError(
+            "set one of LAKEHOUSE_REDSHIFT_WORKGROUP (Serverless) and LAKEHOUSE_REDSHIFT_CLUSTER_ID (provisioned), not both"
         )
     return settings

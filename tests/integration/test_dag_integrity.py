@@ -43,6 +43,7 @@ AWS_ENV = {
     "LAKEHOUSE_GLUE_JOB_NAME": "lakehouse",
     "LAKEHOUSE_EMR_APPLICATION_ID": "00abc123",
     "LAKEHOUSE_EMR_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/lakehouse-emr",
+    "LAKEHOUSE_REDSHIFT_WORKGROUP": "lakehouse-dev",
 }
 CONFIGURATIONS = {
     "local": {},

@@ -50,6 +50,22 @@ def test_settings_are_frozen(tmp_path) -> None:
             },
             ["LAKEHOUSE_SPARK_BACKEND", "glue, emr-serverless"],
         ),
+        (
+            # dbt on Redshift with neither a workgroup nor a cluster: the daily ANALYZE would fail daily
+            {"LAKEHOUSE_ENV": "aws", "LAKEHOUSE_WAREHOUSE": "s3://w", "LAKEHOUSE_RAW_ROOT": "s3://r"},
+            ["LAKEHOUSE_REDSHIFT_WORKGROUP", "LAKEHOUSE_REDSHIFT_CLUSTER_ID"],
+        ),
+        (
+            {
+                "LAKEHOUSE_ENV": "aws",
+                "LAKEHOUSE_WAREHOUSE": "s3://w",
+                "LAKEHOUSE_RAW_ROOT": "s3://r",
+                "LAKEHOUSE_REDSHIFT_WORKGROUP": "wg",
+                "LAKEHOUSE_REDSHIFT_CLUSTER_ID": "c1",
+            },
+            ["not both"],
+        ),
+        ({"LAKEHOUSE_NAMESPACE_PREFIX": "Dev-"}, ["LAKEHOUSE_NAMESPACE_PREFIX", "lowercase"]),
     ],
 )
 def test_invalid_settings_name_the_variable(env, names) -> None:
@@ -61,7 +77,12 @@ def test_invalid_settings_name_the_variable(env, names) -> None:
 
 def test_aws_defaults() -> None:
     s = load_settings(
-        {"LAKEHOUSE_ENV": "aws", "LAKEHOUSE_WAREHOUSE": "s3://lake/wh", "LAKEHOUSE_RAW_ROOT": "s3://lake/raw/"}
+        {
+            "LAKEHOUSE_ENV": "aws",
+            "LAKEHOUSE_WAREHOUSE": "s3://lake/wh",
+            "LAKEHOUSE_RAW_ROOT": "s3://lake/raw/",
+            "LAKEHOUSE_REDSHIFT_WORKGROUP": "lakehouse-dev",
+        }
     )
     assert (s.spark_backend, s.dbt_target, s.catalog_uri) == ("glue", "redshift", "")
     assert s.raw_root == "s3://lake/raw"

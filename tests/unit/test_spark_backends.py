@@ -53,6 +53,7 @@ def aws_settings(**extra: str) -> Settings:
         "LAKEHOUSE_ARTIFACTS_URI": ARTIFACTS + "/",
         "LAKEHOUSE_AWS_REGION": "eu-west-1",
         "LAKEHOUSE_GLUE_JOB_NAME": "lakehouse",
+        "LAKEHOUSE_REDSHIFT_WORKGROUP": "lakehouse-dev",
         **extra,
     }
     return load_settings(env)

@@ -1,0 +1,198 @@
+"""The deploy configuration of an AWS environment: `deploy/<env>.yaml` plus Terraform's outputs.
+
+One file per environment holds every choice a team makes (names, region, Spark backend, buffer
+hints, sizes); Terraform reads the same file (`yamldecode`) and creates the resources; what it
+created comes back as `terraform output -json`, saved beside it as `deploy/<env>.outputs.json`.
+From those two inputs this module derives everything the running pipeline needs, so no value is
+typed twice:
+
+- `runtime_env()`: the variables MWAA's `startup.sh` exports: the `LAKEHOUSE_*` settings the DAGs
+  read (`dags/pipeline/settings.py`) and the `DBT_*` variables `dbt/profiles.yml` reads;
+- `glue_jobs()` (in `lakehouse.deploy`): one Glue job per Spark program.
+
+The result is checked by loading it through the real settings loader, so a configuration that
+the DAGs would reject fails here, at bundle time, with the same message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.settings import REPO_ROOT, Settings, SettingsError, load_settings
+
+DEPLOY_DIR = REPO_ROOT / "deploy"
+# Where MWAA puts things (AWS documents these paths; the startup script and requirements use them).
+MWAA_AIRFLOW_HOME = "/usr/local/airflow"
+MWAA_DAGS = f"{MWAA_AIRFLOW_HOME}/dags"
+MWAA_PLUGINS = f"{MWAA_AIRFLOW_HOME}/plugins"
+DBT_VENV = f"{MWAA_AIRFLOW_HOME}/dbt_venv"
+# Names of the Terraform outputs this module reads (infra/terraform/envs/<env>/outputs.tf).
+REQUIRED_OUTPUTS = (
+    "raw_bucket",
+    "lake_bucket",
+    "artifacts_bucket",
+    "mwaa_bucket",
+    "glue_job_role_arn",
+    "glue_job_name_prefix",
+    "mwaa_environment_name",
+)
+
+
+class DeployConfigError(ValueError):
+    """The deploy configuration or Terraform's outputs are missing or invalid; says which file to fix."""
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """One environment's choices (the YAML) and what Terraform made of them (its outputs)."""
+
+    env_name: str
+    values: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    # --- the YAML -------------------------------------------------------------------------
+    def get(self, dotted: str, default: Any = None) -> Any:
+        node: Any = self.values
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def require(self, dotted: str) -> Any:
+        value = self.get(dotted)
+        if value is None or value == "":
+            raise DeployConfigError(f"{self.source or 'deploy config'}: `{dotted}` is required")
+        return value
+
+    @property
+    def region(self) -> str:
+        return str(self.require("aws_region"))
+
+    @property
+    def spark_backend(self) -> str:
+        return str(self.get("spark_backend", "glue"))
+
+    @property
+    def namespace_prefix(self) -> str:
+        return str(self.get("namespace_prefix", "") or "")
+
+    # --- Terraform's outputs ---------------------------------------------------------------
+    def output(self, name: str, default: Any = None) -> Any:
+        value = self.outputs.get(name, default)
+        return default if value is None else value
+
+    def require_output(self, name: str) -> Any:
+        value = self.output(name)
+        if value in (None, "", [], {}):
+            raise DeployConfigError(
+                f"Terraform output `{name}` is missing from deploy/{self.env_name}.outputs.json: run "
+                f"`terraform -chdir=infra/terraform/envs/{self.env_name} output -json > "
+                f"deploy/{self.env_name}.outputs.json` after `terraform apply`"
+            )
+        return value
+
+    @property
+    def artifacts_uri(self) -> str:
+        return f"s3://{self.require_output('artifacts_bucket')}/{self.env_name}"
+
+    @property
+    def glue_job_prefix(self) -> str:
+        return str(self.require_output("glue_job_name_prefix"))
+
+    # --- derived ---------------------------------------------------------------------------
+    def runtime_env(self) -> dict[str, str]:
+        """Every variable MWAA's startup.sh exports, validated through the DAGs' settings loader."""
+        env = {
+            "LAKEHOUSE_ENV": "aws",
+            "LAKEHOUSE_AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "LAKEHOUSE_CATALOG_NAME": str(self.get("catalog_name", "lakehouse")),
+            "LAKEHOUSE_NAMESPACE_PREFIX": self.namespace_prefix,
+            "LAKEHOUSE_WAREHOUSE": f"s3://{self.require_output('lake_bucket')}/warehouse",
+            "LAKEHOUSE_RAW_ROOT": f"s3://{self.require_output('raw_bucket')}",
+            "LAKEHOUSE_STREAM_NAME": str(self.require("firehose.stream_name")),
+            "LAKEHOUSE_FIREHOSE_BUFFER_SECONDS": str(self.require("firehose.buffer_seconds")),
+            "LAKEHOUSE_SPARK_BACKEND": self.spark_backend,
+            "LAKEHOUSE_ARTIFACTS_URI": self.artifacts_uri,
+            "LAKEHOUSE_GLUE_JOB_NAME": self.glue_job_prefix,
+            "LAKEHOUSE_DBT_TARGET": str(self.get("pipeline.dbt_target", "redshift")),
+            "LAKEHOUSE_DBT_EXECUTABLE": f"{DBT_VENV}/bin/dbt",
+            "LAKEHOUSE_HOME": "/tmp/lakehouse",  # scratch only: manifests and reports go to S3 on aws
+        }
+        for key, var in (
+            ("pipeline.landing_margin_seconds", "LAKEHOUSE_LANDING_MARGIN_SECONDS"),
+            ("pipeline.lateness_hours", "LAKEHOUSE_LATENESS_HOURS"),
+            ("pipeline.clock_skew_minutes", "LAKEHOUSE_CLOCK_SKEW_MINUTES"),
+            ("pipeline.quarantine_max_share", "LAKEHOUSE_QUARANTINE_MAX_SHARE"),
+        ):
+            if self.get(key) is not None:
+                env[var] = str(self.get(key))
+        if self.spark_backend == "emr-serverless":
+            env["LAKEHOUSE_EMR_APPLICATION_ID"] = str(self.require_output("emr_application_id"))
+            env["LAKEHOUSE_EMR_EXECUTION_ROLE_ARN"] = str(self.require_output("emr_execution_role_arn"))
+        optional = {
+            "LAKEHOUSE_ALERTS_SNS_TOPIC_ARN": self.output("sns_topic_arn", ""),
+            "LAKEHOUSE_REDSHIFT_WORKGROUP": self.output("redshift_workgroup", ""),
+            "LAKEHOUSE_REDSHIFT_DATABASE": self.output("redshift_database", self.get("redshift.database", "dev")),
+            "LAKEHOUSE_REDSHIFT_SECRET_ARN": self.output("redshift_secret_arn", ""),
+        }
+        env |= {k: str(v) for k, v in optional.items() if v}
+        if env["LAKEHOUSE_DBT_TARGET"] == "redshift":
+            env |= self._dbt_redshift_env()
+        settings = self.settings(env)  # the DAGs' own validation, at bundle time
+        del settings
+        return env
+
+    def _dbt_redshift_env(self) -> dict[str, str]:
+        """What dbt/profiles.yml's `redshift` target and the Spectrum macro read (IAM auth: no password)."""
+        workgroup = str(self.require_output("redshift_workgroup"))
+        return {
+            "DBT_REDSHIFT_HOST": str(self.require_output("redshift_host")),
+            "DBT_REDSHIFT_DATABASE": str(self.output("redshift_database", self.get("redshift.database", "dev"))),
+            "DBT_REDSHIFT_REGION": self.region,
+            "DBT_REDSHIFT_METHOD": "iam",
+            "DBT_REDSHIFT_SERVERLESS_WORKGROUP": workgroup,
+            "DBT_REDSHIFT_SPECTRUM_ROLE_ARN": str(self.output("redshift_spectrum_role_arn", "")),
+            "DBT_SPECTRUM_SCHEMA": str(self.get("redshift.spectrum_schema", "silver_ext")),
+            "DBT_GLUE_DATABASE_SILVER": f"{self.namespace_prefix}silver",
+        }
+
+    @staticmethod
+    def settings(env: dict[str, str]) -> Settings:
+        try:
+            return load_settings(env)
+        except SettingsError as exc:
+            raise DeployConfigError(f"the derived settings are invalid: {exc}") from None
+
+
+def load(env_name: str, deploy_dir: Path = DEPLOY_DIR, outputs: Path | None = None) -> DeployConfig:
+    """`deploy/<env>.yaml` and, when present, `deploy/<env>.outputs.json` (or `outputs`)."""
+    import yaml
+
+    path = deploy_dir / f"{env_name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in deploy_dir.glob("*.yaml"))) or "none"
+        raise DeployConfigError(f"no deploy configuration {path} (environments: {known})")
+    values = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(values, dict):
+        raise DeployConfigError(f"{path}: expected a mapping at the top level")
+    if values.get("environment", env_name) != env_name:
+        raise DeployConfigError(f"{path}: environment is {values.get('environment')!r}, the file name says {env_name!r}")
+    outputs_path = outputs or deploy_dir / f"{env_name}.outputs.json"
+    return DeployConfig(env_name, values, read_outputs(outputs_path), path)
+
+
+def read_outputs(path: Path) -> dict[str, Any]:
+    """Terraform's `output -json` ({name: {value, type, sensitive}}) or a plain {name: value} map."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DeployConfigError(f"{path} is not JSON ({exc}); write it with `terraform output -json`") from None
+    return {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in data.items()}
