@@ -166,7 +166,7 @@ def _constraints(bundle: Bundle, source: str) -> None:
             import urllib.request
 
             try:
-                with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 (a fixed https URL)
+                with urllib.request.urlopen(source, timeout=30) as response:
                     data = response.read()
             except OSError as exc:
                 raise BundleError(
@@ -488,7 +488,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="output folder (default: build/bundle/<env>)")
     parser.add_argument("--outputs", type=Path, help="Terraform outputs JSON (default: deploy/<env>.outputs.json)")
     parser.add_argument(
-        "--constraints", default="", help=f"MWAA's constraints file or URL (default: LAKEHOUSE_MWAA_CONSTRAINTS, else {CONSTRAINTS_URL})"
+        "--constraints",
+        default="",
+        help=f"MWAA's constraints file or URL (default: LAKEHOUSE_MWAA_CONSTRAINTS, else {CONSTRAINTS_URL})",
     )
     parser.add_argument("--no-wheels", action="store_true", help="skip plugins.zip and the jobs' wheels (quick check)")
     parser.set_defaults(func=_cmd)

@@ -255,7 +255,9 @@ def plan_mwaa(
                 f"MWAA environment {environment!r} does not exist: `terraform apply` creates it (docs/deploy-aws.md)"
             ) from None
         if code in ("AccessDeniedException", "AccessDenied"):
-            raise DeployError(f"no permission for airflow:GetEnvironment / UpdateEnvironment on {environment!r}") from None
+            raise DeployError(
+                f"no permission for airflow:GetEnvironment / UpdateEnvironment on {environment!r}"
+            ) from None
         raise
     stale = []
     for key, (path_field, version_field) in versioned.items():
@@ -294,8 +296,9 @@ def make_plan(config: deploy_config.DeployConfig, built: bundles.Bundle, clients
         by_part[part].append((rel, item["sha256"]))
     plan = Plan()
     plan_uploads(plan, clients.s3, built.mwaa, mwaa_bucket, "", MWAA_OWNED, by_part["mwaa"])
+    artifacts_prefix = f"{config.env_name}/"
     plan_uploads(
-        plan, clients.s3, built.artifacts, artifacts_bucket, f"{config.env_name}/", ARTIFACTS_OWNED, by_part["artifacts"]
+        plan, clients.s3, built.artifacts, artifacts_bucket, artifacts_prefix, ARTIFACTS_OWNED, by_part["artifacts"]
     )
     if config.spark_backend == "glue":
         plan_glue_jobs(plan, clients.glue, glue_job_definitions(config))

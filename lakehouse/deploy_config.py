@@ -182,7 +182,9 @@ def load(env_name: str, deploy_dir: Path = DEPLOY_DIR, outputs: Path | None = No
     if not isinstance(values, dict):
         raise DeployConfigError(f"{path}: expected a mapping at the top level")
     if values.get("environment", env_name) != env_name:
-        raise DeployConfigError(f"{path}: environment is {values.get('environment')!r}, the file name says {env_name!r}")
+        raise DeployConfigError(
+            f"{path}: environment is {values.get('environment')!r}, the file name says {env_name!r}"
+        )
     outputs_path = outputs or deploy_dir / f"{env_name}.outputs.json"
     return DeployConfig(env_name, values, read_outputs(outputs_path), path)
 

@@ -222,6 +222,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     if settings.redshift_workgroup and settings.redshift_cluster_id:
         raise SettingsError(
-            "set one of LAKEHOUSE_REDSHIFT_WORKGROUP (Serverless) and LAKEHOUSE_REDSHIFT_CLUSTER_ID (provisioned), not both"
+            "set one of LAKEHOUSE_REDSHIFT_WORKGROUP (Serverless) and LAKEHOUSE_REDSHIFT_CLUSTER_ID "
+            "(provisioned), not both"
         )
     return settings

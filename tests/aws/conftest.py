@@ -33,7 +33,7 @@ def constraints_file(tmp: Path) -> str:
     import urllib.request
 
     try:
-        with urllib.request.urlopen(bundle.CONSTRAINTS_URL, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(bundle.CONSTRAINTS_URL, timeout=10) as response:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(response.read())
             return str(cached)

@@ -8,7 +8,6 @@ nothing; `--dry-run` never writes; a wrong bucket, region or versioning stops be
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -45,7 +44,8 @@ class RecordingMwaa:
         self.stub.add_response("get_environment", {"Environment": env}, {"Name": name})
 
     def expect_update(self, name: str) -> None:
-        self.stub.add_response("update_environment", {"Arn": f"arn:aws:airflow:{REGION}:123456789012:environment/{name}"})
+        arn = f"arn:aws:airflow:{REGION}:123456789012:environment/{name}"
+        self.stub.add_response("update_environment", {"Arn": arn})
 
 
 def make_buckets(s3: Any, names: list[str], region: str = REGION, versioned: bool = True) -> None:
@@ -102,7 +102,8 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
         "PluginsS3ObjectVersion": latest["plugins.zip"],
     }
     jobs = {job["Name"]: job for job in glue.get_jobs()["Jobs"]}
-    assert set(jobs) == {f"lakehouse-dev-{s}" for s in ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables")}
+    programs = ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables")
+    assert set(jobs) == {f"lakehouse-dev-{program}" for program in programs}
     ingest = jobs["lakehouse-dev-ingest-orders"]
     artifacts = f"s3://{out['artifacts_bucket']}/dev"
     assert ingest["Command"]["ScriptLocation"] == f"{artifacts}/spark_jobs/ingest_orders.py"
@@ -154,7 +155,8 @@ def test_a_changed_job_setting_plans_a_glue_update(glue_bundle, aws_env, tmp_pat
     make_buckets(s3, [out["mwaa_bucket"], out["artifacts_bucket"]])
     for name, definition in deploy.glue_job_definitions(load("dev", folder)).items():
         glue.create_job(Name=name, **definition)
-    bigger = deploy_dir(tmp_path / "bigger", glue={"glue_version": "5.0", "worker_type": "G.2X", "number_of_workers": 4})
+    glue_settings = {"glue_version": "5.0", "worker_type": "G.2X", "number_of_workers": 4}
+    bigger = deploy_dir(tmp_path / "bigger", glue=glue_settings)
     mwaa = RecordingMwaa()
     mwaa.runs(out["mwaa_environment_name"], {})
     with mwaa.stub:
