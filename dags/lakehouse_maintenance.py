@@ -2,7 +2,9 @@
 ### lakehouse_maintenance: keep the Iceberg tables (and the Redshift marts) fast and small
 
 Daily, one Spark job (`spark_jobs/maintain_tables.py`, on the same backend as the hourly
-pipeline: local, Glue or EMR Serverless) does, per table:
+pipeline: local, Glue or EMR Serverless) does, per table except silver (which
+`orders_lakehouse` maintains after its 03:00 publish, so a compaction never moves silver's
+`main` under a publish; see `pipeline/maintenance.py`):
 
 1. drop `audit_*` branches older than `LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS` (they pin
    snapshots; a failed gate's branch is kept that long for inspection);
@@ -23,22 +25,13 @@ from datetime import timedelta
 
 from airflow.sdk import DAG
 
-from pipeline import waits
+from pipeline import maintenance, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
 
 DAG_ID = "lakehouse_maintenance"
 SETTINGS = load_settings()
-# Every Iceberg table of the lakehouse (as in pipeline.tables, which DAG parsing must not import).
-TABLES = (
-    "bronze.orders_raw",
-    "bronze.orders_quarantine",
-    "silver.order_lines",
-    "audit.ingest_runs",
-    "audit.dq_results",
-)
-
 with DAG(
     dag_id=DAG_ID,
     description="Iceberg compaction, manifest rewrite, snapshot expiry, orphan cleanup; Redshift ANALYZE",
@@ -57,13 +50,8 @@ with DAG(
         SETTINGS,
         "maintain_tables",
         "maintain_tables.py",
-        {
-            "tables": ",".join(TABLES),
-            "snapshot_retention_hours": "168",
-            "retain_last": "10",
-            "orphan_age_hours": "72",
-            "audit_branch_retention_hours": str(SETTINGS.audit_branch_retention_hours),
-        },
+        # silver is maintained by orders_lakehouse after a publish (pipeline.maintenance)
+        maintenance.maintenance_args(SETTINGS, maintenance.daily_tables()),
     )
 
     if SETTINGS.dbt_target == "redshift":

@@ -17,6 +17,8 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
 7. **export_silver** (local dbt target only): copies silver into the DuckDB warehouse.
 8. **dbt** (Cosmos, from the dbt manifest): staging, intermediate and marts, tests after each
    model; then **marts_published** emits one asset per mart.
+9. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
+   not in the maintenance DAG, so it can never move silver's `main` under a publish.
 
 Re-running an interval is safe: bronze replaces the hour's partition, silver MERGEs on the
 event id, and the gate and publish work on the run's own branch. Spark runs locally, on Glue
@@ -31,7 +33,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, waits
+from pipeline import assets, maintenance, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import dbt_task_group, manifest_path
 from pipeline.settings import load_settings
@@ -125,8 +127,18 @@ with DAG(
         outlets=assets.silver_assets(SETTINGS.catalog_name),
     )
 
+    @task.short_circuit(task_id="is_silver_maintenance_hour", ignore_downstream_trigger_rules=False)
+    def is_silver_maintenance_hour(**context: Any) -> bool:
+        """Once a day, after publish: silver's compaction must never run beside a publish."""
+        return context["data_interval_start"].hour == maintenance.SILVER_MAINTENANCE_HOUR
+
+    maintain_silver = spark_task(
+        SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args(SETTINGS, (maintenance.SILVER,))
+    )
+
     wait_for_hour >> plan
     has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
+    publish >> is_silver_maintenance_hour() >> maintain_silver
     last = publish
 
     if SETTINGS.dbt_target == "local":

@@ -48,6 +48,24 @@ CATALOG_ARGS = (
 )
 
 
+# A failed gate or a refused publish is the job's answer, not an accident. Locally the job exits
+# 1; on Glue and EMR (which only say FAILED) it raises `Verdict`, whose message starts with this
+# marker, and the Airflow operators (pipeline.cloud_operators) read it from the run's error text
+# and do not retry.
+VERDICT_MARKER = "LAKEHOUSE-VERDICT"
+
+
+class Verdict(Exception):
+    """The job's verdict on a cloud platform (see VERDICT_MARKER)."""
+
+
+def verdict_exit(code: int, args: Mapping[str, str], reason: str) -> int:
+    """`code` locally; on Glue/EMR a verdict (1) becomes a `Verdict` the platform reports."""
+    if code == 1 and resolve_platform(args.get("environment", ""), args.get("platform", "")) in ("glue", "emr"):
+        raise Verdict(f"{VERDICT_MARKER}: {reason}")
+    return code
+
+
 def on_glue() -> bool:
     """True inside an AWS Glue job (the `awsglue` package exists only there)."""
     return importlib.util.find_spec("awsglue") is not None

@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from spark_jobs.jobargs import JobArg, parse_job_args
+from spark_jobs.jobargs import JobArg, parse_job_args, verdict_exit
 from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
 
 APP_NAME = "lakehouse-publish-orders"
@@ -57,7 +57,8 @@ def main(argv: Sequence[str] | None = None, spark=None) -> int:
         print(f"publish_orders: {action} could not run (error above)", file=sys.stderr)
         return 2
     print(result.summary(), flush=True)
-    return 0 if result.ok else 1
+    reason = f"{action} refused for run {args['run_id']}: {(result.summary().splitlines() or [''])[0]}"
+    return verdict_exit(0 if result.ok else 1, args, reason)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from spark_jobs.jobargs import JobArg, parse_hour, parse_job_args
+from spark_jobs.jobargs import JobArg, parse_hour, parse_job_args, verdict_exit
 from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
 from spark_jobs.quality.suites import default_expectations_dir
 
@@ -77,7 +77,8 @@ def main(argv: Sequence[str] | None = None, spark=None) -> int:
     print(gate.summary(), flush=True)
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in gate.timings.items())
     print(f"validate_orders: {gate.results_written} results written; {timing}", file=sys.stderr, flush=True)
-    return 0 if gate.success else 1
+    first_line = (gate.summary().splitlines() or ["the gate failed"])[0]
+    return verdict_exit(0 if gate.success else 1, args, f"quality gate failed for run {request.run_id}: {first_line}")
 
 
 if __name__ == "__main__":

@@ -150,7 +150,8 @@ def spark_task(
 
     `verdict_exit_codes`: exit codes that are the job's answer, not an accident (the gate's
     "failed"); locally the task then fails at once instead of retrying into the same answer.
-    Glue and EMR report only FAILED, so there a verdict is retried like any failure.
+    On Glue and EMR the job raises a marked error instead, which `pipeline.cloud_operators`
+    reads from the failed run: the same semantics, no retry for a verdict.
 
     The catalog arguments every job takes come from `pipeline.local_spark.catalog_args` (one
     definition for all backends): on Glue and EMR they are added here, locally the launcher adds
@@ -175,9 +176,9 @@ def spark_task(
             **operator_kwargs,
         )
     if backend == "glue":
-        from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+        from pipeline.cloud_operators import GlueSparkJobOperator
 
-        return GlueJobOperator(
+        return GlueSparkJobOperator(
             task_id=task_id,
             job_name=glue_job_name(settings, script),
             script_location=script_uri(settings, script),
@@ -188,17 +189,19 @@ def spark_task(
             waiter_delay=WAITER_DELAY_SECONDS,
             waiter_max_attempts=WAITER_MAX_ATTEMPTS,
             verbose=False,
+            # A timed-out or cleared task stops its Glue run instead of leaving it to finish alone.
+            stop_job_run_on_kill=True,
             **operator_kwargs,
         )
     if backend == "emr-serverless":
-        from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
+        from pipeline.cloud_operators import EmrServerlessSparkJobOperator
 
         if not (settings.emr_application_id and settings.emr_execution_role_arn):
             raise ValueError(
                 "LAKEHOUSE_EMR_APPLICATION_ID and LAKEHOUSE_EMR_EXECUTION_ROLE_ARN are required "
                 "for spark_backend=emr-serverless"
             )
-        return EmrServerlessStartJobOperator(
+        return EmrServerlessSparkJobOperator(
             task_id=task_id,
             name=f"{task_id}-{{{{ ts_nodash }}}}",
             application_id=settings.emr_application_id,
@@ -210,6 +213,7 @@ def spark_task(
             deferrable=True,
             waiter_delay=WAITER_DELAY_SECONDS,
             waiter_max_attempts=WAITER_MAX_ATTEMPTS,
+            cancel_on_kill=True,  # a killed task cancels its job run
             **operator_kwargs,
         )
     raise ValueError(f"unknown spark_backend {backend!r}")

@@ -169,6 +169,7 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert dag.get_task("marts_published").upstream_task_ids <= {t.task_id for t in dbt_tasks}
     # the gate's verdict is final: publishing waits for it, dbt waits for publish
     assert dag.get_task("quality_gate").downstream_task_ids == {"publish"}
+    assert dag.get_task("publish").downstream_task_ids == {"export_silver", "is_silver_maintenance_hour"}
     assert dag.get_task("wait_for_hour").__class__.__name__ == "FirehoseHourSensor"
 
 
@@ -182,7 +183,7 @@ def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifes
         if t.task_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t.upstream_task_ids)
     ]
     assert roots and all(t.upstream_task_ids == {"publish"} for t in roots)
-    assert type(dag.get_task("ingest")).__name__ == "GlueJobOperator"
+    assert type(dag.get_task("ingest")).__name__ == "GlueSparkJobOperator"  # a GlueJobOperator
 
     maintenance = bag.dags["lakehouse_maintenance"]
     analyze = maintenance.get_task("analyze_marts")
@@ -205,8 +206,22 @@ def test_assets_match_the_tables_and_the_marts(local_bag, dbt_manifest: Path) ->
     marts = {a.name for a in dag.get_task("marts_published").outlets}
     assert marts == {f"marts.{m}" for m in mart_models(dbt_manifest)} and marts
 
-    maintenance_tables = local_bag.dags["lakehouse_maintenance"].get_task("maintain_tables").op_kwargs["job_args"]
-    assert set(maintenance_tables["tables"].split(",")) == {t.identifier for t in tables.TABLES}
+    # every table is maintained, silver by the hourly DAG (after a publish), the rest daily
+    daily = local_bag.dags["lakehouse_maintenance"].get_task("maintain_tables").op_kwargs["job_args"]
+    hourly = dag.get_task("maintain_silver").op_kwargs["job_args"]
+    assert hourly["tables"] == "silver.order_lines"
+    assert set(daily["tables"].split(",")) == {t.identifier for t in tables.TABLES} - {"silver.order_lines"}
+
+
+def test_silver_compaction_cannot_run_beside_a_publish(local_bag) -> None:
+    """It runs in the hourly DAG, after publish, one run at a time (never in the daily DAG)."""
+    dag = local_bag.dags["orders_lakehouse"]
+    assert dag.max_active_runs == 1
+    assert dag.get_task("maintain_silver").upstream_task_ids == {"is_silver_maintenance_hour"}
+    assert dag.get_task("is_silver_maintenance_hour").upstream_task_ids == {"publish"}
+    assert "silver.order_lines" not in local_bag.dags["lakehouse_maintenance"].get_task("maintain_tables").op_kwargs[
+        "job_args"
+    ]["tables"].split(",")
 
 
 def test_cosmos_runs_the_dbt_virtualenv_on_the_same_duckdb_file_the_export_fills(local_bag) -> None:
