@@ -74,12 +74,12 @@ def glue_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str)
 
 @pytest.fixture(scope="session")
 def emr_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str):
-    """The same bundle for spark_backend=emr-serverless (only startup.sh differs; no wheels needed)."""
+    """The same bundle for spark_backend=emr-serverless (wheels come from the cache the glue one filled)."""
     from lakehouse import bundle
 
     tmp = tmp_path_factory.mktemp("bundle-emr")
     folder = deploy_dir(tmp, spark_backend="emr-serverless")
-    return bundle.build("dev", tmp / "bundle", mwaa_constraints, wheels=False, deploy_dir=folder)
+    return bundle.build("dev", tmp / "bundle", mwaa_constraints, deploy_dir=folder)
 
 
 @pytest.fixture(scope="module")
