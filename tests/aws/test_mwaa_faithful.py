@@ -108,7 +108,7 @@ def source_startup(built: bundles.Bundle, home: Path, venv: Path, component: str
     )  # fmt: skip
     assert saved.is_file(), f"startup.sh ended the shell: MWAA would not start\n{done.stdout}\n{done.stderr}"
     variables = dict(item.split("=", 1) for item in saved.read_text().split("\0") if "=" in item)
-    variables["_stderr"] = done.stderr
+    variables |= {"_stdout": done.stdout, "_stderr": done.stderr}
     return variables
 
 
