@@ -147,7 +147,7 @@ with DAG(
         @task(task_id="export_silver")
         def export_silver() -> int:
             """Copy silver (main) into the local DuckDB warehouse before dbt reads it."""
-            from lakehouse.dbt_runner import export_silver as export
+            from pipeline.local_warehouse import export_silver as export
 
             return export(load_settings())
 

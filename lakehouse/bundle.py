@@ -207,12 +207,34 @@ def _dbt(bundle: Bundle, runtime: dict[str, str]) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=target)
     if done.returncode != 0:
         raise BundleError(f"dbt parse for the redshift target failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    _normalise_manifest(target / "target" / "manifest.json", target)
     for scratch in ("logs", "target/partial_parse.msgpack", "target/perf_info.json", "target/graph.gpickle"):
         path = target / scratch
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
+
+
+VOLATILE_MANIFEST_KEYS = ("created_at", "generated_at", "invocation_id", "invocation_started_at", "run_started_at")
+
+
+def _normalise_manifest(path: Path, project_dir: Path) -> None:
+    """Same dbt sources, same bytes: no parse timestamps or invocation ids, MWAA's project path.
+
+    `lakehouse deploy` uploads only what changed; a manifest that changed on every build would
+    be re-uploaded (and re-synced to every MWAA container) each time.
+    """
+
+    def scrub(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: (None if k in VOLATILE_MANIFEST_KEYS else scrub(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [scrub(v) for v in node]
+        return node
+
+    text = path.read_text().replace(str(project_dir), f"{deploy_config.MWAA_DAGS}/dbt")
+    path.write_text(json.dumps(scrub(json.loads(text)), sort_keys=True, separators=(",", ":")))
 
 
 def _requirements(bundle: Bundle) -> None:

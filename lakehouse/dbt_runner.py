@@ -25,61 +25,18 @@ from pathlib import Path
 
 from lakehouse.console import progress
 from pipeline.dbt_cosmos import dbt_env, duckdb_path, manifest_path
+from pipeline.local_warehouse import SILVER_TABLES, MissingTableError, export_silver  # noqa: F401 (re-exported)
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 # What `dbt parse` reads: when one of these is newer than the manifest, the manifest is stale.
 MANIFEST_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
-SILVER_TABLES = ("silver.order_lines",)
 DEFAULT_DBT_ARGS = ("build",)
 EXPORTING_COMMANDS = frozenset({"build", "run", "test", "show", "retry"})
 
 
 class DbtRunnerError(RuntimeError):
     """The warehouse build cannot start (no silver table, no dbt executable, ...)."""
-
-
-def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> int:
-    """Copy the silver Iceberg tables into the local DuckDB warehouse; returns the rows copied.
-
-    Each table is streamed (Arrow record batches) into a new DuckDB table that replaces the old
-    one inside a single transaction, so a reader (or a failed export) never sees half a table.
-    """
-    import duckdb
-    from pyiceberg.exceptions import NoSuchTableError
-
-    from pipeline.catalog import open_catalog
-
-    catalog = open_catalog(settings)
-    target = duckdb_path(settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    total = 0
-    with duckdb.connect(str(target)) as con:
-        for identifier in tables:
-            namespace, name = identifier.split(".", 1)
-            try:
-                table = catalog.load_table(identifier)
-            except NoSuchTableError:
-                raise DbtRunnerError(
-                    f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
-                    "run `lakehouse init` (and an ingest) first"
-                ) from None
-            started = time.perf_counter()
-            reader = table.scan().to_arrow_batch_reader()
-            con.execute("begin transaction")
-            try:
-                con.execute(f'create schema if not exists "{namespace}"')
-                con.register("silver_export", reader)
-                con.execute(f'create or replace table "{namespace}"."{name}" as select * from silver_export')
-                con.unregister("silver_export")
-                con.execute("commit")
-            except Exception:
-                con.execute("rollback")
-                raise
-            rows = con.execute(f'select count(*) from "{namespace}"."{name}"').fetchone()[0]
-            total += rows
-            progress(f"dbt: exported {identifier} ({rows} rows) to {target} in {time.perf_counter() - started:.1f}s")
-    return total
 
 
 def dbt_environment(
@@ -153,7 +110,10 @@ def _needs_silver(args: Sequence[str], settings: Settings) -> bool:
 def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, export: bool = True) -> int:
     """Export silver (local target, commands that read it) and run dbt; what the demo and the local DAG call."""
     if export and _needs_silver(args, settings):
-        export_silver(settings)
+        started = time.perf_counter()
+        rows = export_silver(settings)
+        elapsed = time.perf_counter() - started
+        progress(f"dbt: exported silver ({rows} rows) to {duckdb_path(settings)} in {elapsed:.1f}s")
     return run_dbt(settings, args)
 
 
@@ -195,6 +155,6 @@ def run(args: argparse.Namespace) -> int:
         dbt_args = dbt_args[1:]
     try:
         return build_warehouse(settings, dbt_args or DEFAULT_DBT_ARGS, export=not args.no_export)
-    except DbtRunnerError as exc:
+    except (DbtRunnerError, MissingTableError) as exc:
         progress(f"dbt: {exc}")
         return 1

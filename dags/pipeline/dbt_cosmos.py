@@ -52,7 +52,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return {
         "DBT_TARGET": settings.dbt_target,
         "LAKEHOUSE_HOME": str(settings.home),
-        # Read by the `local` target only (the file lakehouse.dbt_runner.export_silver fills).
+        # Read by the `local` target only (the file pipeline.local_warehouse.export_silver fills).
         "LAKEHOUSE_DUCKDB_PATH": str(duckdb_path(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",

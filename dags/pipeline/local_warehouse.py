@@ -1,0 +1,66 @@
+"""The local warehouse: silver copied into the DuckDB file dbt's `local` target reads.
+
+DuckDB's Iceberg extension cannot be installed offline, so before dbt builds the marts locally
+the silver Iceberg tables are copied into the DuckDB file (the DAG's `export_silver` task and
+`lakehouse dbt`). It lives here, in the DAGs' own package, because the DAG's task imports it:
+on every deployment the DAGs import only what the dags folder holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from pipeline.dbt_cosmos import duckdb_path
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+SILVER_TABLES = ("silver.order_lines",)
+
+
+class MissingTableError(RuntimeError):
+    """A silver table to export does not exist yet; says what to run."""
+
+
+def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> int:
+    """Copy the silver Iceberg tables into the local DuckDB warehouse; returns the rows copied.
+
+    Each table is streamed (Arrow record batches) into a new DuckDB table that replaces the old
+    one inside a single transaction, so a reader (or a failed export) never sees half a table.
+    """
+    import duckdb
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from pipeline.catalog import open_catalog
+
+    catalog = open_catalog(settings)
+    target = duckdb_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    total = 0
+    with duckdb.connect(str(target)) as con:
+        for identifier in tables:
+            namespace, name = identifier.split(".", 1)
+            try:
+                table = catalog.load_table(identifier)
+            except NoSuchTableError:
+                raise MissingTableError(
+                    f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
+                    "run `lakehouse init` (and an ingest) first"
+                ) from None
+            started = time.perf_counter()
+            reader = table.scan().to_arrow_batch_reader()
+            con.execute("begin transaction")
+            try:
+                con.execute(f'create schema if not exists "{namespace}"')
+                con.register("silver_export", reader)
+                con.execute(f'create or replace table "{namespace}"."{name}" as select * from silver_export')
+                con.unregister("silver_export")
+                con.execute("commit")
+            except Exception:
+                con.execute("rollback")
+                raise
+            rows = con.execute(f'select count(*) from "{namespace}"."{name}"').fetchone()[0]
+            total += rows
+            log.info(f"exported {identifier} ({rows} rows) to {target} in {time.perf_counter() - started:.1f}s")
+    return total

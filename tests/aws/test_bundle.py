@@ -1,0 +1,150 @@
+"""`lakehouse bundle`: what goes to S3 is complete, offline-installable and reproducible."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lakehouse import bundle as bundles
+from lakehouse import deploy_config
+from pipeline.settings import REPO_ROOT
+from tests.aws.conftest import deploy_dir
+
+pytestmark = pytest.mark.integration
+
+
+def test_requirements_install_offline_under_the_bundled_constraints(glue_bundle) -> None:
+    lines = (glue_bundle.mwaa / "requirements.txt").read_text().splitlines()
+    assert f'--constraint "{deploy_config.MWAA_DAGS}/constraints.txt"' in lines
+    assert "--no-index" in lines
+    assert f"--find-links {deploy_config.MWAA_PLUGINS}/wheels" in lines
+    assert (glue_bundle.dags / "constraints.txt").is_file()
+    assert not any("https://" in line for line in lines)  # no internet needed
+    with zipfile.ZipFile(glue_bundle.mwaa / "plugins.zip") as zf:
+        names = zf.namelist()
+    on_image = {bundles._name(p) for p in bundles.MWAA_IMAGE}
+    pins = [line for line in lines if "==" in line and bundles._name(line) not in on_image]
+    assert pins
+    for pin in pins:  # each requirement has its wheel (the image's packages are not shipped)
+        name = bundles._name(pin)
+        assert any(bundles._name(n.split("/")[-1].split("-")[0]) == name for n in names if n.startswith("wheels/")), pin
+    assert "dbt/requirements.txt" in names
+    assert not any(n.startswith("wheels/apache_airflow-") for n in names)  # on MWAA's image already
+
+
+def test_dags_folder_is_self_contained(glue_bundle) -> None:
+    dags = glue_bundle.dags
+    ignored = (dags / ".airflowignore").read_text().split()
+    assert {"pipeline/", "spark_jobs/", "dbt/"} <= set(ignored)
+    assert (dags / "dbt" / "target" / "manifest.json").is_file()
+    manifest = json.loads((dags / "dbt" / "target" / "manifest.json").read_text())
+    assert manifest["metadata"]["adapter_type"] == "redshift"
+    for path in dags.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )  # fmt: skip
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in ("lakehouse", "tests"), f"{path.relative_to(dags)} imports {name}"
+                if top in ("pipeline", "spark_jobs"):
+                    assert (dags / top).is_dir()
+
+
+def test_dags_import_nothing_outside_the_bundle_except_the_local_backend(glue_bundle) -> None:
+    """`lakehouse.dbt_runner` is imported by the local-only export task: never on the aws target."""
+    source = (REPO_ROOT / "dags" / "orders_lakehouse.py").read_text()
+    assert source.count("from lakehouse") == 0
+
+
+def test_startup_script_never_stops_the_environment(glue_bundle) -> None:
+    script = (glue_bundle.mwaa / "startup.sh").read_text()
+    code = [line.split("#", 1)[0] for line in script.splitlines()]
+    assert not any("set -e" in line or line.strip().startswith("exit") for line in code)
+    assert subprocess.run(["bash", "-n", str(glue_bundle.mwaa / "startup.sh")]).returncode == 0
+    assert "PIP_USER=false" in script and "--no-index" in script
+
+
+def test_spark_artifacts(glue_bundle) -> None:
+    out = glue_bundle.artifacts
+    assert sorted(p.name for p in (out / "spark_jobs").iterdir()) == sorted(bundles.ENTRY_SCRIPTS)
+    with zipfile.ZipFile(out / "spark_jobs.zip") as zf:
+        names = set(zf.namelist())
+    expected = {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "spark_jobs").rglob("*.py")}
+    assert names == {n for n in expected if "__pycache__" not in n}
+    assert sorted(p.name for p in (out / "expectations").iterdir()) == sorted(
+        p.name for p in (REPO_ROOT / "expectations").glob("*.json")
+    )
+    requirements = (out / "python" / "spark-jobs-requirements.txt").read_text().split()
+    assert any(r.startswith("great-expectations==") for r in requirements)
+    assert not any(r.startswith(("pyspark==", "py4j==")) for r in requirements)  # the platform's own
+
+
+def test_bundle_is_reproducible(glue_bundle, mwaa_constraints, tmp_path) -> None:
+    """Same sources, same bytes: a deploy after a rebuild uploads nothing."""
+    again = bundles.build("dev", tmp_path / "again", mwaa_constraints, deploy_dir=deploy_dir(tmp_path))
+    assert again.files() == glue_bundle.files()
+
+
+def test_entry_scripts_import_under_the_jobs_python_with_only_the_shipped_wheels(glue_bundle, tmp_path) -> None:
+    """Glue 5 and our EMR Serverless image run Python 3.11: a fresh 3.11 venv with pyspark (the
+    platform's) and the shipped wheels only, the job package from spark_jobs.zip, imports every
+    module of the package and answers --help for every entry script."""
+    uv = str(REPO_ROOT / ".venv" / "bin" / "uv")
+    venv = tmp_path / "jobs-venv"
+    wheels = tmp_path / "wheels"
+    with zipfile.ZipFile(glue_bundle.artifacts / "python" / "spark-jobs-py311.zip") as zf:
+        zf.extractall(wheels)
+    subprocess.run([uv, "venv", "-q", "--python", "3.11", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pyspark = next(p for p in bundles._lock_pins(REPO_ROOT / "requirements" / "main.lock") if p.startswith("pyspark=="))
+    requirements = str(glue_bundle.artifacts / "python" / "spark-jobs-requirements.txt")
+    install = [uv, "pip", "install", "-q", "--python", python, "--offline", "--find-links", str(wheels)]
+    subprocess.run([*install, "-r", requirements, pyspark], check=True)
+    check = f"""
+import pkgutil, importlib, runpy, sys
+sys.path.insert(0, {str(glue_bundle.artifacts / "spark_jobs.zip")!r})
+import spark_jobs
+assert spark_jobs.__file__.startswith({str(glue_bundle.artifacts)!r}), spark_jobs.__file__
+for info in pkgutil.walk_packages(spark_jobs.__path__, "spark_jobs."):
+    importlib.import_module(info.name)
+import great_expectations, pyspark
+print(sys.version_info[:2], len(list(pkgutil.walk_packages(spark_jobs.__path__))))
+"""
+    done = subprocess.run([python, "-I", "-c", check], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("(3, 11)")
+    for script in bundles.ENTRY_SCRIPTS:
+        path = glue_bundle.artifacts / "spark_jobs" / script
+        code = f"import sys; sys.path.insert(0, {str(glue_bundle.artifacts / 'spark_jobs.zip')!r}); "
+        code += f"sys.argv = [{script!r}, '--help']; import runpy; runpy.run_path({str(path)!r}, run_name='__main__')"
+        done = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0 and "usage:" in done.stdout, (script, done.stderr[-2000:])
+
+
+def test_bundle_cli_lists_what_it_built(tmp_path, mwaa_constraints, capsys) -> None:
+    from lakehouse.cli import main
+
+    folder = deploy_dir(tmp_path)
+    args = ["bundle", "--env", "dev", "--out", str(tmp_path / "b"), "--constraints", mwaa_constraints]
+    args += ["--outputs", str(folder / "dev.outputs.json"), "--no-wheels"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "mwaa/startup.sh" in out and "artifacts/spark_jobs.zip" in out and "built in" in out
+    assert main(["bundle", "--env", "nope", "--out", str(tmp_path / "c")]) == 1
+    assert "no deploy configuration" in capsys.readouterr().err
+
+
+def test_missing_terraform_outputs_name_the_command(tmp_path) -> None:
+    folder = deploy_dir(tmp_path)
+    (folder / "dev.outputs.json").unlink()
+    with pytest.raises(deploy_config.DeployConfigError, match="terraform -chdir=infra/terraform/envs/dev output -json"):
+        deploy_config.load("dev", folder).runtime_env()
+    assert Path(folder / "dev.yaml").is_file()
