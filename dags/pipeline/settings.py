@@ -127,6 +127,8 @@ class Settings:
     # Prefix of the Glue databases (`<prefix>bronze`, ...): two environments in one account
     # never share tables. "" locally, where each environment has its own catalog.
     namespace_prefix: str = ""
+    # How often a deferred Glue / EMR task asks for its job run's state (seconds).
+    cloud_poll_seconds: int = 30
 
     @property
     def reports_dir(self) -> Path:
@@ -201,6 +203,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redshift_database=env.get("LAKEHOUSE_REDSHIFT_DATABASE", "dev").strip() or "dev",
         redshift_secret_arn=env.get("LAKEHOUSE_REDSHIFT_SECRET_ARN", "").strip(),
         namespace_prefix=env.get("LAKEHOUSE_NAMESPACE_PREFIX", "").strip(),
+        cloud_poll_seconds=_int(env, "LAKEHOUSE_CLOUD_POLL_SECONDS", 30, minimum=1),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")

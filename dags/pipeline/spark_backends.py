@@ -34,9 +34,9 @@ from spark_jobs.session import catalog_conf
 PACKAGE = "spark_jobs"
 GLUE_PLATFORM = "glue"
 EMR_PLATFORM = "emr"
-# Cloud Spark jobs end long after any sane worker poll; these bound the trigger's patience.
-WAITER_DELAY_SECONDS = 30
-WAITER_MAX_ATTEMPTS = 240  # 2 h at 30 s
+# Cloud Spark jobs run for minutes: the trigger asks every `settings.cloud_poll_seconds` (30 s by
+# default), for at most this long.
+WAITER_MAX_SECONDS = 2 * 3600
 
 
 def script_uri(settings: Settings, script: str) -> str:
@@ -186,8 +186,8 @@ def spark_task(
             region_name=settings.aws_region,
             aws_conn_id=None,  # the worker's role (MWAA execution role), no Airflow connection
             deferrable=True,
-            waiter_delay=WAITER_DELAY_SECONDS,
-            waiter_max_attempts=WAITER_MAX_ATTEMPTS,
+            waiter_delay=settings.cloud_poll_seconds,
+            waiter_max_attempts=WAITER_MAX_SECONDS // settings.cloud_poll_seconds,
             verbose=False,
             # A timed-out or cleared task stops its Glue run instead of leaving it to finish alone.
             stop_job_run_on_kill=True,
@@ -211,8 +211,8 @@ def spark_task(
             region_name=settings.aws_region,
             aws_conn_id=None,
             deferrable=True,
-            waiter_delay=WAITER_DELAY_SECONDS,
-            waiter_max_attempts=WAITER_MAX_ATTEMPTS,
+            waiter_delay=settings.cloud_poll_seconds,
+            waiter_max_attempts=WAITER_MAX_SECONDS // settings.cloud_poll_seconds,
             cancel_on_kill=True,  # a killed task cancels its job run
             **operator_kwargs,
         )

@@ -113,3 +113,11 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
 
 def outputs(folder: Path) -> dict[str, str]:
     return {k: v["value"] for k, v in json.loads((folder / "dev.outputs.json").read_text()).items()}
+
+
+@pytest.fixture(scope="session")
+def mwaa_venv(glue_bundle, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Python 3.12 + MWAA's image packages + the bundle's requirements.txt (cached by their hash)."""
+    from tests.aws.mwaa import build_mwaa_venv
+
+    return build_mwaa_venv(glue_bundle, tmp_path_factory.mktemp("mwaa-install"))
