@@ -17,8 +17,9 @@ DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/
 CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.1/constraints-3.12.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-fast test-e2e lint fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags
+.PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-bundle \
+	bundle deploy
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -94,6 +95,22 @@ run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2
 
 backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11
 	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO)
+
+# --- AWS: bundle and deploy (docs/deploy-aws.md) ---------------------------------------------
+# ENV picks deploy/<ENV>.yaml; OUTPUTS the Terraform outputs (default deploy/<ENV>.outputs.json;
+# deploy/dev.outputs.example.json lets you build a bundle before any AWS account exists).
+ENV ?= dev
+OUTPUTS ?=
+DEPLOY_ARGS = --env $(ENV) $(if $(OUTPUTS),--outputs $(OUTPUTS))
+
+bundle: setup ## build the AWS deploy bundle into build/bundle/$(ENV): make bundle [ENV=dev] [OUTPUTS=file]
+	$(LAKEHOUSE) bundle $(DEPLOY_ARGS)
+
+deploy: setup ## build and deploy to AWS (only what changed): make deploy [ENV=dev] [DRY_RUN=1]
+	$(LAKEHOUSE) deploy $(DEPLOY_ARGS) $(if $(DRY_RUN),--dry-run)
+
+test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy and the DAG against moto's server
+	$(VENV)/bin/pytest tests/aws $(PYTEST_ARGS)
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
