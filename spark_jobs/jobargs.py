@@ -45,6 +45,7 @@ CATALOG_ARGS = (
     JobArg("jdbc_user", "alias of --catalog_jdbc_user", ""),
     JobArg("jdbc_password", "alias of --catalog_jdbc_password", ""),
     JobArg("warehouse", "Iceberg warehouse root (file:// or s3://)", ""),
+    JobArg("namespace_prefix", "prefix of the namespaces (Glue databases) on AWS, e.g. dev_", ""),
 )
 
 
@@ -80,7 +81,15 @@ def parse_job_args(specs: Sequence[JobArg], argv: Sequence[str] | None = None, p
     for spec in specs:
         parser.add_argument(f"--{spec.name}", required=spec.required, default=spec.default, help=spec.help)
     known, _platform_extras = parser.parse_known_args(args)
-    return {spec.name: getattr(known, spec.name) for spec in specs}
+    return _with_prefix({spec.name: getattr(known, spec.name) for spec in specs})
+
+
+def _with_prefix(values: dict[str, str]) -> dict[str, str]:
+    """Every job's tables are named through `spark_jobs.naming`: give it this run's prefix."""
+    from spark_jobs.naming import set_namespace_prefix
+
+    set_namespace_prefix(values.get("namespace_prefix") or "")
+    return values
 
 
 def _glue_args(specs: Sequence[JobArg], args: list[str]) -> dict[str, str]:
@@ -89,7 +98,7 @@ def _glue_args(specs: Sequence[JobArg], args: list[str]) -> dict[str, str]:
     given = {a[2:].split("=", 1)[0] for a in args if a.startswith("--")}
     wanted = [s.name for s in specs if s.required or s.name in given]
     resolved = getResolvedOptions(["job", *args], wanted)
-    return {s.name: resolved.get(s.name, s.default) for s in specs}
+    return _with_prefix({s.name: resolved.get(s.name, s.default) for s in specs})
 
 
 def to_argv(values: Mapping[str, object]) -> list[str]:

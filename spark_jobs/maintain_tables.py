@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from spark_jobs.jobargs import JobArg, parse_job_args
+from spark_jobs.naming import physical
 from spark_jobs.quality.jobs import CATALOG_ARGS, get_spark
 
 MIN_ORPHAN_AGE_HOURS = 24
@@ -88,6 +89,7 @@ def _ts(moment: datetime) -> str:
 def procedure_calls(plan: Plan, table: str) -> list[tuple[str, str]]:
     """(step, SQL) for the four Iceberg procedures on `table`, in the order they run."""
     call = f"CALL {plan.catalog}.system"
+    table = physical(table)
     return [
         (
             "rewrite_data_files",
@@ -124,7 +126,7 @@ def _aware(moment: datetime) -> datetime:
 
 def maintain_table(spark, plan: Plan, table: str) -> Iterator[dict[str, object]]:
     """Run every step on one table, yielding one report per step as it finishes."""
-    qualified = f"{plan.catalog}.{table}"
+    qualified = f"{plan.catalog}.{physical(table)}"
     refs = {
         r["name"]: int(r["snapshot_id"])
         for r in spark.sql(f"SELECT name, type, snapshot_id FROM {qualified}.refs").collect()

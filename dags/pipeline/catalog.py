@@ -100,13 +100,18 @@ def apply_table(catalog, definition: TableDef, report: InitReport) -> None:
 
 def init_catalog(settings: Settings, tables: tuple[TableDef, ...] = TABLES) -> InitReport:
     """Create or evolve every namespace and table. Running it twice changes nothing."""
+    from dataclasses import replace
+
+    from spark_jobs.naming import physical
+
     catalog = open_catalog(settings)
     report = InitReport()
+    prefix = settings.namespace_prefix  # Glue databases per environment (dev_bronze, ...)
     existing = {ns[0] for ns in catalog.list_namespaces()}
-    for ns in dict.fromkeys([*NAMESPACES, *(t.namespace for t in tables)]):
+    for ns in dict.fromkeys(prefix + n for n in [*NAMESPACES, *(t.namespace for t in tables)]):
         if ns not in existing:
             catalog.create_namespace(ns)
             report.created_namespaces.append(ns)
     for definition in tables:
-        apply_table(catalog, definition, report)
+        apply_table(catalog, replace(definition, identifier=physical(definition.identifier, prefix)), report)
     return report

@@ -63,6 +63,8 @@ def catalog_args(settings: Settings) -> dict[str, str]:
     """
     platform = PLATFORM_OF_BACKEND[settings.spark_backend]
     args = {"environment": platform, "catalog_name": settings.catalog_name, "warehouse": settings.warehouse}
+    if settings.namespace_prefix:
+        args["namespace_prefix"] = settings.namespace_prefix
     if platform == "local":
         from pipeline.catalog import jdbc_catalog_uri
 

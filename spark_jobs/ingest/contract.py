@@ -86,4 +86,7 @@ class IngestTables:
     runs: str = "audit.ingest_runs"
 
     def qualified(self, catalog: str) -> IngestTables:
-        return IngestTables(*(f"{catalog}.{name}" for name in (self.bronze, self.quarantine, self.silver, self.runs)))
+        from spark_jobs.naming import physical
+
+        names = (self.bronze, self.quarantine, self.silver, self.runs)
+        return IngestTables(*(f"{catalog}.{physical(name)}" for name in names))

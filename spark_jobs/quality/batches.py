@@ -38,7 +38,9 @@ ID_HASH = "_event_id_hash"
 
 
 def qualified(catalog: str, table: str) -> str:
-    return f"{catalog}.{table}"
+    from spark_jobs.naming import physical
+
+    return f"{catalog}.{physical(table)}"
 
 
 @dataclass

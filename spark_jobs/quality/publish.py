@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from spark_jobs.naming import physical
 from spark_jobs.quality import batches, branches, results
 
 AUDIT_PREFIX = "audit_"
@@ -124,7 +125,8 @@ def publish(
                 "was cut (another run published). Re-run the hour: the ingest cuts a fresh branch from main."
             )
             return result
-        spark.sql(f"CALL {catalog}.system.fast_forward('{batches.SILVER}', '{branches.MAIN}', '{branch}')")
+        silver = physical(batches.SILVER)
+        spark.sql(f"CALL {catalog}.system.fast_forward('{silver}', '{branches.MAIN}', '{branch}')")
         spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS `{branch}`")
         result.main_after = branches.refs(spark, table)[branches.MAIN].snapshot_id
         result.outcome = PUBLISHED

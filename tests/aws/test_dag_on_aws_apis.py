@@ -88,6 +88,7 @@ def test_hourly_run_on_glue_against_moto(glue_bundle, mwaa_venv, aws_env, tmp_pa
     assert ingest_args["--arrival_hour"].startswith("2026-11-01T08:00:00")
     assert ingest_args["--run_id"].startswith("orders_2026110108_")
     assert ingest_args["--environment"] == "glue"
+    assert ingest_args["--namespace_prefix"] == "dev_"  # this environment's Glue databases
     assert ingest_args["--datalake-formats"] == "iceberg"
     gate_args = runs["validate-orders"][0]["Arguments"]
     assert gate_args["--run_id"] == ingest_args["--run_id"]
