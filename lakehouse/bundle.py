@@ -506,14 +506,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--env", default="dev", help="deploy configuration deploy/<env>.yaml (default: dev)")
-    parser.add_argument("--out", type=Path, help="output folder (default: build/bundle/<env>)")
-    parser.add_argument("--outputs", type=Path, help="Terraform outputs JSON (default: deploy/<env>.outputs.json)")
-    parser.add_argument(
-        "--constraints",
-        default="",
-        help=f"MWAA's constraints file or URL (default: LAKEHOUSE_MWAA_CONSTRAINTS, else {CONSTRAINTS_URL})",
+    deploy_config.add_arguments(
+        parser, f"MWAA's constraints file or URL (default: LAKEHOUSE_MWAA_CONSTRAINTS, else {CONSTRAINTS_URL})"
     )
+    parser.add_argument("--out", type=Path, help="output folder (default: build/bundle/<env>)")
     parser.add_argument("--no-wheels", action="store_true", help="skip plugins.zip and the jobs' wheels (quick check)")
     parser.set_defaults(func=_cmd)
 

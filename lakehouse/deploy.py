@@ -357,10 +357,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--env", default="dev", help="deploy configuration deploy/<env>.yaml (default: dev)")
+    deploy_config.add_arguments(parser, "MWAA's constraints file, when the bundle is built now")
     parser.add_argument("--bundle", type=Path, help="a built bundle (default: build it now into build/bundle/<env>)")
-    parser.add_argument("--outputs", type=Path, help="Terraform outputs JSON (default: deploy/<env>.outputs.json)")
-    parser.add_argument("--constraints", default="", help="MWAA's constraints file, when the bundle is built now")
     parser.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     parser.set_defaults(func=_cmd)
 

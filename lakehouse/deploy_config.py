@@ -170,6 +170,15 @@ class DeployConfig:
             raise DeployConfigError(f"the derived settings are invalid: {exc}") from None
 
 
+def add_arguments(parser, constraints_help: str) -> None:
+    """The arguments `lakehouse bundle` and `lakehouse deploy` share: which environment, from where."""
+    from pathlib import Path as _Path
+
+    parser.add_argument("--env", default="dev", help="deploy configuration deploy/<env>.yaml (default: dev)")
+    parser.add_argument("--outputs", type=_Path, help="Terraform outputs JSON (default: deploy/<env>.outputs.json)")
+    parser.add_argument("--constraints", default="", help=constraints_help)
+
+
 def load(env_name: str, deploy_dir: Path = DEPLOY_DIR, outputs: Path | None = None) -> DeployConfig:
     """`deploy/<env>.yaml` and, when present, `deploy/<env>.outputs.json` (or `outputs`)."""
     import yaml

@@ -56,3 +56,15 @@ def spark(session_lake: Settings) -> Iterator[object]:
     session = get_session("lakehouse-tests", conf)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto's real HTTP server on 127.0.0.1 (a free port), for the AWS APIs it emulates."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

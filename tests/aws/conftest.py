@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,17 +79,6 @@ def emr_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str):
     tmp = tmp_path_factory.mktemp("bundle-emr")
     folder = deploy_dir(tmp, spark_backend="emr-serverless")
     return bundle.build("dev", tmp / "bundle", mwaa_constraints, deploy_dir=folder)
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lakehouse.cli import main
 from lakehouse.generate import GenerateConfig, generate
@@ -27,15 +25,6 @@ KEY_RE = re.compile(
     r"^raw/orders/\d{4}/\d{2}/\d{2}/\d{2}/orders-stream-1-\d{4}(-\d{2}){5}-"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.gz$"
 )
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
