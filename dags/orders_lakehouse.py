@@ -101,7 +101,13 @@ with DAG(
     plan = landing_manifest()
     run = {key: _plan(key) for key in ("run_id", "arrival_hour", "audit_branch")}
     retention = {"branch_retention_hours": str(SETTINGS.audit_branch_retention_hours)}
-    ingest = spark_task(SETTINGS, "ingest", "ingest_orders.py", {**run, "manifest": _plan("manifest")})
+    ingest = spark_task(
+        SETTINGS,
+        "ingest",
+        "ingest_orders.py",
+        # the same lateness window as the gate: ingest quarantines what the gate's range check would fail
+        {**run, "manifest": _plan("manifest"), "lateness_hours": str(SETTINGS.lateness_hours)},
+    )
     quality_gate = spark_task(
         SETTINGS,
         "quality_gate",

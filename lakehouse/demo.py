@@ -55,15 +55,20 @@ def run(args: argparse.Namespace) -> int:
     from lakehouse.generate import GenerateConfig, generate
     from pipeline.catalog import init_catalog
 
+    settings = load_settings()
     try:
         start = parse_hour(args.start)
         config = GenerateConfig(
-            start=start, hours=args.hours, events_per_hour=args.events_per_hour, faults="all", seed=args.seed
+            start=start,
+            hours=args.hours,
+            events_per_hour=args.events_per_hour,
+            faults="all",
+            seed=args.seed,
+            lateness_hours=settings.lateness_hours,  # the event made too late is late for this pipeline
         )
     except ValueError as exc:
         progress(f"demo: {exc}")
         return 2
-    settings = load_settings()
     began = time.perf_counter()
 
     progress(f"demo [1/4] init: catalog {settings.catalog_name!r} under {settings.home}")

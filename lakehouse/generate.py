@@ -6,9 +6,10 @@ tests need data whose every quirk is known in advance. This module writes order-
 UTC *arrival*-hour prefixes, several objects per hour because Firehose flushes its buffer on
 size or on time, JSON records concatenated with no delimiter (or newline-terminated when the
 stream's newline processor is on) -- and, with `--faults all`, injects the faults a real
-stream produces: duplicates (at-least-once delivery, also across hours), late events,
-malformed JSON, missing fields, wrong types, oversize records, unknown extra fields and one
-truncated gzip object. Next to the data it writes a ground-truth file with the exact counts
+stream produces: duplicates (at-least-once delivery, also across hours), late events (and
+one per hour older than the lateness window), malformed JSON, a JSON value that is not an
+object, missing fields, wrong types, oversize records, unknown extra fields and one truncated
+gzip object. Next to the data it writes a ground-truth file with the exact counts
 the ingest job must reconcile to (records read = bronze rows + quarantined, silver = distinct
 valid event ids), so tests check numbers, not impressions.
 
@@ -47,7 +48,15 @@ from pipeline.settings import FRAMINGS, load_settings
 
 FAULT_MODES = ("none", "all")
 # Quarantine reason codes: a contract shared with the ingest job (bronze.orders_quarantine.reason_code).
-QUARANTINE_REASONS = ("malformed_json", "missing_required_field", "wrong_type", "oversize_record", "corrupt_object")
+QUARANTINE_REASONS = (
+    "malformed_json",
+    "missing_required_field",
+    "wrong_type",
+    "oversize_record",
+    "corrupt_object",
+    "not_an_object",
+    "late_beyond_window",
+)
 # Written out here rather than imported from spark_jobs.ingest.contract on purpose: the
 # simulator is the tests' independent oracle, so a drift between producer and consumer shows
 # up as a failing reconciliation instead of changing both sides at once.
@@ -91,6 +100,10 @@ MALFORMED_PER_HOUR = 2
 MISSING_PER_HOUR = 2
 WRONG_TYPE_PER_HOUR = 2
 OVERSIZE_PER_HOUR = 1
+NOT_AN_OBJECT_PER_HOUR = 1
+LATE_BEYOND_WINDOW_PER_HOUR = 1
+NOT_AN_OBJECT_VALUES = ("[1, 2, 3]", "42", '"ORDER"', "null", "true")  # the hour picks one
+LATENESS_HOURS = 48  # the pipeline's default lateness window (LAKEHOUSE_LATENESS_HOURS)
 EXTRA_FIELD_PER_HOUR = 3
 CORRUPT_OBJECT_EVENTS = 5
 MIN_EVENTS_WITH_FAULTS = 10
@@ -121,6 +134,7 @@ class GenerateConfig:
     buffer_mib: float = 5.0
     buffer_seconds: int = 300
     gzip_level: int = GZIP_LEVEL
+    lateness_hours: int = LATENESS_HOURS  # the pipeline's window: one event per hour is made older
 
     def __post_init__(self) -> None:
         start = self.start if self.start.tzinfo else self.start.replace(tzinfo=UTC)
@@ -143,6 +157,8 @@ class GenerateConfig:
             raise ValueError("buffer_seconds must be between 1 and 900 (Firehose's range)")
         if not 1 <= self.gzip_level <= 9:
             raise ValueError("gzip_level must be between 1 and 9")
+        if self.lateness_hours < 0:
+            raise ValueError("lateness_hours must be >= 0")
         if not self.stream_name or "/" in self.stream_name:
             raise ValueError("stream_name must be a non-empty name without '/'")
 
@@ -766,7 +782,7 @@ class _Run:
                 specials.append((rng.randrange(HOUR_MS), next(seq), text, _Special("late", _event_id_of(text))))
             late_left -= k
         if faults:
-            for at, text, label in self._fault_records(rng, on_time):
+            for at, text, label in self._fault_records(rng, on_time, base_ms, next_invoice):
                 specials.append((at, next(seq), text, label))
         heapq.heapify(specials)
 
@@ -817,7 +833,11 @@ class _Run:
         return self._hour_truth(hour_start, buf, corrupt_entries, n, existing)
 
     def _fault_records(
-        self, rng: random.Random, on_time: Callable[..., tuple[int, list[str]]]
+        self,
+        rng: random.Random,
+        on_time: Callable[..., tuple[int, list[str]]],
+        base_ms: int,
+        next_invoice: Callable[[bool], str],
     ) -> list[tuple[int, str, _Special]]:
         """The hour's broken and unusual records, each built from a fresh valid one."""
         out: list[tuple[int, str, _Special]] = []
@@ -862,6 +882,15 @@ class _Run:
             rec["description"] = filler
             big = _dumps(rec)
             out.append((at, big, _Special("oversize_record", rec["event_id"], f"{len(big)} bytes")))
+        for _ in range(NOT_AN_OBJECT_PER_HOUR):  # a producer bug: a bare JSON value between records
+            at, _ = on_time()
+            value = rng.choice(NOT_AN_OBJECT_VALUES)
+            out.append((at, value, _Special("not_an_object", None, value)))
+        for _ in range(LATE_BEYOND_WINDOW_PER_HOUR):  # a replay of an old event: valid, but too late
+            at = rng.randrange(HOUR_MS)
+            event_ms = base_ms - (self.config.lateness_hours + 1) * HOUR_MS - rng.randrange(23 * HOUR_MS)
+            (line,) = self.cat.invoice_lines(rng, next_invoice(False), 1, event_ms, 2000)
+            out.append((at, line, _Special("late_beyond_window", _event_id_of(line), _fmt_ms(event_ms))))
         return out
 
     def _corrupt_object(
@@ -1088,8 +1117,9 @@ def register(subparsers: Any) -> None:
         "--faults",
         choices=FAULT_MODES,
         default="none",
-        help="all: duplicates, late events, malformed/missing/wrong-type/oversize/extra-field records, "
-        "one truncated gzip object (default: %(default)s)",
+        help="all: duplicates, late events (one per hour beyond LAKEHOUSE_LATENESS_HOURS), malformed/missing/"
+        "wrong-type/oversize/extra-field records, a JSON value that is not an object, one truncated gzip object "
+        "(default: %(default)s)",
     )
     p.add_argument("--out", default=None, help="local folder or s3://bucket/prefix (default: LAKEHOUSE_RAW_ROOT)")
     p.add_argument(
@@ -1124,6 +1154,7 @@ def run(args: argparse.Namespace) -> int:
             faults=args.faults,
             buffer_mib=args.buffer_mib,
             buffer_seconds=args.buffer_seconds,
+            lateness_hours=settings.lateness_hours,  # the event made too late is late for this pipeline
         )
     except ValueError as exc:
         print(f"lakehouse generate: {exc}", file=sys.stderr)

@@ -84,7 +84,13 @@ def ingest_args(
 ) -> dict[str, str]:
     """Every argument of `spark_jobs/ingest_orders.py` for one arrival hour."""
     hour = arrival_hour.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    args = {**catalog_args(settings), "manifest": manifest, "arrival_hour": hour, "run_id": run_id}
+    args = {
+        **catalog_args(settings),
+        "manifest": manifest,
+        "arrival_hour": hour,
+        "run_id": run_id,
+        "lateness_hours": str(settings.lateness_hours),  # the gate's range check uses the same window
+    }
     if audit_branch:
         args["audit_branch"] = audit_branch
     if max_record_bytes is not None:

@@ -117,7 +117,12 @@ ORDERS_RAW = TableDef(
 ORDERS_QUARANTINE = TableDef(
     identifier="bronze.orders_quarantine",
     schema=_fields(
-        ("reason_code", StringType(), True, "Why it was rejected (malformed_json, missing_required_field, ...)"),
+        (
+            "reason_code",
+            StringType(),
+            True,
+            "Why it was rejected (malformed_json, not_an_object, late_beyond_window, ...)",
+        ),
         ("reason_detail", StringType(), False, "Human-readable detail: the field, the value, the error"),
         ("raw_record", StringType(), False, "The raw text, truncated to a bound"),
         ("raw_size_bytes", LongType(), False, "Size of the raw record (or object) in bytes"),
@@ -134,11 +139,21 @@ ORDER_LINES = TableDef(
         *EVENT_COLUMNS,
         ("is_cancellation", BooleanType(), True, "invoice_no starts with 'C'"),
         *LINEAGE_COLUMNS,
+        # Last, and optional: existing tables gain it by evolution (rows written before it: null = oldest).
+        (
+            "record_index",
+            LongType(),
+            False,
+            "Position in source_object; orders versions with emitted_at, arrival_hour, source_object",
+        ),
     ),
     # By event day: a late event lands in its own day; MERGE prunes to the days a batch touches.
     partition_by=(("event_ts", DayTransform(), "event_ts_day"),),
     sort_by=("event_ts", "invoice_no"),
-    doc="Deduplicated, typed order lines: one row per event_id, latest version wins.",
+    doc=(
+        "Deduplicated, typed order lines: one row per event_id, the newest version "
+        "by (emitted_at, arrival_hour, source_object, record_index)."
+    ),
 )
 
 INGEST_RUNS = TableDef(
@@ -161,6 +176,11 @@ INGEST_RUNS = TableDef(
         ("silver_inserted", LongType(), True, ""),
         ("silver_updated", LongType(), True, ""),
         ("silver_snapshot_id", LongType(), False, "Silver snapshot the run produced"),
+        # Byte-level accounting (optional: existing tables gain them by evolution).
+        ("bytes_decoded", LongType(), False, "Decoded size of the objects (an unreadable object: its raw size)"),
+        ("bytes_parsed", LongType(), False, "Bytes of the records written to bronze"),
+        ("bytes_quarantined", LongType(), False, "Bytes of the quarantined spans and unreadable objects"),
+        ("bytes_whitespace", LongType(), False, "Whitespace between records (separators, BOMs), counted by byte class"),
     ),
     partition_by=(("arrival_hour", DayTransform(), "arrival_hour_day"),),
     doc="One row per ingest run with its counts; reconciliation reads from here.",

@@ -11,10 +11,19 @@ from dataclasses import dataclass
 
 from pyspark.sql import types as T
 
-REASONS = ("malformed_json", "missing_required_field", "wrong_type", "oversize_record", "corrupt_object")
-MALFORMED, MISSING, WRONG_TYPE, OVERSIZE, CORRUPT_OBJECT = REASONS
+REASONS = (
+    "malformed_json",  # no JSON value parses there (framing), or a record's JSON is invalid (Spark)
+    "missing_required_field",
+    "wrong_type",
+    "oversize_record",
+    "corrupt_object",  # the object cannot be decoded: one row for the whole object
+    "not_an_object",  # a JSON value that is not an object: [1, 2], 42, "x", null
+    "late_beyond_window",  # a valid event older than the lateness window before its arrival hour
+)
+MALFORMED, MISSING, WRONG_TYPE, OVERSIZE, CORRUPT_OBJECT, NOT_AN_OBJECT, LATE_BEYOND_WINDOW = REASONS
 
 MAX_RECORD_BYTES = 1_024_000  # Firehose's record limit (1,000 KiB)
+LATENESS_HOURS = 48  # default lateness window; the quality gate's range check uses the same setting
 RAW_RECORD_MAX_CHARS = 4096  # quarantine keeps this much of a rejected record's text
 
 MONEY = T.DecimalType(12, 3)
@@ -50,16 +59,21 @@ IGNORED_FIELDS = ("schema_version",)
 KNOWN_FIELDS = frozenset(EVENT_COLUMNS) | frozenset(IGNORED_FIELDS)
 CORRUPT_COLUMN = "_corrupt_record"
 
-# One row per framed record (or per unreadable object), as the Python framing step emits it.
+# One row per span of an object (a record, a non-object value, an unparsable text) or per
+# unreadable object, as the Python framing step emits it (see `framing`).
 FRAMED_SCHEMA = T.StructType(
     [
         T.StructField("source_object", T.StringType(), False),
-        T.StructField("record_index", T.LongType(), True),  # null: object-level row
+        T.StructField("record_index", T.LongType(), True),  # position among the object's spans; null: object-level row
         T.StructField("record", T.StringType(), True),  # null: object-level row
-        T.StructField("record_bytes", T.LongType(), False),
-        T.StructField("frame_reason", T.StringType(), True),  # oversize_record / corrupt_object
+        T.StructField("record_bytes", T.LongType(), False),  # the span's bytes (trimmed); an unreadable object's size
+        T.StructField(
+            "frame_reason", T.StringType(), True
+        ),  # malformed_json / not_an_object / oversize_record / corrupt_object
         T.StructField("frame_detail", T.StringType(), True),
         T.StructField("extra_fields", T.StringType(), True),  # JSON object of unknown fields
+        T.StructField("whitespace_bytes", T.LongType(), False),  # whitespace after the span (the first also before)
+        T.StructField("object_bytes", T.LongType(), True),  # on an object's first row: its decoded size
     ]
 )
 
@@ -73,7 +87,8 @@ QUARANTINE_COLUMNS = (
     "record_index",
     *LINEAGE_COLUMNS,
 )
-SILVER_COLUMNS = (*EVENT_COLUMNS, "is_cancellation", *LINEAGE_COLUMNS)
+# record_index last: added to existing tables by schema evolution, which appends columns.
+SILVER_COLUMNS = (*EVENT_COLUMNS, "is_cancellation", *LINEAGE_COLUMNS, "record_index")
 
 
 @dataclass(frozen=True)

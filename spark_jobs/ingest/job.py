@@ -21,13 +21,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from spark_jobs.ingest import reader, transforms, writes
-from spark_jobs.ingest.contract import CORRUPT_OBJECT, MAX_RECORD_BYTES, IngestTables
+from spark_jobs.ingest.contract import CORRUPT_OBJECT, LATENESS_HOURS, MAX_RECORD_BYTES, IngestTables
 from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, parse_hour, resolve_platform
 from spark_jobs.session import UNCOMPRESSED_CACHE, catalog_conf, runtime_conf
 
@@ -38,6 +38,12 @@ JOB_ARGS = (
     JobArg("run_id", "id of this run (lineage column, audit row)"),
     JobArg("audit_branch", "write silver to this Iceberg branch instead of main", ""),
     JobArg("max_record_bytes", "records larger than this are quarantined", str(MAX_RECORD_BYTES)),
+    JobArg(
+        "lateness_hours",
+        "events older than this many hours before the arrival hour are quarantined as late_beyond_window "
+        "(the quality gate's range check uses the same setting)",
+        str(LATENESS_HOURS),
+    ),
 )
 
 
@@ -54,6 +60,7 @@ class IngestArgs:
     catalog_jdbc_password: str = ""
     audit_branch: str = ""
     max_record_bytes: int = MAX_RECORD_BYTES
+    lateness_hours: int = LATENESS_HOURS
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None]) -> IngestArgs:
@@ -75,6 +82,9 @@ class IngestArgs:
         max_bytes = int(values.get("max_record_bytes") or MAX_RECORD_BYTES)
         if max_bytes < 1:
             raise ValueError("--max_record_bytes must be >= 1")
+        lateness = int(values.get("lateness_hours") or LATENESS_HOURS)
+        if lateness < 0:
+            raise ValueError("--lateness_hours must be >= 0")
         return cls(
             platform=platform,
             catalog_name=values["catalog_name"],
@@ -87,6 +97,7 @@ class IngestArgs:
             catalog_jdbc_password=password,
             audit_branch=values.get("audit_branch", ""),
             max_record_bytes=max_bytes,
+            lateness_hours=lateness,
         )
 
     def session_conf(self) -> dict[str, str]:
@@ -127,6 +138,7 @@ def run_ingest(
         "audit_branch": args.audit_branch or None,
         **dict.fromkeys(("objects", "objects_corrupt", "bytes_read", "records_read", "records_parsed"), 0),
         **dict.fromkeys(("records_quarantined", "duplicates_dropped", "silver_inserted", "silver_updated"), 0),
+        **dict.fromkeys(writes.BYTE_COUNTS, 0),
         "quarantined_by_reason": writes.empty_reason_counts(),
         "silver_snapshot_id": None,
     }
@@ -155,9 +167,10 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
     log(f"{iso(hour)}: {len(objects)} objects, {record['bytes_read']:,} bytes (manifest {args.manifest})")
 
     framed = reader.framed_records(spark, objects, args.max_record_bytes)
+    oldest = hour - timedelta(hours=args.lateness_hours)
     # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
     with runtime_conf(spark, UNCOMPRESSED_CACHE):
-        parsed = transforms.parse_records(framed).persist(StorageLevel.MEMORY_AND_DISK)
+        parsed = transforms.parse_records(framed, oldest).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with runtime_conf(spark, UNCOMPRESSED_CACHE):
             hours = _count(parsed, record)
@@ -165,6 +178,12 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
             f"read {record['records_read']:,} records: {record['records_parsed']:,} valid, "
             f"{record['records_quarantined']:,} quarantined {_nonzero(record['quarantined_by_reason'])}"
         )
+        unaccounted = writes.unaccounted_bytes(record)
+        if unaccounted:  # the gate fails the run on this; say it where the run happens too
+            log(
+                f"WARNING: {unaccounted:,} decoded bytes are neither in a record, a quarantined span nor "
+                f"whitespace ({_bytes_summary(record)}): the framing lost input"
+            )
         quarantine = transforms.quarantine_rows(parsed, hour, args.run_id, started)
         writes.replace_hour(quarantine, t.quarantine, hour)
         log(f"committed {t.quarantine} for {iso(hour)}")
@@ -193,21 +212,38 @@ def _reconcile(spark, t: IngestTables, hour: datetime, record: dict) -> None:
 
 
 def _count(parsed, record: dict) -> list[datetime]:
-    """One pass over the cached hour: counts by reason and the event hours of valid records.
+    """One pass over the cached hour: counts and bytes by reason, and the event hours of valid records.
+
+    Bytes: every row brings its span's bytes and the whitespace after it, and each object's
+    first row the object's decoded size, so `bytes_decoded` can be checked against
+    `bytes_parsed + bytes_quarantined + bytes_whitespace` (see `writes.unaccounted_bytes`).
 
     Hours travel as UTC text (the session time zone), never as Python datetimes, which
     PySpark would convert to the driver's local time zone.
     """
     hour = F.date_format(F.date_trunc("hour", "event_ts"), "yyyy-MM-dd HH:00:00").alias("hour")
-    rows = parsed.groupBy("reason_code", hour).agg(F.count(F.lit(1)).alias("n")).collect()
+    rows = (
+        parsed.groupBy("reason_code", hour)
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum("record_bytes").alias("span_bytes"),
+            F.sum("whitespace_bytes").alias("whitespace_bytes"),
+            F.sum("object_bytes").alias("object_bytes"),
+        )
+        .collect()
+    )
     by_reason = writes.empty_reason_counts()
     hours: set[datetime] = set()
     for row in rows:
+        record["bytes_decoded"] += row["object_bytes"] or 0
+        record["bytes_whitespace"] += row["whitespace_bytes"] or 0
         if row["reason_code"] is None:
             record["records_parsed"] += row["n"]
+            record["bytes_parsed"] += row["span_bytes"] or 0
             hours.add(datetime.strptime(row["hour"], "%Y-%m-%d %H:%M:%S"))
         else:
             by_reason[row["reason_code"]] = by_reason.get(row["reason_code"], 0) + row["n"]
+            record["bytes_quarantined"] += row["span_bytes"] or 0
     record["quarantined_by_reason"] = by_reason
     record["records_quarantined"] = sum(by_reason.values())
     record["records_read"] = record["records_parsed"] + record["records_quarantined"]
@@ -269,6 +305,10 @@ def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[dateti
     finally:
         found.unpersist()
     record["silver_snapshot_id"] = writes.current_snapshot_id(spark, t.silver, branch or "main")
+
+
+def _bytes_summary(record: dict) -> str:
+    return ", ".join(f"{name} {record[name]:,}" for name in writes.BYTE_COUNTS)
 
 
 def _nonzero(counts: dict[str, int]) -> str:

@@ -4,10 +4,10 @@ The manifest (written by `pipeline.landing`) lists the hour's objects with their
 run -- and every retry of it -- reads exactly the same input, whatever lands later.
 
 Objects are read by Spark's `binaryFile` source (Hadoop FileSystem: local, s3:// on Glue and
-EMR), then decoded and framed in Python workers (`mapInArrow`, see `framing`). Record texts
+EMR), then decoded and framed in Python workers (`mapInArrow`, see `framing`). Span texts
 go back to the JVM as zero-copy Arrow slices of the decoded buffer, so a 300 MB hour costs
-one decompression, one regex scan and a few vectorised passes -- no per-record Python work
-except for the rare records that may carry unknown fields.
+one decompression and a few vectorised passes -- no per-record Python work except for the
+rare records that may carry unknown fields and the rare stretches of bad input.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from spark_jobs.ingest import framing
-from spark_jobs.ingest.contract import CORRUPT_OBJECT, FRAMED_SCHEMA, KNOWN_FIELDS, OVERSIZE
+from spark_jobs.ingest.contract import (
+    CORRUPT_OBJECT,
+    FRAMED_SCHEMA,
+    KNOWN_FIELDS,
+    MALFORMED,
+    NOT_AN_OBJECT,
+    OVERSIZE,
+)
 
 BATCH_ROWS = 32_768  # Arrow batch size handed back to the JVM
 
@@ -53,7 +60,7 @@ def object_key(uri: str) -> str:
 
 
 def framed_records(spark, objects: list[Mapping[str, Any]], max_record_bytes: int):
-    """One row per framed record of the manifest's objects (schema `FRAMED_SCHEMA`)."""
+    """One row per span of the manifest's objects (schema `FRAMED_SCHEMA`)."""
     if not objects:
         return spark.createDataFrame([], FRAMED_SCHEMA)
     by_key = {object_key(o["uri"]): (o["uri"], int(o["size"])) for o in objects}
@@ -78,7 +85,14 @@ def _frame_batches(batches, by_key: dict[str, tuple[str, int]], max_record_bytes
 
 
 def object_batches(uri: str, raw: bytes, max_record_bytes: int) -> Iterator:
-    """Arrow batches (FRAMED_SCHEMA) for one object: its records, or one corrupt_object row."""
+    """Arrow batches (FRAMED_SCHEMA) for one object: one row per span, or one corrupt_object row.
+
+    Record spans go to the JVM to be parsed; the spans the framing already rejects (not an
+    object, unparsable text, a record over the size limit) carry their reason, and their
+    text only for the bounded quarantine copy. Every row carries its bytes and the
+    whitespace after it, and the object's first row its decoded size, so the run can
+    account for every byte (`job._count`).
+    """
     import pyarrow as pa
 
     try:
@@ -93,14 +107,19 @@ def object_batches(uri: str, raw: bytes, max_record_bytes: int) -> Iterator:
             reason=[CORRUPT_OBJECT],
             detail=[str(exc)],
             extra=[None],
+            whitespace=pa.array([0], pa.int64()),
+            object_bytes=pa.array([len(raw)], pa.int64()),  # undecodable: its raw bytes, all quarantined
         )
         return
     found = framing.frame(text)
     n = len(found)
     sizes = found.sizes
+    kinds = found.kinds
     bounds = np.append(found.starts, found.text_end)
-    oversize = sizes > max_record_bytes
-    maybe_extra = (found.key_counts != len(KNOWN_FIELDS)) & ~oversize
+    is_record = kinds == framing.RECORD
+    oversize = is_record & (sizes > max_record_bytes)
+    maybe_extra = is_record & (found.key_counts != len(KNOWN_FIELDS)) & ~oversize
+    rejected = np.flatnonzero(~is_record | oversize)
     for a in range(0, n, BATCH_ROWS):
         b = min(n, a + BATCH_ROWS)
         lo, hi = int(bounds[a]), int(bounds[b])
@@ -109,11 +128,13 @@ def object_batches(uri: str, raw: bytes, max_record_bytes: int) -> Iterator:
             pa.string(), b - a, [None, pa.py_buffer(offsets), pa.py_buffer(memoryview(text)[lo:hi])]
         )
         reason, detail, extra = [None] * (b - a), [None] * (b - a), [None] * (b - a)
-        for k in np.flatnonzero(oversize[a:b]).tolist():
-            reason[k] = OVERSIZE
-            detail[k] = f"{int(sizes[a + k])} bytes > limit {max_record_bytes}"
+        for i in rejected[(rejected >= a) & (rejected < b)].tolist():
+            reason[i - a], detail[i - a] = _frame_reason(text, found, i, max_record_bytes)
         for k in np.flatnonzero(maybe_extra[a:b]).tolist():
             extra[k] = extra_fields_json(text[found.starts[a + k] : found.ends[a + k]])
+        object_bytes = [None] * (b - a)
+        if a == 0:
+            object_bytes[0] = found.text_end
         yield _batch(
             pa,
             source=[uri] * (b - a),
@@ -123,7 +144,22 @@ def object_batches(uri: str, raw: bytes, max_record_bytes: int) -> Iterator:
             reason=reason,
             detail=detail,
             extra=extra,
+            whitespace=pa.array(found.whitespace[a:b]),
+            object_bytes=pa.array(object_bytes, pa.int64()),
         )
+
+
+def _frame_reason(text: bytes, found: framing.Framing, i: int, max_record_bytes: int) -> tuple[str, str]:
+    """Reason code and detail of a span the framing rejects itself."""
+    size = int(found.sizes[i])
+    kind = int(found.kinds[i])
+    if kind == framing.NOT_AN_OBJECT:
+        first = text[int(found.starts[i]) : int(found.starts[i]) + 1]
+        what = {b"[": "an array", b'"': "a string", b"t": "true", b"f": "false", b"n": "null"}.get(first, "a number")
+        return NOT_AN_OBJECT, f"a JSON value that is not an object ({what}, {size} bytes)"
+    if kind == framing.MALFORMED:
+        return MALFORMED, f"no JSON value parses here ({size} bytes up to the next record start)"
+    return OVERSIZE, f"{size} bytes > limit {max_record_bytes}"
 
 
 def extra_fields_json(record: bytes) -> str | None:
@@ -138,7 +174,7 @@ def extra_fields_json(record: bytes) -> str | None:
     return json.dumps(extra, separators=(",", ":"), ensure_ascii=False) if extra else None
 
 
-def _batch(pa, *, source, index, record, size, reason, detail, extra):
+def _batch(pa, *, source, index, record, size, reason, detail, extra, whitespace, object_bytes):
     return pa.RecordBatch.from_arrays(
         [
             pa.array(source, pa.string()),
@@ -148,6 +184,8 @@ def _batch(pa, *, source, index, record, size, reason, detail, extra):
             pa.array(reason, pa.string()),
             pa.array(detail, pa.string()),
             pa.array(extra, pa.string()),
+            whitespace,
+            object_bytes,
         ],
         names=FRAMED_SCHEMA.fieldNames(),
     )

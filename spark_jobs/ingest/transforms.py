@@ -25,6 +25,7 @@ from spark_jobs.ingest.contract import (
     CORRUPT_COLUMN,
     EVENT_COLUMNS,
     EVENT_FIELDS,
+    LATE_BEYOND_WINDOW,
     MALFORMED,
     MISSING,
     QUARANTINE_COLUMNS,
@@ -50,22 +51,45 @@ TEXT_SCHEMA = T.StructType(
 )
 _TYPED_FIELDS = tuple(name for name, dtype in EVENT_FIELDS if not isinstance(dtype, T.StringType))
 _EPOCH = "TIMESTAMP'0001-01-01 00:00:00'"
-# "s is a newer version than t": a strictly later emitted_at (null = oldest). A re-sent copy
-# (same emitted_at, later arrival) is a duplicate, not an update, so silver keeps its first
-# arrival and "silver changes = bronze rows - duplicates" holds. One definition, used by the
-# batch classification and by the MERGE, so their counts agree.
-NEWER_SQL = f"coalesce(s.emitted_at, {_EPOCH}) > coalesce(t.emitted_at, {_EPOCH})"
+# The columns of a row's place in the "newest wins" order (see `version_key`).
+VERSION_COLUMNS = ("emitted_at", "arrival_hour", "source_object", "record_index")
 
 
-def parse_records(framed: DataFrame) -> DataFrame:
-    """Framed records -> typed event columns plus `reason_code`/`reason_detail` (null = valid).
+def version_key(alias: str = "") -> str:
+    """SQL of a row's place in the one total order of versions of an event: newest wins.
 
-    Output: source_object, record_index, record_bytes, extra_fields, reason_code,
-    reason_detail, raw_record (bounded text of rejected records only), and EVENT_COLUMNS.
+    By `emitted_at` (the producer's clock; null = oldest), then the arrival hour, then the
+    object's key (Firehose names carry the flush time, so within an hour a later key is a
+    later delivery), then the record's position in the object (null = before any). So a
+    producer's re-send with the same `emitted_at` and a corrected payload wins over the
+    first send, whether Firehose put the two in one hour or in two. Compared as a struct
+    (field by field, left to right). The dedupe inside an hour orders by it and the MERGE
+    into silver compares by it, so silver is the maximum over every copy ingested, whatever
+    the split into hours and the order the hours run in.
+    """
+    p = f"{alias}." if alias else ""
+    return (
+        f"named_struct('emitted_at', coalesce({p}emitted_at, {_EPOCH}), 'arrival_hour', {p}arrival_hour, "
+        f"'source_object', {p}source_object, 'record_index', coalesce({p}record_index, -1))"
+    )
+
+
+# "s is a newer version than t": one definition, used by the batch classification and by the
+# MERGE, so their counts agree.
+NEWER_SQL = f"{version_key('s')} > {version_key('t')}"
+
+
+def parse_records(framed: DataFrame, oldest_event_ts: datetime | None = None) -> DataFrame:
+    """Framed spans -> typed event columns plus `reason_code`/`reason_detail` (null = valid).
+
+    Output: source_object, record_index, record_bytes, whitespace_bytes, object_bytes,
+    extra_fields, reason_code, reason_detail, raw_record (bounded text of rejected records
+    only), and EVENT_COLUMNS.
 
     A valid record costs one typed parse and a null check; only the rest are diagnosed (a
     second parse as text, the list of missing or mistyped fields), so the common path stays
-    cheap and code-generated.
+    cheap and code-generated. With `oldest_event_ts` (arrival hour minus the lateness
+    window), a valid record whose event_ts is older is `late_beyond_window`.
     """
     typed = F.when(F.col("frame_reason").isNull(), F.from_json("record", TYPED_SCHEMA, JSON_OPTIONS))
     step = framed.select("*", typed.alias("_p"))
@@ -99,8 +123,20 @@ def parse_records(framed: DataFrame) -> DataFrame:
         F.when(F.col("_diagnose") & corrupt & ~malformed, mistyped).alias("_mistyped"),
     )
     has_missing = F.col("_missing") != ""
+    if oldest_event_ts is None:
+        late = F.lit(False)
+        late_detail = F.lit(None)
+    else:
+        cutoff = F.lit(oldest_event_ts).cast(T.TimestampType())
+        late = F.col("_p.event_ts") < cutoff
+        late_detail = F.concat(
+            F.lit("event_ts "),
+            F.date_format("_p.event_ts", "yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            F.lit(f" is before the lateness window, which starts at {oldest_event_ts:%Y-%m-%dT%H:%M:%SZ}"),
+        )
     reason = (
         F.when(F.col("frame_reason").isNotNull(), F.col("frame_reason"))
+        .when(~F.col("_diagnose") & late, F.lit(LATE_BEYOND_WINDOW))
         .when(~F.col("_diagnose"), F.lit(None))
         .when(malformed, F.lit(MALFORMED))
         .when(has_missing, F.lit(MISSING))
@@ -108,6 +144,7 @@ def parse_records(framed: DataFrame) -> DataFrame:
     )
     detail = (
         F.when(F.col("frame_reason").isNotNull(), F.col("frame_detail"))
+        .when(~F.col("_diagnose") & late, late_detail)
         .when(~F.col("_diagnose"), F.lit(None))
         .when(malformed, F.lit("not a valid JSON object"))
         .when(has_missing, F.concat(F.lit("missing or null: "), F.col("_missing")))
@@ -118,6 +155,8 @@ def parse_records(framed: DataFrame) -> DataFrame:
         "source_object",
         "record_index",
         "record_bytes",
+        "whitespace_bytes",
+        "object_bytes",
         "extra_fields",
         "record",
         reason.alias("reason_code"),
@@ -158,20 +197,15 @@ def duplicate_ids(bronze: DataFrame) -> DataFrame:
 
 
 def latest_per_event(bronze: DataFrame, duplicates: DataFrame | None = None) -> DataFrame:
-    """One row per event_id: latest emitted_at wins, then latest arrival (object name, position).
+    """One row per event_id: the newest by `version_key` (emitted_at, then the latest arrival).
 
-    Firehose object names carry their flush time, so within an hour a later object is a later
-    arrival; the order is total, so re-runs pick the same winner.
+    The order is total, so re-runs pick the same winner, and it is the MERGE's order, so an
+    hour's winner is the one silver would keep had its copies arrived in separate hours.
 
     With `duplicates` (from `duplicate_ids`, small), only rows of duplicated ids go through the
     window; the other 99% pass straight through instead of being shuffled and sorted in full.
     """
-    order = Window.partitionBy("event_id").orderBy(
-        F.col("emitted_at").desc_nulls_last(),
-        F.col("arrival_hour").desc(),
-        F.col("source_object").desc(),
-        F.col("record_index").desc(),
-    )
+    order = Window.partitionBy("event_id").orderBy(F.expr(version_key()).desc())
 
     def winners(df: DataFrame) -> DataFrame:
         return df.withColumn("_rank", F.row_number().over(order)).where("_rank = 1").drop("_rank")
@@ -185,14 +219,14 @@ def latest_per_event(bronze: DataFrame, duplicates: DataFrame | None = None) -> 
 
 
 def matching_target(target: DataFrame, batch: DataFrame) -> DataFrame:
-    """(event_id, emitted_at) of the target rows whose event_id is in the batch.
+    """(event_id and the `VERSION_COLUMNS`) of the target rows whose event_id is in the batch.
 
     The batch's keys are broadcast and the target only streams through a hash probe: the
     target (a day of silver: millions of rows) is never shuffled. The result is small (the
     re-sent and updated events), so callers may collect it.
     """
     keys = F.broadcast(batch.select("event_id"))
-    return target.select("event_id", "emitted_at").join(keys, "event_id", "left_semi")
+    return target.select("event_id", *VERSION_COLUMNS).join(keys, "event_id", "left_semi")
 
 
 def silver_rows(latest: DataFrame) -> DataFrame:
@@ -203,9 +237,9 @@ def silver_rows(latest: DataFrame) -> DataFrame:
 def classify(batch: DataFrame, target: DataFrame) -> DataFrame:
     """Each batch row with `change`: insert (new event_id), update (newer version) or unchanged.
 
-    `target` needs event_id and emitted_at (the silver rows of the touched days).
+    `target` needs event_id and the `VERSION_COLUMNS` (the silver rows of the touched days).
     """
-    t = target.select("event_id", "emitted_at", F.lit(True).alias("_matched")).alias("t")
+    t = target.select("event_id", *VERSION_COLUMNS, F.lit(True).alias("_matched")).alias("t")
     s = batch.alias("s")
     joined = s.join(t, F.col("s.event_id") == F.col("t.event_id"), "left")
     change = (

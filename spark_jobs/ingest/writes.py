@@ -52,8 +52,23 @@ RUNS_SCHEMA = T.StructType(
         T.StructField("silver_inserted", T.LongType(), False),
         T.StructField("silver_updated", T.LongType(), False),
         T.StructField("silver_snapshot_id", T.LongType(), True),
+        T.StructField("bytes_decoded", T.LongType(), True),
+        T.StructField("bytes_parsed", T.LongType(), True),
+        T.StructField("bytes_quarantined", T.LongType(), True),
+        T.StructField("bytes_whitespace", T.LongType(), True),
     ]
 )
+# Byte-level accounting of a run: decoded = parsed + quarantined + whitespace (see `unaccounted_bytes`).
+BYTE_COUNTS = ("bytes_decoded", "bytes_parsed", "bytes_quarantined", "bytes_whitespace")
+
+
+def unaccounted_bytes(record: dict) -> int:
+    """Decoded bytes that are in no record, no quarantined span and no whitespace (0 when all reconcile).
+
+    Negative when spans overlap (bytes counted twice). An unreadable object counts its raw
+    bytes on both sides (decoded and quarantined).
+    """
+    return record["bytes_decoded"] - record["bytes_parsed"] - record["bytes_quarantined"] - record["bytes_whitespace"]
 
 
 def check_branch_name(branch: str) -> str:

@@ -135,7 +135,9 @@ def test_a_killed_run_leaves_whole_snapshots_and_a_rerun_completes(lake) -> None
     assert local_spark.run_job(settings, local_spark.INGEST_SCRIPT, job_args, on_stdout=out.append) == 0
     counts = ingest_cmd.find_counts(out)
     assert counts is not None and counts["status"] == "succeeded"
-    assert counts["silver_inserted"] + counts["silver_updated"] in (0, expected["new_unique_events"])
+    # the killed MERGE either landed (nothing left to do) or not (the hour's new events, and the
+    # one copy re-sent from hour 0, newer by its later arrival, to apply)
+    assert (counts["silver_inserted"], counts["silver_updated"]) in ((0, 0), (expected["new_unique_events"], 1))
     total = truth["expected"]
     silver = _rows(settings, "silver.order_lines")
     assert len(silver) == len({r["event_id"] for r in silver}) == total["silver_rows"]

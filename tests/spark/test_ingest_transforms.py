@@ -35,7 +35,7 @@ GOOD = {
 def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None):
     reasons = reasons or [None] * len(records)
     rows = [
-        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None)
+        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None)
         for i, (text, reason) in enumerate(zip(records, reasons, strict=True))
     ]
     return spark.createDataFrame(rows, FRAMED_SCHEMA)
@@ -91,6 +91,23 @@ def test_parse_classifies_each_record_with_one_reason(spark) -> None:
     assert str(rows[10]["unit_price"]) == "2.500"
 
 
+def test_late_beyond_window_is_quarantined_and_the_rest_keeps_its_reason(spark) -> None:
+    records = [
+        _with(event_ts="2026-10-30T08:00:00Z"),  # 48 h + 26 min before 2026-11-01T08:26 -> older than the window
+        _with(event_id="e2", event_ts="2026-10-30T08:26:13Z"),  # inside a 48 h window of 2026-11-01T08:00
+        _with(event_id="e3", event_ts="2026-10-29T00:00:00Z", quantity="six"),  # wrong type wins over lateness
+    ]
+    oldest = datetime(2026, 10, 30, 8, 0, 1, tzinfo=UTC)
+    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records), oldest).collect()}
+    assert [rows[i]["reason_code"] for i in range(3)] == ["late_beyond_window", None, "wrong_type"]
+    assert rows[0]["reason_detail"] == (
+        "event_ts 2026-10-30T08:00:00Z is before the lateness window, which starts at 2026-10-30T08:00:01Z"
+    )
+    assert rows[0]["raw_record"] == records[0]  # kept whole, to be replayed if wanted
+    everything = {r["record_index"]: r["reason_code"] for r in parse_records(_framed(spark, records)).collect()}
+    assert everything == {0: None, 1: None, 2: "wrong_type"}  # without a window nothing is late
+
+
 def test_quarantine_text_is_bounded_and_trimmed(spark) -> None:
     long_text = '{"event_id": "' + "x" * 10_000 + '"'
     rows = parse_records(_framed(spark, [long_text + "  \r\n", "{oops}\r\n"])).collect()
@@ -119,17 +136,58 @@ def test_latest_version_wins_then_latest_arrival(spark) -> None:
     assert latest == {"a": 2, "b": 5, "c": 7}
 
 
-def test_classify_against_silver(spark) -> None:
-    batch = spark.createDataFrame(
-        [("new", "2026-11-01 08:00:00"), ("newer", "2026-11-01 08:00:09"), ("same", "2026-11-01 08:00:00")],
-        "event_id string, emitted_at string",
-    ).selectExpr("event_id", "cast(emitted_at as timestamp) emitted_at")
-    target = spark.createDataFrame(
-        [("newer", "2026-11-01 08:00:00"), ("same", "2026-11-01 08:00:00"), ("other", "2026-11-01 08:00:00")],
-        "event_id string, emitted_at string",
-    ).selectExpr("event_id", "cast(emitted_at as timestamp) emitted_at")
+def test_classify_against_silver_by_the_one_version_order(spark) -> None:
+    """emitted_at first; on a tie the later arrival (hour, then object, then position) is newer."""
+    columns = "event_id string, emitted_at string, arrival_hour string, source_object string, record_index long"
+
+    def frame(rows):
+        return spark.createDataFrame(rows, columns).selectExpr(
+            "event_id",
+            "cast(emitted_at as timestamp) emitted_at",
+            "cast(arrival_hour as timestamp) arrival_hour",
+            "source_object",
+            "record_index",
+        )
+
+    t0, h8, h9 = "2026-11-01 08:00:00", "2026-11-01 08:00:00", "2026-11-01 09:00:00"
+    batch = frame(
+        [
+            ("new", t0, h9, "o-09-a", 0),
+            ("newer", "2026-11-01 08:00:09", h8, "o-08-a", 0),  # later emitted_at, even from an earlier hour
+            ("older", t0, h9, "o-09-a", 5),  # earlier emitted_at, even from a later hour
+            ("resent_later_hour", t0, h9, "o-09-a", 1),
+            ("resent_later_object", t0, h8, "o-08-b", 0),
+            ("resent_later_position", t0, h8, "o-08-a", 7),
+            ("same", t0, h8, "o-08-a", 3),  # the very copy silver holds: a re-run
+            ("resent_earlier", t0, h8, "o-08-a", 2),
+            ("over_null_index", t0, h8, "o-08-a", 0),
+        ]
+    )
+    target = frame(
+        [
+            ("newer", t0, h9, "o-09-z", 9),
+            ("older", "2026-11-01 08:00:09", h8, "o-08-a", 0),
+            ("resent_later_hour", t0, h8, "o-08-z", 9),
+            ("resent_later_object", t0, h8, "o-08-a", 9),
+            ("resent_later_position", t0, h8, "o-08-a", 6),
+            ("same", t0, h8, "o-08-a", 3),
+            ("resent_earlier", t0, h8, "o-08-a", 3),
+            ("over_null_index", t0, h8, "o-08-a", None),  # written before silver kept record_index
+            ("other", t0, h8, "o-08-a", 0),
+        ]
+    )
     changes = {r["event_id"]: r["change"] for r in classify(batch, target).collect()}
-    assert changes == {"new": "insert", "newer": "update", "same": "unchanged"}
+    assert changes == {
+        "new": "insert",
+        "newer": "update",
+        "older": "unchanged",
+        "resent_later_hour": "update",
+        "resent_later_object": "update",
+        "resent_later_position": "update",
+        "same": "unchanged",
+        "resent_earlier": "unchanged",
+        "over_null_index": "update",
+    }
 
 
 def test_silver_rows_flag_cancellations(spark) -> None:

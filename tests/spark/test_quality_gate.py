@@ -107,12 +107,14 @@ class Lake:
         *,
         quarantined: int = 0,
         unaccounted: int = 0,
+        unaccounted_bytes: int = 0,
         stray_copies: list[dict[str, Any]] = (),  # type: ignore[assignment]
     ) -> str:
         """What the ingest job leaves: lines MERGEd on a new audit branch, and an ingest_runs row.
 
         `stray_copies` are appended (not merged): a broken dedupe inserting a second row.
-        `unaccounted` records were read but reached neither bronze nor quarantine.
+        `unaccounted` records were read but reached neither bronze nor quarantine;
+        `unaccounted_bytes` decoded bytes are in no record, no quarantined span and no whitespace.
         """
         spark, branch = self.spark, f"audit_{run_id}"
         spark.sql(f"ALTER TABLE {SILVER} CREATE BRANCH `{branch}`")
@@ -150,6 +152,11 @@ class Lake:
             "silver_inserted": parsed - updated,
             "silver_updated": updated,
             "silver_snapshot_id": head,
+            # 100 bytes per record, 1 newline after each
+            "bytes_decoded": 101 * (parsed + quarantined + unaccounted) + unaccounted_bytes,
+            "bytes_parsed": 100 * parsed,
+            "bytes_quarantined": 100 * quarantined,
+            "bytes_whitespace": parsed + quarantined + unaccounted,
         }
         table = f"{CATALOG}.audit.ingest_runs"
         schema = spark.table(table).schema
@@ -162,8 +169,9 @@ class Lake:
         schema = self.spark.table(SILVER).schema
         lineage = {"source_object": "test", "arrival_hour": hour, "run_id": run_id, "ingested_at": datetime.now(UTC)}
         rows = []
-        for x in lines:
-            values = {**x, **lineage, "is_cancellation": str(x["invoice_no"] or "").startswith("C")}
+        for index, x in enumerate(lines):
+            cancellation = str(x["invoice_no"] or "").startswith("C")
+            values = {**x, **lineage, "record_index": index, "is_cancellation": cancellation}
             rows.append(tuple(values[f.name] for f in schema.fields))
         nullable = T.StructType([T.StructField(f.name, f.dataType, True) for f in schema.fields])
         return self.spark.createDataFrame(rows, nullable)
@@ -223,10 +231,10 @@ def test_clean_batch_publishes(lake: Lake, capsys: pytest.CaptureFixture[str]) -
     rows = lake.results(run)
     assert rows and all(r["success"] for r in rows)
     assert {r["suite_name"] for r in rows} == {"silver.order_lines", "audit.ingest_runs"}
-    assert len(rows) == 18 + 6  # one row per expectation of the two suites
+    assert len(rows) == 18 + 7  # one row per expectation of the two suites
     # `lakehouse dq` reads the same rows through pyiceberg, no JVM involved
     report = dq_cmd.format_run(lake.settings, run, dq_cmd.read_results(lake.settings, run))
-    assert "gate PASSED (24 of 24" in report and f"{run}/index.html" in report
+    assert "gate PASSED (25 of 25" in report and f"{run}/index.html" in report
 
     assert lake.publish(run) == 0
     refs = lake.refs()
@@ -247,6 +255,7 @@ DEFECTS = {
     "stale_event_times": ("expect_column_values_to_be_between", "event_ts"),
     "too_many_quarantined": ("expect_column_values_to_be_between", "quarantine_share"),
     "broken_reconciliation": ("expect_column_pair_values_to_be_equal", "records_read, records_accounted"),
+    "bytes_not_reconciled": ("expect_column_pair_values_to_be_equal", "bytes_decoded, bytes_accounted"),
 }
 
 
@@ -274,6 +283,9 @@ def broken_run(lake: Lake, defect: str, run: str, hour: datetime) -> str:
         return lake.ingest(run, hour, lines, quarantined=2)  # 2 of 22 read: 9% > 1%
     if defect == "broken_reconciliation":
         return lake.ingest(run, hour, lines, unaccounted=3)
+    if defect == "bytes_not_reconciled":
+        # the counts balance, but 57 decoded bytes are nowhere: a framing that dropped a span
+        return lake.ingest(run, hour, lines, unaccounted_bytes=57)
     raise AssertionError(defect)
 
 

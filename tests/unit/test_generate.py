@@ -42,7 +42,16 @@ REQUIRED = (
     "event_ts",
 )
 KNOWN = {*REQUIRED, "description", "customer_id", "emitted_at", "schema_version"}
-REASONS = ("malformed_json", "missing_required_field", "wrong_type", "oversize_record", "corrupt_object")
+REASONS = (
+    "malformed_json",
+    "missing_required_field",
+    "wrong_type",
+    "oversize_record",
+    "corrupt_object",
+    "not_an_object",
+    "late_beyond_window",
+)
+LATENESS = timedelta(hours=48)  # the pipeline's default window, the generator's default
 KEY_RE = re.compile(
     r"^orders/(\d{4})/(\d{2})/(\d{2})/(\d{2})/"
     r"orders-stream-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-"
@@ -77,25 +86,33 @@ def _record_end(text: str, start: int) -> int:
     raise AssertionError(f"unbalanced record at {start}")
 
 
-def frame(data: bytes) -> list[tuple[str, dict[str, Any] | None]]:
-    """Split decompressed object bytes into (raw text, parsed dict or None if malformed)."""
+MALFORMED = object()
+
+
+def frame(data: bytes) -> list[tuple[str, Any]]:
+    """Split decompressed object bytes into (raw text, parsed value, or MALFORMED)."""
     text = data.decode("utf-8")
     decoder = json.JSONDecoder()
-    out: list[tuple[str, dict[str, Any] | None]] = []
+    out: list[tuple[str, Any]] = []
     i, n = 0, len(text)
     while True:
         while i < n and text[i] in " \t\r\n":
             i += 1
         if i >= n:
             return out
-        assert text[i] == "{", f"record does not start with a brace at {i}: {text[i : i + 40]!r}"
         try:
             obj, end = decoder.raw_decode(text, i)
-            assert isinstance(obj, dict)
         except json.JSONDecodeError:
-            obj, end = None, _record_end(text, i)
+            assert text[i] == "{", f"a malformed record does not start with a brace at {i}: {text[i : i + 40]!r}"
+            obj, end = MALFORMED, _record_end(text, i)
         out.append((text[i:end], obj))
         i = end
+
+
+def _hour_of(key: str) -> datetime:
+    """The arrival hour of an object, from its prefix (orders/YYYY/MM/DD/HH/...)."""
+    year, month, day, hour = map(int, key.split("/")[1:5])
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 def _timestamp(value: object) -> datetime | None:
@@ -108,10 +125,12 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def classify(raw: str, obj: dict[str, Any] | None) -> str:
+def classify(raw: str, obj: Any, arrival_hour: datetime) -> str:
     """What the ingest job must decide for one record: a quarantine reason or 'valid'."""
-    if obj is None:
+    if obj is MALFORMED:
         return "malformed_json"
+    if not isinstance(obj, dict):
+        return "not_an_object"
     if len(raw.encode("utf-8")) > MAX_RECORD:
         return "oversize_record"
     if any(name not in obj for name in REQUIRED):
@@ -121,6 +140,8 @@ def classify(raw: str, obj: dict[str, Any] | None) -> str:
     price_ok = isinstance(obj["unit_price"], int | float) and not isinstance(obj["unit_price"], bool)
     if not (strings_ok and numbers_ok and price_ok and _timestamp(obj["event_ts"])):
         return "wrong_type"
+    if _timestamp(obj["event_ts"]) < arrival_hour - LATENESS:
+        return "late_beyond_window"
     return "valid"
 
 
@@ -163,7 +184,7 @@ def recount(root: Path, truth: dict[str, Any]) -> dict[str, Any]:
             per_object[key] = len(framed)
             records += len(framed)
             for index, (raw, obj) in enumerate(framed):
-                verdict = classify(raw, obj)
+                verdict = classify(raw, obj, start)
                 if verdict != "valid":
                     quarantine[verdict] += 1
                     injected["quarantined"].append((key, index, verdict))
@@ -184,7 +205,7 @@ def recount(root: Path, truth: dict[str, Any]) -> dict[str, Any]:
             if objects[key] is None:
                 continue
             for raw, obj in frame(objects[key]):  # the first delivery of each new id decides lateness
-                if obj is None or classify(raw, obj) != "valid" or obj["event_id"] not in new_ids:
+                if classify(raw, obj, start) != "valid" or obj["event_id"] not in new_ids:
                     continue
                 if obj["event_id"] in first_day:
                     continue
@@ -326,6 +347,7 @@ def test_fault_rates_are_as_specified(faulty) -> None:
     for h, hour in enumerate(truth["hours"]):
         q = hour["quarantine"]
         assert (q["malformed_json"], q["missing_required_field"], q["wrong_type"], q["oversize_record"]) == (2, 2, 2, 1)
+        assert (q["not_an_object"], q["late_beyond_window"]) == (1, 1)
         assert q["corrupt_object"] == (1 if h == HOURS // 2 else 0)
         assert hour["extra_field_records"] == 3
         assert hour["late_events"] == round(EVENTS * 0.02)
@@ -341,7 +363,7 @@ def test_duplicates_cross_hours_and_are_verbatim(faulty) -> None:
             if data is None or not key.startswith(hour["prefix"]):
                 continue
             for raw, obj in frame(data):
-                if obj is not None and classify(raw, obj) == "valid":
+                if classify(raw, obj, _hour_of(key)) == "valid":
                     by_id.setdefault(obj["event_id"], []).append((h, raw))
     copies = {k: v for k, v in by_id.items() if len(v) > 1}
     assert len(copies) == truth["totals"]["duplicates"]
@@ -379,29 +401,33 @@ def test_silver_expectations(faulty) -> None:
 def test_specific_faults_look_as_described(faulty) -> None:
     _, _, found = faulty
     oversize = extra_keys = 0
-    for data in found["objects"].values():
+    not_objects = late = 0
+    for key, data in found["objects"].items():
         if data is None:
             continue
         for raw, obj in frame(data):
-            verdict = classify(raw, obj)
+            verdict = classify(raw, obj, _hour_of(key))
             if verdict == "malformed_json":
                 with pytest.raises(json.JSONDecodeError):
                     json.loads(raw)
                 assert raw.count("{") == raw.count("}") == 1, "braces stay balanced, none inside strings"
             elif verdict == "oversize_record":
                 oversize += 1
-                assert obj is not None
                 assert len(raw.encode()) > MAX_RECORD
-                assert (
-                    classify(
-                        raw.replace(obj["description"], "SHORT"), json.loads(raw.replace(obj["description"], "SHORT"))
-                    )
-                    == "valid"
-                )
-            elif verdict == "valid" and obj is not None and set(obj) - KNOWN:
+                short = raw.replace(obj["description"], "SHORT")
+                assert classify(short, json.loads(short), _hour_of(key)) == "valid"
+            elif verdict == "not_an_object":
+                not_objects += 1
+                assert raw in gen.NOT_AN_OBJECT_VALUES
+            elif verdict == "late_beyond_window":
+                late += 1
+                event_ts = _timestamp(obj["event_ts"])
+                hour = _hour_of(key)
+                assert hour - LATENESS - timedelta(hours=24) <= event_ts < hour - LATENESS - timedelta(hours=1)
+            elif verdict == "valid" and set(obj) - KNOWN:
                 extra_keys += 1
                 assert set(obj) - KNOWN <= {"promo_code", "gift_wrap", "loyalty_tier"}
-    assert oversize == HOURS
+    assert oversize == not_objects == late == HOURS
     assert extra_keys == 3 * HOURS
 
 
@@ -417,7 +443,7 @@ def test_records_look_like_online_retail(faulty) -> None:
             if data is None or not key.startswith(hour["prefix"]):
                 continue
             for raw, obj in frame(data):
-                if obj is not None and classify(raw, obj) == "valid":
+                if classify(raw, obj, start) == "valid":
                     valid.append((start, raw, obj))
     invoices: dict[str, set[tuple[Any, ...]]] = {}
     descriptions: dict[str, set[str]] = {}
