@@ -114,17 +114,14 @@ module "lake_access" {
 }
 
 module "glue" {
-  source                   = "../../modules/glue"
-  name                     = local.name
-  databases                = local.glue_databases
-  lake_bucket_name         = module.storage.buckets.lake
-  warehouse_prefix         = local.warehouse_prefix
-  job_name_prefix          = local.name
-  data_access_policy_json  = module.lake_access.json
-  kms_key_arn              = module.kms.key_arn
-  subnet_id                = module.network.private_subnet_ids[0]
-  subnet_availability_zone = module.network.private_subnet_azs[0]
-  security_group_id        = module.network.security_group_ids.spark
+  source                  = "../../modules/glue"
+  name                    = local.name
+  databases               = local.glue_databases
+  lake_bucket_name        = module.storage.buckets.lake
+  warehouse_prefix        = local.warehouse_prefix
+  job_name_prefix         = local.name
+  data_access_policy_json = module.lake_access.json
+  kms_key_arn             = module.kms.key_arn
 }
 
 module "emr_serverless" {

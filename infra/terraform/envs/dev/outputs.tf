@@ -76,10 +76,6 @@ output "glue_security_configuration" {
   value       = module.glue.security_configuration
 }
 
-output "glue_connection_name" {
-  description = "Glue NETWORK connection that puts the jobs in the private subnets."
-  value       = module.glue.connection_name
-}
 
 output "emr_application_id" {
   description = "EMR Serverless application id."

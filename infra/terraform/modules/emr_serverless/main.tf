@@ -15,7 +15,7 @@ locals {
 resource "aws_emrserverless_application" "this" {
   name          = var.name
   release_label = var.release_label
-  type          = "spark"
+  type          = "SPARK"
   architecture  = var.architecture
 
   maximum_capacity {

@@ -13,9 +13,9 @@ variable "release_label" {
 }
 
 variable "architecture" {
-  description = "X86_64 or ARM64."
+  description = "X86_64 or ARM64; null leaves EMR's default (X86_64)."
   type        = string
-  default     = "X86_64"
+  default     = null
 }
 
 variable "max_vcpu" {

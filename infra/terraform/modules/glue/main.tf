@@ -1,7 +1,10 @@
 # Glue Data Catalog databases (one per Iceberg namespace, named <namespace_prefix><namespace>
-# so two environments in one account never share tables), the role the Glue jobs run as, the
-# security configuration the jobs attach (KMS for S3 writes, logs and bookmarks) and a NETWORK
-# connection that puts the jobs in the private subnets.
+# so two environments in one account never share tables), the role the Glue jobs run as and
+# the security configuration the jobs attach (KMS for S3 writes, logs and bookmarks).
+# The jobs run in Glue's managed network (no Glue NETWORK connection): it reaches AWS's public
+# endpoints and PyPI (where Glue installs --additional-python-modules from); what a job may do
+# is bounded by its role. A connection into the private subnets is a job setting, so it
+# belongs to `lakehouse deploy` with the jobs.
 # The jobs themselves belong to `lakehouse deploy` (one per Spark program, named
 # <job_name_prefix>-<program>): it owns scripts, the package zip, modules and --conf.
 
@@ -40,17 +43,6 @@ resource "aws_glue_security_configuration" "this" {
   }
 }
 
-resource "aws_glue_connection" "network" {
-  name            = "${var.name}-private-network"
-  description     = "Runs the jobs in the private subnets (VPC endpoints, no internet)"
-  connection_type = "NETWORK"
-  physical_connection_requirements {
-    availability_zone      = var.subnet_availability_zone
-    subnet_id              = var.subnet_id
-    security_group_id_list = [var.security_group_id]
-  }
-}
-
 data "aws_iam_policy_document" "trust" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -84,30 +76,6 @@ data "aws_iam_policy_document" "runtime" {
     sid       = "EncryptLogsAndBookmarks"
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
-  }
-  statement {
-    sid     = "ReadTheNetworkConnection"
-    actions = ["glue:GetConnection"]
-    resources = [
-      "arn:${local.partition}:glue:${local.region}:${local.account}:catalog",
-      aws_glue_connection.network.arn,
-    ]
-  }
-  # A job in a VPC gets elastic network interfaces in the connection's subnet. EC2's
-  # Describe* actions take no resource; the ENI calls are limited to this VPC's subnet.
-  statement {
-    sid       = "DescribeTheNetwork"
-    actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables", "ec2:DescribeVpcAttribute"]
-    resources = ["*"]
-  }
-  statement {
-    sid     = "AttachJobInterfaces"
-    actions = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:CreateTags", "ec2:DeleteTags"]
-    resources = [
-      "arn:${local.partition}:ec2:${local.region}:${local.account}:network-interface/*",
-      "arn:${local.partition}:ec2:${local.region}:${local.account}:subnet/${var.subnet_id}",
-      "arn:${local.partition}:ec2:${local.region}:${local.account}:security-group/${var.security_group_id}",
-    ]
   }
 }
 

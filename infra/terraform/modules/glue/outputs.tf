@@ -22,8 +22,3 @@ output "security_configuration" {
   description = "Security configuration the jobs attach."
   value       = aws_glue_security_configuration.this.name
 }
-
-output "connection_name" {
-  description = "NETWORK connection the jobs attach (private subnets)."
-  value       = aws_glue_connection.network.name
-}

@@ -32,18 +32,3 @@ variable "kms_key_arn" {
   description = "Customer key."
   type        = string
 }
-
-variable "subnet_id" {
-  description = "Private subnet of the NETWORK connection."
-  type        = string
-}
-
-variable "subnet_availability_zone" {
-  description = "AZ of that subnet."
-  type        = string
-}
-
-variable "security_group_id" {
-  description = "Security group of the Spark workloads."
-  type        = string
-}

@@ -63,7 +63,6 @@ data "aws_iam_policy_document" "key" {
 resource "aws_kms_key" "this" {
   description             = "${var.name}: data, logs and secrets of the lakehouse"
   enable_key_rotation     = true
-  rotation_period_in_days = 365
   deletion_window_in_days = var.deletion_window_days
   policy                  = data.aws_iam_policy_document.key.json
 }

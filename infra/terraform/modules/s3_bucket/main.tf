@@ -125,7 +125,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 resource "aws_s3_bucket_logging" "this" {
-  count         = var.log_bucket == null ? 0 : 1
+  count         = var.access_logs ? 1 : 0
   bucket        = aws_s3_bucket.this.id
   target_bucket = var.log_bucket
   target_prefix = "${var.name}/"

@@ -9,8 +9,14 @@ variable "kms_key_arn" {
   default     = null
 }
 
+variable "access_logs" {
+  description = "Send server access logs to log_bucket (a flag, so the count is known at plan time)."
+  type        = bool
+  default     = false
+}
+
 variable "log_bucket" {
-  description = "Bucket that receives this bucket's server access logs (null: no access logs)."
+  description = "Bucket that receives this bucket's server access logs when access_logs is true."
   type        = string
   default     = null
 }

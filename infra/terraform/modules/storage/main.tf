@@ -60,7 +60,8 @@ module "raw" {
   source                  = "../s3_bucket"
   name                    = local.names.raw
   kms_key_arn             = var.kms_key_arn
-  log_bucket              = module.logs.name
+  access_logs             = true
+  log_bucket              = module.logs.name_once_policy_applied
   noncurrent_version_days = var.noncurrent_version_days
   # Old arrival hours are read only by backfills: Infrequent Access, then Glacier Instant
   # Retrieval (millisecond reads, so a backfill never waits for a restore).
@@ -73,36 +74,35 @@ module "raw" {
     ]
   }]
   force_destroy = var.force_destroy
-  depends_on    = [module.logs]
 }
 
 module "lake" {
   source                  = "../s3_bucket"
   name                    = local.names.lake
   kms_key_arn             = var.kms_key_arn
-  log_bucket              = module.logs.name
+  access_logs             = true
+  log_bucket              = module.logs.name_once_policy_applied
   noncurrent_version_days = var.noncurrent_version_days
   force_destroy           = var.force_destroy
-  depends_on              = [module.logs]
 }
 
 module "artifacts" {
   source                  = "../s3_bucket"
   name                    = local.names.artifacts
   kms_key_arn             = var.kms_key_arn
-  log_bucket              = module.logs.name
+  access_logs             = true
+  log_bucket              = module.logs.name_once_policy_applied
   noncurrent_version_days = var.noncurrent_version_days
   expirations             = [{ id = "expire-athena-results", prefix = "athena-results/", days = 30 }]
   force_destroy           = var.force_destroy
-  depends_on              = [module.logs]
 }
 
 module "mwaa" {
   source                  = "../s3_bucket"
   name                    = local.names.mwaa
   kms_key_arn             = var.kms_key_arn
-  log_bucket              = module.logs.name
+  access_logs             = true
+  log_bucket              = module.logs.name_once_policy_applied
   noncurrent_version_days = var.noncurrent_version_days
   force_destroy           = var.force_destroy
-  depends_on              = [module.logs]
 }
