@@ -78,6 +78,7 @@ module "network" {
   source              = "../../modules/network"
   name                = local.name
   cidr                = local.cfg.network.vpc_cidr
+  availability_zones  = local.cfg.network.availability_zones
   nat_gateway         = local.cfg.network.nat_gateway
   interface_endpoints = local.interface_endpoints
   workloads = {

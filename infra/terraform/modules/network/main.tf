@@ -1,18 +1,32 @@
-# A VPC with private subnets only (three AZs: Redshift Serverless needs three, MWAA uses two).
+# A VPC with private subnets only, one per AZ (three: Redshift Serverless needs three, MWAA uses
+# two).
 # Private subnets reach AWS services through VPC endpoints (nat_gateway = false, the default:
 # no internet path at all) or through one NAT gateway (nat_gateway = true: cheaper when few
 # endpoints would be used, but opens an egress path to the internet).
 # Security groups grant least access: each workload group talks to itself, to the endpoints on
 # 443 and to S3 through the gateway endpoint; MWAA reaches Redshift on 5439; nothing else.
 
-data "aws_availability_zones" "available" {
-  state = "available"
+# The AZs are named in the deploy configuration, and the lookup is pinned to exactly those
+# names: it proves they exist in this account and region, and a new or impaired AZ can never
+# shift the subnets (which would replace them).
+data "aws_availability_zones" "chosen" {
+  filter {
+    name   = "zone-name"
+    values = var.availability_zones
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) == length(var.availability_zones)
+      error_message = "Some of the availability zones ${join(", ", var.availability_zones)} do not exist in this region/account."
+    }
+  }
 }
 
 data "aws_region" "current" {}
 
 locals {
-  azs            = slice(sort(data.aws_availability_zones.available.names), 0, var.az_count)
+  azs            = sort(data.aws_availability_zones.chosen.names)
   region         = data.aws_region.current.name
   endpoint_azs   = slice(local.azs, 0, var.endpoint_az_count)
   interface_endp = var.nat_gateway ? toset([]) : toset(var.interface_endpoints)
@@ -135,6 +149,7 @@ resource "aws_security_group" "endpoints" {
 }
 
 resource "aws_security_group" "workload" {
+  #checkov:skip=CKV2_AWS_5:Each group is attached outside this module: mwaa by modules/mwaa, spark by modules/emr_serverless (and Glue jobs that deploy attaches), redshift by modules/redshift; checkov does not follow module outputs.
   for_each    = var.workloads
   name        = "${var.name}-${each.key}"
   description = each.value

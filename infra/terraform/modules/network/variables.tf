@@ -8,10 +8,13 @@ variable "cidr" {
   type        = string
 }
 
-variable "az_count" {
-  description = "Private subnets, one per AZ (Redshift Serverless needs 3)."
-  type        = number
-  default     = 3
+variable "availability_zones" {
+  description = "AZ names of the private subnets, one subnet each (Redshift Serverless needs 3)."
+  type        = list(string)
+  validation {
+    condition     = length(var.availability_zones) >= 3
+    error_message = "Give three availability zones: Redshift Serverless needs subnets in three."
+  }
 }
 
 variable "endpoint_az_count" {
