@@ -10,6 +10,7 @@ written into the copy only: the committed root has no emulator knobs.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -162,6 +163,7 @@ def moto_endpoint() -> Iterator[str]:
     """moto's real HTTP server on 127.0.0.1 (a free port), in this process."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     fix_moto_fidelity()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

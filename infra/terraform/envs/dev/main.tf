@@ -51,13 +51,6 @@ locals {
   )
 }
 
-check "firehose_layout_is_the_one_the_pipeline_reads" {
-  assert {
-    condition     = endswith(local.cfg.firehose.raw_prefix, local.table_prefix)
-    error_message = "firehose.raw_prefix must end with \"${local.table_prefix}\": the pipeline lists <raw root>/${local.table_prefix}YYYY/MM/DD/HH/."
-  }
-}
-
 module "kms" {
   source = "../../modules/kms"
   name   = local.name
@@ -91,17 +84,18 @@ module "network" {
 }
 
 module "firehose" {
-  source              = "../../modules/firehose"
-  stream_name         = local.cfg.firehose.stream_name
-  region              = local.cfg.aws_region
-  bucket_arn          = module.storage.bucket_arns.raw
-  prefix              = local.cfg.firehose.raw_prefix
-  error_output_prefix = "${local.raw_root_key}firehose-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
-  buffer_seconds      = local.cfg.firehose.buffer_seconds
-  buffer_mb           = local.cfg.firehose.buffer_mb
-  newline_delimiter   = local.cfg.firehose.newline_delimiter
-  kms_key_arn         = module.kms.key_arn
-  log_retention_days  = local.log_retention_days
+  source                = "../../modules/firehose"
+  stream_name           = local.cfg.firehose.stream_name
+  region                = local.cfg.aws_region
+  bucket_arn            = module.storage.bucket_arns.raw
+  prefix                = local.cfg.firehose.raw_prefix
+  pipeline_table_prefix = local.table_prefix
+  error_output_prefix   = "${local.raw_root_key}firehose-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
+  buffer_seconds        = local.cfg.firehose.buffer_seconds
+  buffer_mb             = local.cfg.firehose.buffer_mb
+  newline_delimiter     = local.cfg.firehose.newline_delimiter
+  kms_key_arn           = module.kms.key_arn
+  log_retention_days    = local.log_retention_days
 }
 
 module "lake_access" {

@@ -1,5 +1,6 @@
 # Read back by `lakehouse deploy` from `terraform output -json` (saved as deploy/dev.outputs.json).
-# Outputs of a part that is switched off (enable_mwaa, enable_redshift) are null.
+# Outputs of a part that is switched off (enable_mwaa, enable_redshift) are "" (terraform output
+# -json leaves null outputs out, and the names must always be there).
 
 output "aws_region" {
   description = "Region of the stack."
@@ -89,47 +90,47 @@ output "emr_execution_role_arn" {
 
 output "mwaa_environment_name" {
   description = "MWAA environment name."
-  value       = one(module.mwaa[*].environment_name)
+  value       = try(module.mwaa[0].environment_name, "")
 }
 
 output "mwaa_execution_role_arn" {
   description = "MWAA execution role."
-  value       = one(module.mwaa[*].execution_role_arn)
+  value       = try(module.mwaa[0].execution_role_arn, "")
 }
 
 output "mwaa_webserver_url" {
   description = "MWAA web server host (private: from inside the VPC)."
-  value       = one(module.mwaa[*].webserver_url)
+  value       = try(module.mwaa[0].webserver_url, "")
 }
 
 output "redshift_workgroup" {
   description = "Redshift Serverless workgroup."
-  value       = one(module.redshift[*].workgroup_name)
+  value       = try(module.redshift[0].workgroup_name, "")
 }
 
 output "redshift_namespace" {
   description = "Redshift Serverless namespace."
-  value       = one(module.redshift[*].namespace_name)
+  value       = try(module.redshift[0].namespace_name, "")
 }
 
 output "redshift_host" {
   description = "Redshift workgroup endpoint host (DBT_REDSHIFT_HOST)."
-  value       = one(module.redshift[*].host)
+  value       = try(module.redshift[0].host, "")
 }
 
 output "redshift_database" {
   description = "Database dbt builds in."
-  value       = one(module.redshift[*].database)
+  value       = try(module.redshift[0].database, "")
 }
 
 output "redshift_secret_arn" {
   description = "Secrets Manager secret of the Redshift admin password (managed by Redshift)."
-  value       = one(module.redshift[*].secret_arn)
+  value       = try(module.redshift[0].secret_arn, "")
 }
 
 output "redshift_spectrum_role_arn" {
   description = "IAM role for CREATE EXTERNAL SCHEMA ... FROM DATA CATALOG."
-  value       = one(module.redshift[*].spectrum_role_arn)
+  value       = try(module.redshift[0].spectrum_role_arn, "")
 }
 
 output "sns_topic_arn" {

@@ -117,5 +117,12 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
     }
   }
 
+  lifecycle {
+    precondition {
+      condition     = endswith(var.prefix, var.pipeline_table_prefix)
+      error_message = "The prefix must end with \"${var.pipeline_table_prefix}\": the pipeline lists <raw root>/${var.pipeline_table_prefix}YYYY/MM/DD/HH/ (dags/pipeline/landing.py)."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.this]
 }

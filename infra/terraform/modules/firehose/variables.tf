@@ -22,6 +22,12 @@ variable "prefix" {
   }
 }
 
+variable "pipeline_table_prefix" {
+  description = "The prefix the pipeline reads below its raw root (dags/pipeline/landing.py TABLE_PREFIX + /)."
+  type        = string
+  default     = "orders/"
+}
+
 variable "error_output_prefix" {
   description = "Where records that failed delivery or processing land (outside prefix)."
   type        = string
