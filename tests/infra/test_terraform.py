@@ -31,6 +31,9 @@ from tests.infra.conftest import INFRA, REPO, Terraform, copy_stack, moto_overri
 
 pytestmark = pytest.mark.infra
 
+Cli = tuple[str, dict[str, str]]  # the terraform binary and its environment
+Applied = tuple[Terraform, dict[str, Any]]  # terraform in the applied stack, and its outputs
+
 DEPLOY_CONFIG = yaml.safe_load((REPO / "deploy" / "dev.yaml").read_text())
 EMULATED = ("-var", "enable_mwaa=false", "-var", "enable_redshift=false")
 ACCOUNT = "123456789012"  # moto's account
@@ -69,7 +72,7 @@ def test_terraform_fmt_is_clean() -> None:
     assert proc.returncode == 0, f"terraform fmt would change files (run `terraform fmt -recursive`):\n{proc.stdout}"
 
 
-def test_terraform_validate_offline(terraform_cli: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+def test_terraform_validate_offline(terraform_cli: Cli, tmp_path: Path) -> None:
     binary, env = terraform_cli
     tf = Terraform(binary, copy_stack(tmp_path), env)
     tf.run("init", "-backend=false", "-input=false")
@@ -106,9 +109,7 @@ def test_checkov_finds_no_failed_check_and_every_skip_is_justified() -> None:
 
 
 @pytest.fixture(scope="module")
-def applied(
-    terraform_cli: tuple[str, dict[str, str]], moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Terraform, dict[str, Any]]]:
+def applied(terraform_cli: Cli, moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
     """The dev stack applied to moto (MWAA and Redshift off); yields terraform and its outputs."""
     binary, env = terraform_cli
     workdir = copy_stack(tmp_path_factory.mktemp("stack"))
@@ -131,7 +132,7 @@ def aws(moto_endpoint: str) -> Any:
     return lambda service: session.client(service, endpoint_url=moto_endpoint)
 
 
-def test_second_plan_shows_no_changes(applied: tuple[Terraform, dict[str, Any]]) -> None:
+def test_second_plan_shows_no_changes(applied: Applied) -> None:
     tf, _ = applied
     started = time.monotonic()
     proc = tf.run("plan", "-detailed-exitcode", "-input=false", *EMULATED, check=False)
@@ -139,7 +140,7 @@ def test_second_plan_shows_no_changes(applied: tuple[Terraform, dict[str, Any]])
     assert proc.returncode == 0, f"the plan after apply is not empty (exit {proc.returncode}):\n{proc.stdout[-8000:]}"
 
 
-def test_outputs_are_the_ones_lakehouse_deploy_reads(applied: tuple[Terraform, dict[str, Any]]) -> None:
+def test_outputs_are_the_ones_lakehouse_deploy_reads(applied: Applied) -> None:
     _, outputs = applied
     missing = CONTRACT_OUTPUTS - outputs.keys()
     assert not missing, f"outputs missing from the deploy contract: {sorted(missing)}"
@@ -152,7 +153,7 @@ def test_outputs_are_the_ones_lakehouse_deploy_reads(applied: tuple[Terraform, d
     assert len(outputs["private_subnet_ids"]) == 3
 
 
-def test_firehose_stream_writes_the_layout_the_pipeline_reads(applied: tuple[Terraform, dict[str, Any]], aws: Any) -> None:
+def test_firehose_stream_writes_the_layout_the_pipeline_reads(applied: Applied, aws: Any) -> None:
     """Prefix, compression, framing and buffering of the real stream (DescribeDeliveryStream) equal
     deploy/dev.yaml and the code: landing's hour prefix, the hour sensor's wait."""
     _, outputs = applied
@@ -199,9 +200,7 @@ def test_firehose_stream_writes_the_layout_the_pipeline_reads(applied: tuple[Ter
     assert (ready - end).total_seconds() >= s3["BufferingHints"]["IntervalInSeconds"]
 
 
-def test_glue_databases_are_the_pipelines_namespaces_with_the_prefix(
-    applied: tuple[Terraform, dict[str, Any]], aws: Any
-) -> None:
+def test_glue_databases_are_the_pipelines_namespaces_with_the_prefix(applied: Applied, aws: Any) -> None:
     _, outputs = applied
     prefix = DEPLOY_CONFIG["namespace_prefix"]
     expected = {ns: f"{prefix}{ns}" for ns in NAMESPACES}
@@ -212,9 +211,7 @@ def test_glue_databases_are_the_pipelines_namespaces_with_the_prefix(
     assert silver["LocationUri"].startswith(outputs["warehouse_uri"] + "/")
 
 
-def test_buckets_are_named_versioned_private_encrypted_and_tls_only(
-    applied: tuple[Terraform, dict[str, Any]], aws: Any
-) -> None:
+def test_buckets_are_named_versioned_private_encrypted_and_tls_only(applied: Applied, aws: Any) -> None:
     _, outputs = applied
     s3 = aws("s3")
     for purpose in ("raw", "lake", "artifacts", "mwaa"):
@@ -245,7 +242,7 @@ def test_buckets_are_named_versioned_private_encrypted_and_tls_only(
     ]
 
 
-def test_no_iam_policy_allows_every_action_on_every_resource(applied: tuple[Terraform, dict[str, Any]], aws: Any) -> None:
+def test_no_iam_policy_allows_every_action_on_every_resource(applied: Applied, aws: Any) -> None:
     iam = aws("iam")
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("lakehouse-")]
     assert len(roles) >= 4  # firehose, glue job, emr job, flow logs
@@ -272,7 +269,7 @@ def planned_changes(tf: Terraform, *args: str) -> dict[str, dict[str, Any]]:
     return {rc["address"]: rc for rc in shown["resource_changes"] if rc["change"]["actions"] != ["no-op"]}
 
 
-def test_mwaa_and_redshift_are_planned_as_configured(applied: tuple[Terraform, dict[str, Any]]) -> None:
+def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     tf, _ = applied
     changes = planned_changes(tf, "-refresh=false")  # the no-change plan just refreshed the state
     created = {a for a, rc in changes.items() if rc["change"]["actions"] == ["create"]}
@@ -307,7 +304,7 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: tuple[Terraform, d
     assert "module.redshift[0].aws_iam_role.spectrum" in created
 
 
-def test_the_nat_gateway_variant_plans(terraform_cli: tuple[str, dict[str, str]], moto_endpoint: str, tmp_path: Path) -> None:
+def test_the_nat_gateway_variant_plans(terraform_cli: Cli, moto_endpoint: str, tmp_path: Path) -> None:
     """network.nat_gateway: true swaps the interface endpoints for one NAT gateway."""
     binary, env = terraform_cli
     workdir = copy_stack(tmp_path)
@@ -323,7 +320,7 @@ def test_the_nat_gateway_variant_plans(terraform_cli: tuple[str, dict[str, str]]
 
 
 def test_a_raw_prefix_the_pipeline_would_not_read_is_refused(
-    terraform_cli: tuple[str, dict[str, str]], moto_endpoint: str, tmp_path: Path
+    terraform_cli: Cli, moto_endpoint: str, tmp_path: Path
 ) -> None:
     """A Firehose prefix that does not end with the pipeline's `orders/` fails the plan, naming why."""
     binary, env = terraform_cli

@@ -56,10 +56,12 @@ data "aws_iam_policy_document" "delivery" {
       variable = "kms:ViaService"
       values   = ["s3.${var.region}.amazonaws.com"]
     }
+    # With S3 Bucket Keys (modules/s3_bucket) the encryption context is the bucket's ARN;
+    # without them, the object's.
     condition {
       test     = "StringLike"
       variable = "kms:EncryptionContext:aws:s3:arn"
-      values   = ["${var.bucket_arn}/*"]
+      values   = [var.bucket_arn, "${var.bucket_arn}/*"]
     }
   }
   statement {
