@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ def terraform_cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[s
     subprocess.run(["bash", str(INFRA / "bin" / "cli-config.sh"), str(rc)], check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
     env.update(TF_CLI_CONFIG_FILE=str(rc), TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
+    # Never a real account: no profile, no shared credentials, only the override's test keys.
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
     env["TF_CLI_ARGS"] = "-no-color"
     if not provider_mirror_configured(rc):
         pytest.skip(
@@ -117,14 +120,17 @@ def moto_override(endpoint: str) -> str:
 """
 
 
-def fix_moto_fidelity() -> None:
-    """Correct two places where moto's emulation differs from AWS's documented behaviour, so that
-    a plan after apply compares the stack with what AWS would return (each named, none hides our
-    own configuration):
+@contextmanager
+def moto_fidelity_fixes() -> Iterator[None]:
+    """Correct three places where moto's emulation differs from AWS's documented behaviour, so that
+    a plan after apply compares the stack with what AWS would return (each named; none touches our
+    own configuration), and undo them afterwards (other tests share this process under xdist):
 
     - EMR Serverless: CreateApplication leaves an application CREATED (it starts on the first job
       run or StartApplication); moto reports STARTED at once, which the provider's create waiter
-      rejects. AWS reports the architecture (X86_64 unless chosen); moto leaves it out.
+      rejects.
+    - EMR Serverless: AWS reports an application's architecture (X86_64 unless chosen); moto
+      leaves it out, so the provider would plan to set it forever.
     - EC2 security group rules: AWS keeps the description of a rule that references a security
       group or a prefix list; moto keeps it only for CIDR rules, so every such rule would show a
       description change forever.
@@ -132,42 +138,41 @@ def fix_moto_fidelity() -> None:
     import moto.emrserverless.models as emr
     from moto.ec2.models import security_groups as sg
 
-    rule_cls = sg.SecurityGroupRule
-    if getattr(rule_cls, "_lakehouse_fixed", False):
-        return
-    emr.APPLICATION_STATUS = "CREATED"
-    original_app_init = emr.Application.__init__
+    rule_cls, app_cls = sg.SecurityGroupRule, emr.Application
+    saved = (emr.APPLICATION_STATUS, app_cls.__init__, rule_cls.__init__, rule_cls.__dict__["description"])
+    original_app_init, original_rule_init = saved[1], saved[2]
 
-    def app_init(self, *args: Any, **kwargs: Any) -> None:
+    def app_init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_app_init(self, *args, **kwargs)
         self.architecture = "X86_64"
 
-    emr.Application.__init__ = app_init
-
-    original_init = rule_cls.__init__
-
-    def init(self, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
+    def rule_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_rule_init(self, *args, **kwargs)
         names = ("ip_range", "source_group", "prefix_list_id")
         given = dict(zip(names, args[5:8], strict=False)) | {k: kwargs[k] for k in names if k in kwargs}
         self._description = next(
             (d.get("Description") for d in given.values() if isinstance(d, dict) and d.get("Description")), None
         )
 
-    rule_cls.__init__ = init
+    emr.APPLICATION_STATUS = "CREATED"
+    app_cls.__init__ = app_init
+    rule_cls.__init__ = rule_init
     rule_cls.description = property(lambda self: getattr(self, "_description", None))
-    rule_cls._lakehouse_fixed = True
+    try:
+        yield
+    finally:
+        emr.APPLICATION_STATUS, app_cls.__init__, rule_cls.__init__, rule_cls.description = saved
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's real HTTP server on 127.0.0.1 (a free port), in this process."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    fix_moto_fidelity()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_fidelity_fixes():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+        server.stop()

@@ -129,6 +129,7 @@ module "emr_serverless" {
   subnet_ids              = slice(module.network.private_subnet_ids, 0, 2)
   security_group_ids      = [module.network.security_group_ids.spark]
   data_access_policy_json = module.lake_access.json
+  s3_log_prefix_arn       = "${module.storage.bucket_arns.artifacts}/logs/emr-serverless/"
   kms_key_arn             = module.kms.key_arn
 }
 

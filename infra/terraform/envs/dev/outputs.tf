@@ -32,6 +32,11 @@ output "artifacts_bucket" {
   value       = module.storage.buckets.artifacts
 }
 
+output "artifacts_uri" {
+  description = "LAKEHOUSE_ARTIFACTS_URI: the bucket root; the roles' grants expect spark_jobs/, expectations/, reports/, logs/ below it."
+  value       = "s3://${module.storage.buckets.artifacts}"
+}
+
 output "mwaa_bucket" {
   description = "MWAA bucket (dags/, requirements.txt, startup.sh, plugins.zip)."
   value       = module.storage.buckets.mwaa

@@ -75,6 +75,11 @@ data "aws_iam_policy_document" "runtime" {
     ]
   }
   statement {
+    sid       = "WriteJobLogsToS3"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.s3_log_prefix_arn}*"]
+  }
+  statement {
     sid       = "EncryptLogs"
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]

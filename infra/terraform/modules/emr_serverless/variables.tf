@@ -55,6 +55,11 @@ variable "data_access_policy_json" {
   type        = string
 }
 
+variable "s3_log_prefix_arn" {
+  description = "ARN prefix where job runs write their logs (the DAG's s3MonitoringConfiguration logUri)."
+  type        = string
+}
+
 variable "kms_key_arn" {
   description = "Customer key."
   type        = string
