@@ -42,11 +42,10 @@ locals {
     "sts",
   ]
 
+  # Cosmos otherwise reports every DAG run to its telemetry endpoint (which a private network
+  # cannot reach anyway). The deploy configuration may add options.
   mwaa_config_options = merge(
-    {
-      "cosmos.enable_telemetry" = "False"
-      "core.load_examples"      = "False"
-    },
+    { "cosmos.enable_telemetry" = "False" },
     try(local.cfg.mwaa.airflow_configuration_options, {}),
   )
 }

@@ -15,8 +15,8 @@ locals {
 
 data "aws_iam_policy_document" "key" {
   #checkov:skip=CKV_AWS_109:A key policy's "*" resource is this key only; the root statement is AWS's default, which delegates to IAM policies (scoped per role in the other modules).
-  #checkov:skip=CKV_AWS_111:Same: in a key policy "*" means this key; write access is delegated to IAM, where each role gets only the kms actions it needs.
-  #checkov:skip=CKV_AWS_356:Same: in a key policy "*" means this key.
+  #checkov:skip=CKV_AWS_111:In a key policy the "*" resource means this key only; write access is delegated to IAM, where each role gets only the kms actions it needs.
+  #checkov:skip=CKV_AWS_356:In a key policy the "*" resource means this key only, not every resource of the account.
   statement {
     sid       = "AccountAdministersThroughIam"
     actions   = ["kms:*"]
