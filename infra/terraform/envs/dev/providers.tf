@@ -1,0 +1,7 @@
+provider "aws" {
+  region = local.cfg.aws_region
+
+  default_tags {
+    tags = local.tags
+  }
+}

@@ -1,0 +1,4 @@
+output "name" {
+  description = "Workgroup name."
+  value       = aws_athena_workgroup.this.name
+}

@@ -1,0 +1,335 @@
+"""The AWS stack as code, proven offline: format, validation, a security scan, and a real
+`terraform apply` against moto's server followed by a plan that must show no changes.
+
+What moto cannot emulate (MWAA, Redshift Serverless) is switched off for the apply
+(`enable_mwaa=false`, `enable_redshift=false`) and planned on top of the applied stack instead,
+where the plan's values are checked. The Firehose stream, buckets and Glue databases are read
+back from AWS's APIs (moto) and compared with what `deploy/dev.yaml` and the pipeline's own code
+(dags/pipeline: landing layout, namespaces, settings) expect, so infrastructure and code cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from pipeline import landing, waits
+from pipeline.settings import load_settings
+from pipeline.tables import NAMESPACES
+from tests.infra.conftest import INFRA, REPO, Terraform, copy_stack, moto_override, terraform_binary
+
+pytestmark = pytest.mark.infra
+
+Cli = tuple[str, dict[str, str]]  # the terraform binary and its environment
+Applied = tuple[Terraform, dict[str, Any]]  # terraform in the applied stack, and its outputs
+
+DEPLOY_CONFIG = yaml.safe_load((REPO / "deploy" / "dev.yaml").read_text())
+EMULATED = ("-var", "enable_mwaa=false", "-var", "enable_redshift=false")
+ACCOUNT = "123456789012"  # moto's account
+
+# The names `lakehouse deploy` reads back (deploy/<env>.outputs.json); agreed with issue 12.
+CONTRACT_OUTPUTS = {
+    "raw_bucket", "lake_bucket", "artifacts_bucket", "mwaa_bucket", "kms_key_arn", "firehose_stream_name",
+    "glue_databases", "glue_job_role_arn", "glue_job_name_prefix", "emr_application_id", "emr_execution_role_arn",
+    "mwaa_environment_name", "mwaa_execution_role_arn", "mwaa_webserver_url", "redshift_workgroup",
+    "redshift_namespace", "redshift_host", "redshift_database", "redshift_secret_arn", "redshift_spectrum_role_arn",
+    "sns_topic_arn", "athena_workgroup", "vpc_id", "private_subnet_ids", "security_group_ids",
+}  # fmt: skip
+OFF_IN_EMULATION = {
+    "mwaa_environment_name", "mwaa_execution_role_arn", "mwaa_webserver_url", "redshift_workgroup",
+    "redshift_namespace", "redshift_host", "redshift_database", "redshift_secret_arn", "redshift_spectrum_role_arn",
+}  # fmt: skip
+
+
+def expected_bucket(purpose: str) -> str:
+    """The naming rule of modules/storage: <project>-<env>-<purpose>-<account>-<region>."""
+    name = f"{DEPLOY_CONFIG['project']}-{DEPLOY_CONFIG['environment']}"
+    suffix = f"{ACCOUNT}-{DEPLOY_CONFIG['aws_region']}"
+    return f"airflow-{name}-{suffix}" if purpose == "mwaa" else f"{name}-{purpose}-{suffix}"
+
+
+# --- offline checks ----------------------------------------------------------------------------
+
+
+def test_terraform_fmt_is_clean() -> None:
+    binary = terraform_binary()
+    if binary is None:
+        pytest.skip("terraform is not installed: `make tf-tools` installs a pinned one (.ci/run does)")
+    proc = subprocess.run(
+        [binary, "fmt", "-check", "-recursive", "-diff", "-no-color"], cwd=INFRA, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, f"terraform fmt would change files (run `terraform fmt -recursive`):\n{proc.stdout}"
+
+
+def test_terraform_validate_offline(terraform_cli: Cli, tmp_path: Path) -> None:
+    binary, env = terraform_cli
+    tf = Terraform(binary, copy_stack(tmp_path), env)
+    tf.run("init", "-backend=false", "-input=false")
+    report = tf.json("validate", "-json")
+    assert report["valid"], report["diagnostics"]
+    assert report["warning_count"] == 0, report["diagnostics"]
+
+
+def test_checkov_finds_no_failed_check_and_every_skip_is_justified() -> None:
+    """checkov offline has no severities (they need an API key): every failed check must be fixed
+    or skipped with a reason next to the resource (`#checkov:skip=CKV_...:reason`)."""
+    checkov = REPO / ".venv-tools" / "bin" / "checkov"
+    if not checkov.exists():
+        pytest.skip("checkov is not installed: `make tf-tools` (.ci/run does)")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(checkov), "-d", str(INFRA), "--framework", "terraform", "-o", "json", "--skip-download"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(proc.stdout)
+    print(f"checkov: {time.monotonic() - started:.1f} s, summary {report['summary']}")
+    failed = [(c["check_id"], c["resource"], c["file_path"]) for c in report["results"]["failed_checks"]]
+    assert report["summary"]["parsing_errors"] == 0
+    assert failed == [], f"checkov failed checks (fix them or skip with a reason): {failed}"
+    for check in report["results"]["skipped_checks"]:
+        reason = (check.get("check_result") or {}).get("suppress_comment", "")
+        assert len(reason.split()) >= 5, f"{check['check_id']} on {check['resource']} is skipped without a reason"
+    assert proc.returncode == 0
+
+
+# --- apply against moto ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def applied(terraform_cli: Cli, moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
+    """The dev stack applied to moto (MWAA and Redshift off); yields terraform and its outputs."""
+    binary, env = terraform_cli
+    workdir = copy_stack(tmp_path_factory.mktemp("stack"))
+    (workdir / "moto_override.tf").write_text(moto_override(moto_endpoint))
+    tf = Terraform(binary, workdir, env)
+    tf.run("init", "-input=false")
+    started = time.monotonic()
+    tf.run("apply", "-auto-approve", "-input=false", *EMULATED)
+    print(f"terraform apply against moto: {time.monotonic() - started:.1f} s")
+    outputs = {name: o["value"] for name, o in tf.json("output", "-json").items()}
+    yield tf, outputs
+
+
+@pytest.fixture(scope="module")
+def aws(moto_endpoint: str) -> Any:
+    """boto3 clients on moto's server, in the stack's region."""
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=DEPLOY_CONFIG["aws_region"]
+    )
+    return lambda service: session.client(service, endpoint_url=moto_endpoint)
+
+
+def test_second_plan_shows_no_changes(applied: Applied) -> None:
+    tf, _ = applied
+    started = time.monotonic()
+    proc = tf.run("plan", "-detailed-exitcode", "-input=false", *EMULATED, check=False)
+    print(f"terraform plan (no changes) against moto: {time.monotonic() - started:.1f} s")
+    assert proc.returncode == 0, f"the plan after apply is not empty (exit {proc.returncode}):\n{proc.stdout[-8000:]}"
+
+
+def test_outputs_are_the_ones_lakehouse_deploy_reads(applied: Applied) -> None:
+    _, outputs = applied
+    missing = CONTRACT_OUTPUTS - outputs.keys()
+    assert not missing, f"outputs missing from the deploy contract: {sorted(missing)}"
+    for name in CONTRACT_OUTPUTS - OFF_IN_EMULATION:
+        assert outputs[name], f"output {name} is empty"
+    for name in OFF_IN_EMULATION:
+        assert outputs[name] == "", f"{name} must be empty while its part is switched off"
+    assert outputs["glue_job_name_prefix"] == f"{DEPLOY_CONFIG['project']}-{DEPLOY_CONFIG['environment']}"
+    assert set(outputs["security_group_ids"]) == {"mwaa", "spark", "redshift", "vpc_endpoints"}
+    assert len(outputs["private_subnet_ids"]) == 3
+
+
+def test_firehose_stream_writes_the_layout_the_pipeline_reads(applied: Applied, aws: Any) -> None:
+    """Prefix, compression, framing and buffering of the real stream (DescribeDeliveryStream) equal
+    deploy/dev.yaml and the code: landing's hour prefix, the hour sensor's wait."""
+    _, outputs = applied
+    cfg = DEPLOY_CONFIG["firehose"]
+    stream = aws("firehose").describe_delivery_stream(DeliveryStreamName=cfg["stream_name"])
+    description = stream["DeliveryStreamDescription"]
+    assert description["DeliveryStreamType"] == "DirectPut"
+    (destination,) = description["Destinations"]
+    s3 = destination["ExtendedS3DestinationDescription"]
+
+    assert s3["BucketARN"] == f"arn:aws:s3:::{expected_bucket('raw')}" == f"arn:aws:s3:::{outputs['raw_bucket']}"
+    assert s3["CompressionFormat"] == "GZIP"
+    assert s3["BufferingHints"] == {"IntervalInSeconds": cfg["buffer_seconds"], "SizeInMBs": cfg["buffer_mb"]}
+    # A static prefix: Firehose appends its default UTC YYYY/MM/DD/HH/, the layout landing lists.
+    assert s3["Prefix"] == cfg["raw_prefix"]
+    assert "!{" not in s3["Prefix"]
+    assert s3["Prefix"].endswith(f"{landing.TABLE_PREFIX}/")
+    assert not s3["ErrorOutputPrefix"].startswith(s3["Prefix"]), "failed records must land outside the read prefix"
+    assert "!{firehose:error-output-type}" in s3["ErrorOutputPrefix"]
+    processors = s3["ProcessingConfiguration"].get("Processors", [])
+    assert s3["ProcessingConfiguration"]["Enabled"] is cfg["newline_delimiter"]
+    assert [p["Type"] for p in processors] == (["AppendDelimiterToRecord"] if cfg["newline_delimiter"] else [])
+    assert s3["CloudWatchLoggingOptions"]["Enabled"] is True
+
+    # The pipeline's settings built from Terraform's outputs find the stream's objects where
+    # Firehose puts them: <raw root>/orders/YYYY/MM/DD/HH/ = s3://<bucket>/<prefix>YYYY/MM/DD/HH/.
+    settings = load_settings(
+        {
+            "LAKEHOUSE_ENV": "aws",
+            "LAKEHOUSE_RAW_ROOT": outputs["raw_root"],
+            "LAKEHOUSE_WAREHOUSE": outputs["warehouse_uri"],
+            "LAKEHOUSE_STREAM_NAME": outputs["firehose_stream_name"],
+        }
+    )
+    hour = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    assert f"{settings.raw_root}/{landing.hour_prefix(hour)}" == (
+        f"s3://{outputs['raw_bucket']}/{s3['Prefix']}{hour:%Y/%m/%d/%H}/"
+    )
+    # Even without an explicit LAKEHOUSE_FIREHOSE_BUFFER_SECONDS, the hour sensor waits at least
+    # the stream's buffering interval after the hour ends before the manifest lists it.
+    assert settings.firehose_buffer_seconds >= s3["BufferingHints"]["IntervalInSeconds"]
+    end = hour.replace(hour=10)
+    ready = waits.landing_ready_at(end, settings.firehose_buffer_seconds, settings.landing_margin_seconds)
+    assert (ready - end).total_seconds() >= s3["BufferingHints"]["IntervalInSeconds"]
+
+
+def test_glue_databases_are_the_pipelines_namespaces_with_the_prefix(applied: Applied, aws: Any) -> None:
+    _, outputs = applied
+    prefix = DEPLOY_CONFIG["namespace_prefix"]
+    expected = {ns: f"{prefix}{ns}" for ns in NAMESPACES}
+    assert outputs["glue_databases"] == expected
+    names = {db["Name"] for db in aws("glue").get_databases()["DatabaseList"]}
+    assert set(expected.values()) <= names
+    silver = aws("glue").get_database(Name=expected["silver"])["Database"]
+    assert silver["LocationUri"].startswith(outputs["warehouse_uri"] + "/")
+
+
+def test_buckets_are_named_versioned_private_encrypted_and_tls_only(applied: Applied, aws: Any) -> None:
+    _, outputs = applied
+    s3 = aws("s3")
+    for purpose in ("raw", "lake", "artifacts", "mwaa"):
+        bucket = outputs[f"{purpose}_bucket"]
+        assert bucket == expected_bucket(purpose)
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values()), block
+        (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rule["ApplyServerSideEncryptionByDefault"] == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": outputs["kms_key_arn"],
+        }
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        deny_tls = [st for st in policy["Statement"] if st["Effect"] == "Deny"]
+        assert deny_tls and deny_tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+        assert logging["TargetBucket"] == outputs["access_log_bucket"]
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        assert any(r.get("NoncurrentVersionExpiration") for r in rules)
+    raw_rules = s3.get_bucket_lifecycle_configuration(Bucket=outputs["raw_bucket"])["Rules"]
+    storage = DEPLOY_CONFIG["storage"]
+    (tiering,) = [r for r in raw_rules if r.get("Transitions")]
+    assert tiering["Filter"]["Prefix"] == DEPLOY_CONFIG["firehose"]["raw_prefix"]
+    assert [(t["Days"], t["StorageClass"]) for t in tiering["Transitions"]] == [
+        (storage["raw_infrequent_access_days"], "STANDARD_IA"),
+        (storage["raw_glacier_days"], "GLACIER_IR"),
+    ]
+
+
+def test_no_iam_policy_allows_every_action_on_every_resource(applied: Applied, aws: Any) -> None:
+    iam = aws("iam")
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("lakehouse-")]
+    assert len(roles) >= 4  # firehose, glue job, emr job, flow logs
+    for role in roles:
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            for statement in document["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any(a == "*" or a.endswith(":*") for a in actions), (role, name, statement)
+                if statement["Effect"] == "Allow" and statement["Resource"] in ("*", ["*"]):
+                    # Only actions that take no resource, each fenced by a condition.
+                    assert statement.get("Condition"), (role, name, statement)
+
+
+# --- what moto cannot emulate: planned on top of the applied stack -----------------------------
+
+
+def planned_changes(tf: Terraform, *args: str) -> dict[str, dict[str, Any]]:
+    plan = tf.workdir / "full.tfplan"
+    started = time.monotonic()
+    tf.run("plan", "-input=false", f"-out={plan}", *args)
+    print(f"terraform plan {' '.join(args) or '(full)'}: {time.monotonic() - started:.1f} s")
+    shown = tf.json("show", "-json", str(plan))
+    return {rc["address"]: rc for rc in shown["resource_changes"] if rc["change"]["actions"] != ["no-op"]}
+
+
+def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
+    tf, _ = applied
+    changes = planned_changes(tf, "-refresh=false")  # the no-change plan just refreshed the state
+    created = {a for a, rc in changes.items() if rc["change"]["actions"] == ["create"]}
+    updated = {a for a, rc in changes.items() if rc["change"]["actions"] == ["update"]}
+    assert all(re.match(r"module\.(mwaa|redshift)\[0\]\.", a) for a in created), created
+    # Only the deploy policy grows (UpdateEnvironment on the new environment); nothing is replaced.
+    assert updated == {"module.deployer.aws_iam_policy.this"}, updated
+
+    mwaa = changes["module.mwaa[0].aws_mwaa_environment.this"]["change"]["after"]
+    cfg = DEPLOY_CONFIG["mwaa"]
+    assert mwaa["airflow_version"] == cfg["airflow_version"] == "3.2.1"
+    assert mwaa["webserver_access_mode"] == cfg["webserver_access_mode"] == "PRIVATE_ONLY"
+    assert mwaa["dag_s3_path"] == "dags"
+    assert mwaa["environment_class"] == cfg["environment_class"]
+    assert mwaa["airflow_configuration_options"]["cosmos.enable_telemetry"] == "False"
+    (logging,) = mwaa["logging_configuration"]
+    assert all(logging[kind][0]["enabled"] for kind in logging), logging
+    # `lakehouse deploy` owns the object versions: Terraform sets none of them.
+    assert not any(mwaa.get(key) for key in ("requirements_s3_path", "startup_script_s3_path", "plugins_s3_path"))
+    (network,) = mwaa["network_configuration"]
+    assert len(network["subnet_ids"]) == 2
+
+    namespace = changes["module.redshift[0].aws_redshiftserverless_namespace.this"]["change"]["after"]
+    assert namespace["manage_admin_password"] is True
+    assert namespace["db_name"] == DEPLOY_CONFIG["redshift"]["database"]
+    workgroup = changes["module.redshift[0].aws_redshiftserverless_workgroup.this"]["change"]["after"]
+    assert workgroup["enhanced_vpc_routing"] is True
+    assert workgroup["publicly_accessible"] is False
+    assert workgroup["base_capacity"] == DEPLOY_CONFIG["redshift"]["base_capacity_rpu"]
+    params = {p["parameter_key"]: p["parameter_value"] for p in workgroup["config_parameter"]}
+    assert params["require_ssl"] == "true"
+    assert "module.redshift[0].aws_iam_role.spectrum" in created
+
+
+def test_the_nat_gateway_variant_plans(terraform_cli: Cli, moto_endpoint: str, tmp_path: Path) -> None:
+    """network.nat_gateway: true swaps the interface endpoints for one NAT gateway."""
+    binary, env = terraform_cli
+    workdir = copy_stack(tmp_path)
+    config = tmp_path / "deploy" / "dev.yaml"
+    config.write_text(config.read_text().replace("nat_gateway: false", "nat_gateway: true"))
+    (workdir / "moto_override.tf").write_text(moto_override(moto_endpoint))
+    tf = Terraform(binary, workdir, env)
+    tf.run("init", "-input=false")
+    changes = planned_changes(tf, *EMULATED)
+    assert "module.network.aws_nat_gateway.this[0]" in changes
+    assert not [a for a in changes if a.startswith("module.network.aws_vpc_endpoint.interface")]
+    assert "module.network.aws_vpc_endpoint.s3" in changes
+
+
+def test_a_raw_prefix_the_pipeline_would_not_read_is_refused(
+    terraform_cli: Cli, moto_endpoint: str, tmp_path: Path
+) -> None:
+    """A Firehose prefix that does not end with the pipeline's `orders/` fails the plan, naming why."""
+    binary, env = terraform_cli
+    workdir = copy_stack(tmp_path)
+    config = tmp_path / "deploy" / "dev.yaml"
+    config.write_text(config.read_text().replace("raw_prefix: orders/", "raw_prefix: events/"))
+    (workdir / "moto_override.tf").write_text(moto_override(moto_endpoint))
+    tf = Terraform(binary, workdir, env)
+    tf.run("init", "-input=false")
+    proc = tf.run("plan", "-input=false", "-refresh=false", *EMULATED, check=False)
+    assert proc.returncode == 1
+    assert f'must end with "{landing.TABLE_PREFIX}/"' in proc.stderr, proc.stderr[-3000:]
