@@ -9,7 +9,7 @@ build/bundle/<env>/
     requirements.txt           --constraint on the bundled file, --no-index from plugins' wheels
     plugins.zip                wheels/ (what MWAA's image lacks), dbt/ (dbt's wheels + pins)
     startup.sh                 exports from deploy/<env>.yaml + Terraform outputs; dbt venv
-  artifacts/                 -> s3://<artifacts bucket>/<env>/
+  artifacts/                 -> s3://<artifacts bucket>/
     spark_jobs/<entry>.py      one entry script per Spark program
     spark_jobs.zip             the package the entry scripts import (--extra-py-files / --py-files)
     expectations/*.json        the GX suites the gate reads

@@ -2,7 +2,7 @@
 
 Three owners, each once:
 - S3 objects: every bundle file goes to the MWAA bucket (`mwaa/`) or the artifacts bucket
-  (`artifacts/` under `<env>/`). An object whose stored sha256 (object metadata) equals the
+  (`artifacts/`, at its root: each environment has its own). An object whose stored sha256 (object metadata) equals the
   file's is not uploaded again; a DAG-folder or job-code object the bundle no longer has is
   deleted (the buckets are versioned, so a rollback can bring it back).
 - Glue jobs (spark_backend=glue): one per Spark program, created or updated from the same
@@ -204,6 +204,10 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
             "ExecutionProperty": {"MaxConcurrentRuns": GLUE_MAX_CONCURRENT_RUNS},
             "Description": f"lakehouse {config.env_name}: spark_jobs/{script} (managed by lakehouse deploy)",
         }
+        if config.output("glue_security_configuration"):  # encryption of logs, bookmarks, S3 writes
+            jobs[spark_backends.glue_job_name(settings, script)]["SecurityConfiguration"] = str(
+                config.output("glue_security_configuration")
+            )
     return jobs
 
 
@@ -296,7 +300,7 @@ def make_plan(config: deploy_config.DeployConfig, built: bundles.Bundle, clients
         by_part[part].append((rel, item["sha256"]))
     plan = Plan()
     plan_uploads(plan, clients.s3, built.mwaa, mwaa_bucket, "", MWAA_OWNED, by_part["mwaa"])
-    artifacts_prefix = f"{config.env_name}/"
+    artifacts_prefix = ""  # the bucket's root: the Spark roles' grants are written for it
     plan_uploads(
         plan, clients.s3, built.artifacts, artifacts_bucket, artifacts_prefix, ARTIFACTS_OWNED, by_part["artifacts"]
     )

@@ -98,7 +98,8 @@ class DeployConfig:
 
     @property
     def artifacts_uri(self) -> str:
-        return f"s3://{self.require_output('artifacts_bucket')}/{self.env_name}"
+        """The artifacts bucket's root: the IAM grants of the Spark roles are written for it."""
+        return str(self.output("artifacts_uri") or f"s3://{self.require_output('artifacts_bucket')}")
 
     @property
     def glue_job_prefix(self) -> str:
@@ -113,8 +114,10 @@ class DeployConfig:
             "AWS_DEFAULT_REGION": self.region,
             "LAKEHOUSE_CATALOG_NAME": str(self.get("catalog_name", "lakehouse")),
             "LAKEHOUSE_NAMESPACE_PREFIX": self.namespace_prefix,
-            "LAKEHOUSE_WAREHOUSE": f"s3://{self.require_output('lake_bucket')}/warehouse",
-            "LAKEHOUSE_RAW_ROOT": f"s3://{self.require_output('raw_bucket')}",
+            "LAKEHOUSE_WAREHOUSE": str(
+                self.output("warehouse_uri") or f"s3://{self.require_output('lake_bucket')}/warehouse"
+            ),
+            "LAKEHOUSE_RAW_ROOT": str(self.output("raw_root") or f"s3://{self.require_output('raw_bucket')}"),
             "LAKEHOUSE_STREAM_NAME": str(self.require("firehose.stream_name")),
             "LAKEHOUSE_FIREHOSE_BUFFER_SECONDS": str(self.require("firehose.buffer_seconds")),
             "LAKEHOUSE_SPARK_BACKEND": self.spark_backend,

@@ -92,5 +92,5 @@ def test_hourly_run_on_glue_against_moto(glue_bundle, mwaa_venv, aws_env, tmp_pa
     assert ingest_args["--datalake-formats"] == "iceberg"
     gate_args = runs["validate-orders"][0]["Arguments"]
     assert gate_args["--run_id"] == ingest_args["--run_id"]
-    assert gate_args["--expectations_dir"] == f"s3://{out['artifacts_bucket']}/dev/expectations"
+    assert gate_args["--expectations_dir"] == f"s3://{out['artifacts_bucket']}/expectations"
     assert runs["publish-orders"][0]["Arguments"]["--action"] == "publish"

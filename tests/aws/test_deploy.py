@@ -87,7 +87,7 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
     with mwaa.stub:
         deploy.deploy("dev", glue_bundle, clients, deploy_dir=folder)
     mwaa.stub.assert_no_pending_responses()
-    key = "dev/spark_jobs/ingest_orders.py"
+    key = "spark_jobs/ingest_orders.py"
     assert s3.head_object(Bucket=out["artifacts_bucket"], Key=key)["Metadata"]["sha256"]
     assert s3.head_object(Bucket=out["mwaa_bucket"], Key="dags/orders_lakehouse.py")["ContentLength"] > 0
     [update] = mwaa.updates
@@ -105,10 +105,11 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
     programs = ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables")
     assert set(jobs) == {f"lakehouse-dev-{program}" for program in programs}
     ingest = jobs["lakehouse-dev-ingest-orders"]
-    artifacts = f"s3://{out['artifacts_bucket']}/dev"
+    artifacts = f"s3://{out['artifacts_bucket']}"
     assert ingest["Command"]["ScriptLocation"] == f"{artifacts}/spark_jobs/ingest_orders.py"
     assert ingest["Role"] == out["glue_job_role_arn"]
     assert ingest["GlueVersion"] == "5.0"
+    assert ingest["SecurityConfiguration"] == out["glue_security_configuration"]
     args = ingest["DefaultArguments"]
     assert args["--datalake-formats"] == "iceberg"
     assert args["--extra-py-files"] == f"{artifacts}/spark_jobs.zip"
