@@ -30,12 +30,14 @@ per-record Python; see docs/benchmarks.md):
 
 1. Decode: GZIP when the object starts with `1f 8b` (multi-member streams are fine), else
    the bytes as they are.
-2. Cut into pieces at every `}` followed by optional whitespace and `{`, with one C-level
-   regex scan: in well-formed input of either framing these are exactly the records.
+2. Cut into pieces at every `}` followed by optional whitespace and `{` (numpy: from every
+   `}`, step over whitespace bytes): in well-formed input of either framing these are
+   exactly the records.
 3. Check every piece at once (numpy): it starts with `{`, ends with `}`, holds an even number
    of unescaped quotes, and its brace depth outside strings comes back to zero only at its
-   last byte. Such a piece is one balanced object, which Spark parses whole: it is a
-   `RECORD` span, valid or not (Spark tells `malformed_json` from the rest).
+   last byte (when the object holds one `{` and one `}` per piece, that needs no brace
+   positions at all). Such a piece is one balanced object, which Spark parses whole: it is
+   a `RECORD` span, valid or not (Spark tells `malformed_json` from the rest).
 4. The other pieces (a non-object value, junk between records, a truncated record, a `}{`
    inside a string that made a false cut) are grouped into regions -- a piece with an odd
    quote count takes the following pieces along until the count is even again, so a string
