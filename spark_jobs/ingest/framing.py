@@ -30,12 +30,14 @@ per-record Python; see docs/benchmarks.md):
 
 1. Decode: GZIP when the object starts with `1f 8b` (multi-member streams are fine), else
    the bytes as they are.
-2. Cut into pieces at every `}` followed by optional whitespace and `{`, with one C-level
-   regex scan: in well-formed input of either framing these are exactly the records.
+2. Cut into pieces at every `}` followed by optional whitespace and `{` (numpy: from every
+   `}`, step over whitespace bytes): in well-formed input of either framing these are
+   exactly the records.
 3. Check every piece at once (numpy): it starts with `{`, ends with `}`, holds an even number
    of unescaped quotes, and its brace depth outside strings comes back to zero only at its
-   last byte. Such a piece is one balanced object, which Spark parses whole: it is a
-   `RECORD` span, valid or not (Spark tells `malformed_json` from the rest).
+   last byte (when the object holds one `{` and one `}` per piece, that needs no brace
+   positions at all). Such a piece is one balanced object, which Spark parses whole: it is
+   a `RECORD` span, valid or not (Spark tells `malformed_json` from the rest).
 4. The other pieces (a non-object value, junk between records, a truncated record, a `}{`
    inside a string that made a false cut) are grouped into regions -- a piece with an odd
    quote count takes the following pieces along until the count is even again, so a string
@@ -152,7 +154,6 @@ def frame(data: bytes) -> Framing:
         empty = np.zeros(0, dtype=np.int64)
         return Framing(empty, empty, empty.astype(np.int8), len(data), empty, empty, whitespace_bytes(data))
     view = np.frombuffer(data, dtype=np.uint8)
-    opens = np.flatnonzero(view[:end] == _OPEN)
     closes = np.flatnonzero(view[:end] == _CLOSE)
     cuts = _cuts(data, view, closes, end)
     starts = np.empty(len(cuts) + 1, dtype=np.int64)
@@ -164,14 +165,21 @@ def frame(data: bytes) -> Framing:
     quotes = _unescaped_quotes(data, end)
     quotes_before_start = np.searchsorted(quotes, starts)
     odd = (np.searchsorted(quotes, ends) - quotes_before_start) % 2 == 1
-    clean = _balanced_pieces(view, starts, ends, opens, closes, quotes, quotes_before_start, odd)
+    clean = _balanced_pieces(view, starts, ends, closes, quotes, quotes_before_start, odd)
     kinds = np.zeros(len(starts), dtype=np.int8)
     scanned = 0
     if not clean.all():
         starts, ends, kinds, scanned = _rescan_regions(data, starts, ends, odd, clean)
     whitespace = _whitespace_after(view, starts, ends, len(data))
     return Framing(
-        starts, ends, kinds, len(data), _key_counts(view, starts, ends), whitespace, int(whitespace.sum()), scanned
+        starts,
+        ends,
+        kinds,
+        len(data),
+        _key_counts(view, starts, ends),
+        whitespace,
+        int(whitespace.sum()),
+        scanned,
     )
 
 
@@ -252,7 +260,6 @@ def _balanced_pieces(
     view: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
-    opens: np.ndarray,
     closes: np.ndarray,
     quotes: np.ndarray,
     quotes_before_start: np.ndarray,
@@ -268,6 +275,10 @@ def _balanced_pieces(
     the depth must return to zero at the last byte and nowhere before.
     """
     shape = (view[starts] == _OPEN) & (view[ends - 1] == _CLOSE) & ~odd
+    end = int(ends[-1])
+    if np.count_nonzero(view[:end] == _OPEN) == len(starts) == len(closes) and shape.all():
+        return shape  # one '{' and one '}' per piece, at its ends: every piece is balanced (the common case)
+    opens = np.flatnonzero(view[:end] == _OPEN)
     count = (
         np.searchsorted(opens, ends)
         - np.searchsorted(opens, starts)
@@ -476,12 +487,14 @@ def _to_bytes(text: str, spans: list[tuple[int, int, int]], lo: int) -> list[tup
 
 
 def _key_counts(view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Per span, how many `":` pairs it holds: its keys in compact JSON (`"k" : v` counts 0)."""
+    """Per span, how many `":` pairs it holds: its keys in compact JSON (`"k" : v` counts 0).
+
+    Counted from each span's start to the next one's: what lies between is whitespace.
+    """
     end = int(ends[-1])
     pairs = view[1:end] == _COLON
     pairs &= view[: end - 1] == _QUOTE
-    found = np.flatnonzero(pairs)  # position of the quote of each pair
-    return np.searchsorted(found, ends - 1) - np.searchsorted(found, starts)
+    return np.diff(np.searchsorted(np.flatnonzero(pairs), np.append(starts, end)))
 
 
 def _whitespace_after(view: np.ndarray, starts: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:

@@ -6,7 +6,8 @@ returns the run's counts, the same dict that goes to `audit.ingest_runs` and, as
 line, to stdout.
 
 Counting is exact and cheap: the parsed hour is cached once, and one aggregation over the
-cache gives read/parsed/quarantined counts and the event days touched; the deduplicated batch
+cache gives read/parsed/quarantined counts and bytes (decoded = parsed + quarantined +
+whitespace, checked by the gate) and the event days touched; the deduplicated batch
 is classified against silver's touched days before the MERGE (insert / update / unchanged),
 and only rows that change are merged. Reconciliation is checked on what was committed: after
 the bronze write, the hour's bronze and quarantine rows are counted back and must add up to

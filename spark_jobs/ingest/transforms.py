@@ -3,8 +3,9 @@
 Parsing is done by the JVM (`from_json` with an explicit schema, never inference), once per
 record. Only the rare records the typed parse rejects are parsed a second time, as text, to
 tell *why*: not JSON at all (malformed_json), a required field absent or null
-(missing_required_field), or a value of the wrong JSON type (wrong_type). Records the framing
-already rejected (oversize_record, corrupt_object) are never parsed.
+(missing_required_field), or a value of the wrong JSON type (wrong_type); a valid record older
+than the lateness window is late_beyond_window. Spans the framing already rejected
+(malformed_json, not_an_object, oversize_record, corrupt_object) are never parsed.
 
 Spark's JSON reader accepts single-quoted strings by default; JSON does not, so that is
 switched off (the simulator's malformed records include single quotes).
