@@ -36,9 +36,12 @@ def register(subparsers) -> None:
     p.add_argument("--fix", action="store_true", help="fetch the SQLite JDBC driver when it is missing")
     p.add_argument(
         "--apt",
-        choices=("auto", "yes", "no"),
+        choices=("auto", "install", "download", "no"),
         default="auto",
-        help="with --fix: use apt-get (auto: install as root, download otherwise; no: never)",
+        help=(
+            "with --fix, how to use apt-get: auto = install the package as root, else download and unpack it "
+            "into the virtualenv; install; download (never touch the system); no (Maven repository only)"
+        ),
     )
     p.set_defaults(func=run)
 

@@ -7,9 +7,9 @@ jar (searched: the JDBC wrappers there download it from Maven at run time). So, 
 stopping at the first that works:
 
 1. already there (`pipeline.jvm.find_sqlite_jdbc`): nothing to do;
-2. Debian/Ubuntu as root (`--apt auto|yes`): `apt-get install libxerial-sqlite-jdbc-java`,
+2. Debian/Ubuntu as root (`--apt auto`, or `install`): `apt-get install libxerial-sqlite-jdbc-java`,
    the package `.ci/run` installs;
-3. Debian/Ubuntu without root: `apt-get download` the jar and its JNI package and unpack them
+3. Debian/Ubuntu without root (or `--apt download`): `apt-get download` the jar and its JNI package and unpack them
    into the jars folder (`<virtualenv>/share/lakehouse-jars/debian`): nothing system-wide;
 4. a Maven repository (Maven Central by default, `LAKEHOUSE_MAVEN_REPOSITORY`): the upstream
    jar, checked against the repository's SHA-1, into the jars folder. It carries its native
@@ -38,7 +38,7 @@ from pipeline.settings import Settings
 DEBIAN_PACKAGES = ("libxerial-sqlite-jdbc-java", "libxerial-sqlite-jdbc-jni")
 APT_TIMEOUT = 180  # an apt-get install that downloads two small packages
 DOWNLOAD_TIMEOUT = 10
-APT_CHOICES = ("auto", "yes", "no")
+APT_CHOICES = ("auto", "install", "download", "no")
 
 Say = Callable[[str], None]
 
@@ -53,9 +53,9 @@ def _found(settings: Settings) -> jvm.Part:
 
 
 def _may_install(apt: str) -> bool:
-    if apt == "no" or not shutil.which("apt-get"):
+    if apt in ("no", "download") or not shutil.which("apt-get"):
         return False
-    return apt == "yes" or (hasattr(os, "geteuid") and os.geteuid() == 0)
+    return apt == "install" or (hasattr(os, "geteuid") and os.geteuid() == 0)
 
 
 def apt_install(say: Say) -> bool:
@@ -138,7 +138,7 @@ def provide_sqlite_jdbc(settings: Settings, say: Say, apt: str = "auto") -> jvm.
     steps: list[tuple[str, Callable[[], bool]]] = []
     if _may_install(apt):
         steps.append(("apt-get install", lambda: apt_install(say)))
-    if apt != "no":
+    if apt in ("auto", "download"):
         steps.append(("apt-get download", lambda: apt_download(folder / "debian", say)))
     steps.append(("Maven repository", lambda: maven_download(settings, folder, say)))
     for name, step in steps:

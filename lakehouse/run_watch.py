@@ -27,7 +27,7 @@ ENDING = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 READ = re.compile(r"read ([\d,]+) records: ([\d,]+) valid, ([\d,]+) quarantined")
 MERGING = re.compile(r"merging into \S+ .*?: ([\d,]+) new")
 GATE = re.compile(r"quality gate (PASSED|FAILED)")
-DBT_DONE = re.compile(r"Finished running (.+?) in ")
+DBT_DONE = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+)")
 RETRY = re.compile(r"new_state=up_for_retry|Marking task as UP_FOR_RETRY", re.IGNORECASE)
 ERROR = re.compile(r"^\s*(?:[\w.]+\.)?(\w*(?:Error|Exception|Failed|Interrupt)\w*): (.+)$")
 TAIL_LINES = 25
@@ -66,7 +66,8 @@ class RunState:
         elif m := GATE.search(line):
             self.rows["gate"] = m.group(1).lower()
         elif m := DBT_DONE.search(line):
-            self.rows["dbt"] = m.group(1)
+            self.rows["dbt nodes passed"] = m.group(1)
+            self.rows["dbt errors"] = m.group(3)
         elif RETRY.search(line):
             self.retrying = self.step
 
@@ -124,8 +125,9 @@ class ProgressLine:
             self.stream.write("\r\033[K" + self.line()[: max(40, _columns() - 1)])
             self.stream.flush()
             return
-        key = (self.state.step, self.state.retrying)
-        if str(key) != self._last_printed:  # one line per step, not one per second
+        # One line per step, not one per second; the dbt group's many tasks count as one step.
+        key = (self.state.step.split(".", 1)[0], self.state.retrying)
+        if str(key) != self._last_printed:
             self._last_printed = str(key)
             print(self.line(), file=self.stream, flush=True)
 

@@ -252,7 +252,7 @@ def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subpr
     uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
     conf = catalog_conf("local", settings.catalog_name, settings.warehouse, uri, user, password)
     conf[f"spark.sql.catalog.{settings.catalog_name}.cache-enabled"] = "false"
-    command = build_command(settings, warm_spark.__file__, [str(folder)], extra_conf=conf)
+    command = build_command(settings, warm_spark.__file__, {"folder": str(folder)}, extra_conf=conf)
     folder.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as log:
         process = subprocess.Popen(

@@ -53,12 +53,14 @@ class WarmSparkUnavailable(RuntimeError):
 
 
 def _alive(folder: Path) -> bool:
+    """Whether the driver process named in `folder/pid` still runs (a zombie does not count)."""
+    import psutil
+
     try:
-        pid = int((folder / PID_NAME).read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
+        process = psutil.Process(int((folder / PID_NAME).read_text().strip()))
+        return process.status() != psutil.STATUS_ZOMBIE
+    except (OSError, ValueError, psutil.Error):
         return False
-    return True
 
 
 def connect(folder: str | Path, wait_seconds: float = CONNECT_WAIT_SECONDS) -> socket.socket:
@@ -150,6 +152,19 @@ def _run_job(request: dict, conn: socket.socket, spark) -> int:
     return code
 
 
+def _preload() -> None:
+    """Import what the jobs import (and start GX's import) while Airflow is still starting."""
+    import importlib
+
+    for module in ("spark_jobs.ingest.job", "spark_jobs.quality.validate", "spark_jobs.quality.publish"):
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+    with contextlib.suppress(Exception):
+        from spark_jobs.quality import gx_runner
+
+        gx_runner.preload()
+
+
 def serve(folder: Path, idle_seconds: float = IDLE_SECONDS) -> None:
     """Create the session, then run jobs from the socket one at a time until idle or killed."""
     from spark_jobs.session import get_session
@@ -157,6 +172,7 @@ def serve(folder: Path, idle_seconds: float = IDLE_SECONDS) -> None:
     # The catalog and jars come from spark-submit's --conf (pipeline.local_spark.start_warm_driver).
     spark = get_session("lakehouse-warm-spark", {})
     spark.sql("select 1").collect()  # the first query plans and compiles a lot: do it now
+    _preload()
     path = socket_path(folder)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
@@ -191,4 +207,9 @@ def serve(folder: Path, idle_seconds: float = IDLE_SECONDS) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else IDLE_SECONDS)
+    import argparse
+
+    # --folder, among the catalog arguments every job gets (unused here: the session has them)
+    parser = argparse.ArgumentParser(prog="warm_spark")
+    parser.add_argument("--folder", required=True)
+    serve(Path(parser.parse_known_args()[0].folder))
