@@ -142,7 +142,7 @@ def test_sigterm_stops_a_running_run_hour_and_everything_it_started(lake: Settin
             process.kill()
     assert process.returncode == 130, output
     assert "interrupted" in output
-    gone, alive = psutil.wait_procs(started, timeout=5)
+    _, alive = psutil.wait_procs(started, timeout=5)
     alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline()[:3] for p in alive]
     # Tables consistent: every table loads and scans, and the unpublished run never moved main.
