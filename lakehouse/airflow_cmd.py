@@ -4,8 +4,9 @@ All three use one Airflow home, `<LAKEHOUSE_HOME>/airflow` (SQLite metadata DB, 
 repository's `dags/` folder and no example DAGs, so the UI, a one-hour run and a backfill all
 see the same runs.
 
-    lakehouse airflow [--port 8080]           # airflow standalone: UI at http://localhost:8080
-                                              # login admin / admin (simple auth manager)
+    lakehouse airflow [--port 8080]           # airflow standalone: UI at http://127.0.0.1:8080
+                                              # login admin / admin (simple auth manager);
+                                              # bound to 127.0.0.1 (LAKEHOUSE_AIRFLOW_HOST opens it)
     lakehouse run-hour 2026-01-15T10          # run orders_lakehouse for arrival hour 10:00-11:00
     lakehouse backfill --from 2026-01-15T08 --to 2026-01-15T11     # hours 08, 09, 10 (end exclusive)
     lakehouse backfill --from ... --to ... --scheduler               # as a scheduler backfill instead
@@ -21,7 +22,16 @@ A note on dates: Airflow names a scheduled hourly run by the start of its interv
 These commands take the arrival hour and do that arithmetic, so you never have to.
 
 The admin login is for a laptop only: the password file is written in plain text under
-`<LAKEHOUSE_HOME>/airflow`. Never expose this server.
+`<LAKEHOUSE_HOME>/airflow`. So the server listens on 127.0.0.1 unless LAKEHOUSE_AIRFLOW_HOST
+says otherwise; never open it on a shared network.
+
+`run-hour`, `backfill` and `demo` first run the doctor's checks (and make the dbt manifest when
+it is missing), so a missing part stops them in seconds (exit 2, with the how-to). During a run
+a progress line shows the step, the elapsed time and the rows so far; a failed run prints the
+failed task, its error and its last log lines. Ctrl-C or SIGTERM stops the run and every process
+it started (exit 130); Iceberg commits are atomic and publish is the last step, so the tables
+stay consistent and `main` never shows an unvalidated run. The Spark jobs of the whole command
+run in one warm Spark driver (`pipeline.warm_spark`) unless `--cold-spark` is given.
 """
 
 from __future__ import annotations
@@ -77,6 +87,9 @@ def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str,
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__API__PORT": str(port),
+            # The UI has a documented admin/admin login: serve it to this machine only, unless
+            # LAKEHOUSE_AIRFLOW_HOST says otherwise (0.0.0.0 opens it to the network).
+            "AIRFLOW__API__HOST": settings.airflow_host,
             # Task processes report to the API server; it must be the port we chose.
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             # New DAG files show up within seconds instead of minutes.
@@ -388,12 +401,21 @@ def register(subparsers) -> None:
 def run_standalone(args: argparse.Namespace) -> int:
     settings = load_settings()
     command, env = standalone_command(settings, args.port)
-    progress(f"airflow: http://localhost:{args.port}  login {ADMIN_USER} / {ADMIN_PASSWORD}  (Ctrl-C stops)")
+    url = f"http://{_browse_host(settings)}:{args.port}"
+    progress(f"airflow: {url}  login {ADMIN_USER} / {ADMIN_PASSWORD}  (Ctrl-C stops)")
+    if settings.airflow_host in ("127.0.0.1", "localhost", "::1"):
+        progress("airflow: serving this machine only; LAKEHOUSE_AIRFLOW_HOST=0.0.0.0 opens it to the network")
+    else:
+        progress(f"airflow: listening on {settings.airflow_host}: anyone who reaches it can log in as admin/admin")
     progress(f"airflow: home {airflow_home(settings)}, DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
     try:
         return subprocess.run(command, env=env, cwd=REPO_ROOT, check=False).returncode
     except KeyboardInterrupt:
         return 0
+
+
+def _browse_host(settings: Settings) -> str:
+    return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host
 
 
 def print_results(results: list[HourResult]) -> None:
