@@ -91,7 +91,7 @@ def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str,
             # LAKEHOUSE_AIRFLOW_HOST says otherwise (0.0.0.0 opens it to the network).
             "AIRFLOW__API__HOST": settings.airflow_host,
             # Task processes report to the API server; it must be the port we chose.
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{_browse_host(settings)}:{port}/execution/",
             # New DAG files show up within seconds instead of minutes.
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             # Two cores here: a handful of task processes is plenty (Spark is the heavy part).
@@ -415,6 +415,7 @@ def run_standalone(args: argparse.Namespace) -> int:
 
 
 def _browse_host(settings: Settings) -> str:
+    """Where a browser (and the task processes) reach the server: 127.0.0.1 for a wildcard bind."""
     return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host
 
 
