@@ -15,7 +15,9 @@
 #
 # Settings (environment): QUICKSTART_IMAGE (default debian:bookworm-slim), QUICKSTART_USER
 # (default root), QUICKSTART_REF (default HEAD: the commit to clone), QUICKSTART_LOG (default
-# .ci/quickstart.log on the host).
+# .ci/quickstart.log on the host), QUICKSTART_CA_DIR (default /usr/local/share/ca-certificates:
+# extra CA certificates the host trusts, e.g. a TLS-inspecting egress proxy's, handed to the
+# container so it reaches PyPI the way the host does; not something the project needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,11 +36,15 @@ trap 'rm -rf "$bundle"' EXIT
 git clone -q --bare --no-local . "$bundle/repo.git"
 git -C "$bundle/repo.git" update-ref refs/heads/quickstart "$ref"
 
+ca_dir="${QUICKSTART_CA_DIR:-/usr/local/share/ca-certificates}"
+ca_mount=()
+if compgen -G "$ca_dir/*.crt" >/dev/null; then ca_mount=(-v "$ca_dir:/usr/local/share/ca-certificates:ro"); fi
+
 echo "quickstart: $ref in a fresh $image container as $user (log: $log)"
 started=$(date +%s)
 set +e
 docker run --rm -i \
-  -v "$bundle/repo.git:/src/repo.git:ro" \
+  -v "$bundle/repo.git:/src/repo.git:ro" "${ca_mount[@]}" \
   -e QUICKSTART_USER="$user" \
   "$image" bash -s > "$log" 2>&1 <<'EOF'
 set -euo pipefail
@@ -46,9 +52,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # Only what the README asks a user to have: Python 3.11+, Java 17, make (and git to clone).
 apt-get install -y -qq --no-install-recommends python3 python3-venv openjdk-17-jre-headless make git ca-certificates >/dev/null
+# The host's extra CAs (if any were mounted): pip, uv and urllib then trust what the host trusts.
+update-ca-certificates >/dev/null 2>&1 || true
+export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 if [ "$QUICKSTART_USER" != root ]; then useradd -m "$QUICKSTART_USER"; fi
 home=$(getent passwd "$QUICKSTART_USER" | cut -d: -f6)
-su "$QUICKSTART_USER" -s /bin/bash -c "
+su "$QUICKSTART_USER" -s /bin/bash -w SSL_CERT_FILE,PIP_CERT -c "
   set -euo pipefail
   cd '$home'
   git clone -q --branch quickstart /src/repo.git lakehouse
