@@ -18,13 +18,18 @@ CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-bundle \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-demo \
 	bundle deploy
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(MAIN_STAMP) $(DBT_STAMP) ## create/refresh both virtualenvs from the lock files
+# How `make setup` may use apt-get for the SQLite JDBC driver: auto (install as root, else
+# download and unpack into .venv), install, download, no (Maven Central only). See lakehouse/jars.py.
+APT ?= auto
+
+setup: $(MAIN_STAMP) $(DBT_STAMP) ## create/refresh both virtualenvs; fetch the SQLite JDBC driver if missing; check
+	@$(LAKEHOUSE) doctor --fix --apt $(APT) >/dev/null || $(LAKEHOUSE) doctor
 
 $(MAIN_STAMP): requirements/main.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -51,7 +56,7 @@ lock: ## re-resolve both lock files (main under MWAA's constraints; CONSTRAINTS=
 	$(VENV)/bin/uv pip compile requirements/dbt.in --python-version 3.11 \
 	  --custom-compile-command "make lock" -o requirements/dbt.lock
 
-doctor: $(MAIN_STAMP) ## check Java, the Iceberg jar and the SQLite JDBC driver
+doctor: $(MAIN_STAMP) ## check Java, the Iceberg jar, the SQLite JDBC driver and dbt
 	$(LAKEHOUSE) doctor
 
 demo: setup $(DBT_MANIFEST) ## run the real DAG over simulated Firehose hours on the local lakehouse; print a summary
@@ -87,7 +92,7 @@ dbt-redshift-ddl: setup ## render the Redshift DDL of every mart offline and che
 
 # --- Airflow --------------------------------------------------------------------------------
 
-airflow: setup $(DBT_MANIFEST) ## airflow standalone with our DAGs: UI on http://localhost:8080, login admin/admin
+airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:8080 (this machine only), admin/admin
 	$(LAKEHOUSE) airflow
 
 run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2026-11-01T09
@@ -114,7 +119,10 @@ test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy and the DAG agai
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags ## every benchmark
+bench: bench-ingest bench-dags bench-demo ## every benchmark
+
+bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
+	$(LAKEHOUSE) bench-demo --with-tests
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest

@@ -4,8 +4,9 @@ All three use one Airflow home, `<LAKEHOUSE_HOME>/airflow` (SQLite metadata DB, 
 repository's `dags/` folder and no example DAGs, so the UI, a one-hour run and a backfill all
 see the same runs.
 
-    lakehouse airflow [--port 8080]           # airflow standalone: UI at http://localhost:8080
-                                              # login admin / admin (simple auth manager)
+    lakehouse airflow [--port 8080]           # airflow standalone: UI at http://127.0.0.1:8080
+                                              # login admin / admin (simple auth manager);
+                                              # bound to 127.0.0.1 (LAKEHOUSE_AIRFLOW_HOST opens it)
     lakehouse run-hour 2026-01-15T10          # run orders_lakehouse for arrival hour 10:00-11:00
     lakehouse backfill --from 2026-01-15T08 --to 2026-01-15T11     # hours 08, 09, 10 (end exclusive)
     lakehouse backfill --from ... --to ... --scheduler               # as a scheduler backfill instead
@@ -21,18 +22,31 @@ A note on dates: Airflow names a scheduled hourly run by the start of its interv
 These commands take the arrival hour and do that arithmetic, so you never have to.
 
 The admin login is for a laptop only: the password file is written in plain text under
-`<LAKEHOUSE_HOME>/airflow`. Never expose this server.
+`<LAKEHOUSE_HOME>/airflow`. So the server listens on 127.0.0.1 unless LAKEHOUSE_AIRFLOW_HOST
+says otherwise; never open it on a shared network.
+
+`run-hour`, `backfill` and `demo` first run the doctor's checks (and make the dbt manifest when
+it is missing), so a missing part stops them in seconds (exit 2, with the how-to). During a run
+a progress line shows the step, the elapsed time and the rows so far; a failed run prints the
+failed task, its error and its last log lines. Ctrl-C or SIGTERM stops the run and every process
+it started (exit 130); Iceberg commits are atomic and publish is the last step, so the tables
+stay consistent and `main` never shows an unvalidated run. The Spark jobs of the whole command
+run in one warm Spark driver (`pipeline.warm_spark`) unless `--cold-spark` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +54,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from lakehouse.console import parse_hour, progress, table
+from lakehouse.run_watch import ProgressLine, failure_report
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DAG_ID = "orders_lakehouse"
@@ -72,8 +87,11 @@ def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str,
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__API__PORT": str(port),
+            # The UI has a documented admin/admin login: serve it to this machine only, unless
+            # LAKEHOUSE_AIRFLOW_HOST says otherwise (0.0.0.0 opens it to the network).
+            "AIRFLOW__API__HOST": settings.airflow_host,
             # Task processes report to the API server; it must be the port we chose.
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{_browse_host(settings)}:{port}/execution/",
             # New DAG files show up within seconds instead of minutes.
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             # Two cores here: a handful of task processes is plenty (Spark is the heavy part).
@@ -160,7 +178,12 @@ def run_hour(
     verbose: bool = False,
     env_overrides: Mapping[str, str] | None = None,
 ) -> HourResult:
-    """Run `dag_id` for one arrival hour with `airflow dags test` and report every task's state."""
+    """Run `dag_id` for one arrival hour with `airflow dags test` and report every task's state.
+
+    The run is its own process group: Ctrl-C or SIGTERM of this process (see `interruptible`)
+    stops it and every Spark job it started. While it runs, a progress line follows its log;
+    if it fails, the failed tasks, their errors and their last log lines are printed.
+    """
     env = airflow_env(settings)
     env.update(env_overrides or {})
     prepare_home(settings, env)
@@ -172,22 +195,102 @@ def run_hour(
     progress(f"airflow: {dag_id} for arrival hour {hour:%Y-%m-%d %H}:00 (log: {log_file})")
     started = time.perf_counter()
     with open(log_file, "w") as log:
-        completed = subprocess.run(
+        process = subprocess.Popen(
             # `airflow dags test`, with the Execution API app built once (see lakehouse.dags_test)
             [sys.executable, "-m", "lakehouse.dags_test", dag_id, logical_date.isoformat()],
             env=env,
             cwd=REPO_ROOT,
             stdout=None if verbose else log,
-            stderr=subprocess.STDOUT if not verbose else None,
-            check=False,
+            stderr=None if verbose else subprocess.STDOUT,
+            start_new_session=True,
         )
+        try:
+            if verbose:
+                returncode = process.wait()
+            else:
+                with ProgressLine(log_file, f"{dag_id} {hour:%Y-%m-%d %H}:00"):
+                    returncode = process.wait()
+        except BaseException:
+            stop_process_tree(process)
+            raise
     seconds = time.perf_counter() - started
     run_id, state, tasks = last_run_states(settings, dag_id)
-    if completed.returncode != 0 and state == "success":
+    if returncode != 0 and state == "success":
         state = "failed"  # the CLI failed before or after the run; do not call it green
     result = HourResult(hour, state or "failed", run_id, seconds, tasks, str(log_file))
     progress(f"airflow: {dag_id} {hour:%Y-%m-%d %H}:00 -> {result.state} in {seconds:.0f}s")
+    if not result.ok:
+        failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
+        report = failure_report(log_file, failed) if failed else ""
+        print(report or f"the run did not start or ended early; last lines of {log_file}:", file=sys.stderr)
+        if not failed:
+            tail = log_file.read_text(errors="replace").splitlines()[-25:] if log_file.exists() else []
+            print("\n".join(f"    {line}" for line in tail), file=sys.stderr)
     return result
+
+
+def stop_process_tree(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM the run's process group and every descendant (Spark jobs have their own groups),
+    then SIGKILL what is still there after `grace` seconds."""
+    import psutil
+
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGTERM)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs([*children], timeout=grace)
+    try:
+        process.wait(timeout=max(0.1, grace / 2))
+    except subprocess.TimeoutExpired:
+        alive.append(psutil.Process(process.pid))
+    for leftover in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.kill()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C (KeyboardInterrupt) in this process, so both stop a run the same way."""
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def warm_spark(settings: Settings, enabled: bool = True) -> Iterator[dict[str, str]]:
+    """A warm Spark driver for the runs inside the block (local backend); yields the env that names it.
+
+    See `pipeline.warm_spark`: one JVM for every Spark job of the block instead of one per job.
+    It starts now and warms up while Airflow starts; it is stopped when the block ends.
+    """
+    if not enabled or settings.spark_backend != "local":
+        yield {}
+        return
+    from pipeline import local_spark
+
+    folder = Path(tempfile.mkdtemp(prefix="lakehouse-spark-"))
+    log_file = airflow_home(settings) / "logs" / "warm-spark.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    process = local_spark.start_warm_driver(settings, folder, log_file)
+    try:
+        yield {"LAKEHOUSE_WARM_SPARK": str(folder)}
+    finally:
+        stop_process_tree(process, grace=3.0)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def last_run_states(settings: Settings, dag_id: str) -> tuple[str, str, dict[str, str]]:
@@ -210,14 +313,20 @@ def last_run_states(settings: Settings, dag_id: str) -> tuple[str, str, dict[str
     return row[0], row[1], tasks
 
 
-def backfill(settings: Settings, start: datetime, end: datetime, verbose: bool = False) -> list[HourResult]:
-    """Run every hour in [start, end) in order; stop at the first failure (later hours depend on it)."""
+def backfill(
+    settings: Settings, start: datetime, end: datetime, verbose: bool = False, warm: bool = True
+) -> list[HourResult]:
+    """Run every hour in [start, end) in order; stop at the first failure (later hours depend on it).
+
+    `warm`: the Spark jobs of all hours run in one warm driver (`warm_spark`), not one spark-submit each.
+    """
     results: list[HourResult] = []
-    for hour in hours_between(start, end):
-        result = run_hour(settings, hour, verbose=verbose)
-        results.append(result)
-        if not result.ok:
-            break
+    with warm_spark(settings, warm) as env:
+        for hour in hours_between(start, end):
+            result = run_hour(settings, hour, verbose=verbose, env_overrides=env)
+            results.append(result)
+            if not result.ok:
+                break
     return results
 
 
@@ -243,6 +352,11 @@ def scheduler_backfill_command(start: datetime, end: datetime, reprocess: str = 
 
 # --- the CLI ---------------------------------------------------------------------------------
 
+COLD_SPARK_HELP = (
+    "run each Spark task with its own spark-submit, as the scheduler does, instead of one warm Spark driver "
+    "for the whole command (slower; for comparing)"
+)
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -264,6 +378,7 @@ def register(subparsers) -> None:
     p.add_argument("hour", help="arrival hour, UTC: 2026-01-15T10")
     p.add_argument("--dag-id", default=DAG_ID, help=f"DAG to run (default {DAG_ID})")
     p.add_argument("-v", "--verbose", action="store_true", help="stream Airflow's output instead of a log file")
+    p.add_argument("--cold-spark", action="store_true", help=COLD_SPARK_HELP)
     p.set_defaults(func=run_hour_cli)
 
     p = subparsers.add_parser(
@@ -279,18 +394,29 @@ def register(subparsers) -> None:
     p.add_argument("--to", dest="end", required=True, help="end hour, exclusive: 2026-01-15T11")
     p.add_argument("--scheduler", action="store_true", help="create a scheduler backfill instead of running here")
     p.add_argument("-v", "--verbose", action="store_true", help="stream Airflow's output")
+    p.add_argument("--cold-spark", action="store_true", help=COLD_SPARK_HELP)
     p.set_defaults(func=backfill_cli)
 
 
 def run_standalone(args: argparse.Namespace) -> int:
     settings = load_settings()
     command, env = standalone_command(settings, args.port)
-    progress(f"airflow: http://localhost:{args.port}  login {ADMIN_USER} / {ADMIN_PASSWORD}  (Ctrl-C stops)")
+    url = f"http://{_browse_host(settings)}:{args.port}"
+    progress(f"airflow: {url}  login {ADMIN_USER} / {ADMIN_PASSWORD}  (Ctrl-C stops)")
+    if settings.airflow_host in ("127.0.0.1", "localhost", "::1"):
+        progress("airflow: serving this machine only; LAKEHOUSE_AIRFLOW_HOST=0.0.0.0 opens it to the network")
+    else:
+        progress(f"airflow: listening on {settings.airflow_host}: anyone who reaches it can log in as admin/admin")
     progress(f"airflow: home {airflow_home(settings)}, DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
     try:
         return subprocess.run(command, env=env, cwd=REPO_ROOT, check=False).returncode
     except KeyboardInterrupt:
         return 0
+
+
+def _browse_host(settings: Settings) -> str:
+    """Where a browser (and the task processes) reach the server: 127.0.0.1 for a wildcard bind."""
+    return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host
 
 
 def print_results(results: list[HourResult]) -> None:
@@ -313,11 +439,25 @@ def _parse_hours(*texts: str) -> list[datetime] | None:
         return None
 
 
+def ready(settings: Settings, command: str) -> bool:
+    """The doctor's checks (and the dbt manifest, made if missing) before any Airflow starts."""
+    from lakehouse.doctor import explain, preflight
+
+    problems = preflight(settings)
+    if problems:
+        explain(command, problems)
+    return not problems
+
+
 def run_hour_cli(args: argparse.Namespace) -> int:
     parsed = _parse_hours(args.hour)
     if parsed is None:
         return 2
-    result = run_hour(load_settings(), parsed[0], dag_id=args.dag_id, verbose=args.verbose)
+    settings = load_settings()
+    if not ready(settings, "run-hour"):
+        return 2
+    with interruptible(), warm_spark(settings, not args.cold_spark) as env:
+        result = run_hour(settings, parsed[0], dag_id=args.dag_id, verbose=args.verbose, env_overrides=env)
     print_results([result])
     return 0 if result.ok else 1
 
@@ -335,6 +475,9 @@ def backfill_cli(args: argparse.Namespace) -> int:
         env = airflow_env(settings)
         prepare_home(settings, env)
         return subprocess.run(scheduler_backfill_command(start, end), env=env, check=False).returncode
-    results = backfill(settings, start, end, verbose=args.verbose)
+    if not ready(settings, "backfill"):
+        return 2
+    with interruptible():
+        results = backfill(settings, start, end, verbose=args.verbose, warm=not args.cold_spark)
     print_results(results)
     return 0 if results and all(r.ok for r in results) and len(results) == len(list(hours_between(start, end))) else 1

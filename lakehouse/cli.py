@@ -1,7 +1,9 @@
 """`lakehouse` command: one subcommand per module, each with `register(subparsers)`.
 
 Every subcommand returns an exit code: 0 success, 1 the work failed (a gate, a check),
-2 bad usage or settings. Settings errors are reported by name, never as a traceback.
+2 bad usage or settings, or a part the command needs is missing (it says which and how to get
+it), 130 interrupted (Ctrl-C or SIGTERM: the run and every process it started are stopped).
+Settings errors are reported by name, never as a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from lakehouse import (
     airflow_cmd,
     bench_dags,
+    bench_demo,
     bench_ingest,
     bundle,
     dbt_runner,
@@ -40,6 +43,7 @@ MODULES = (
     deploy,
     bench_ingest,
     bench_dags,
+    bench_demo,
 )
 
 

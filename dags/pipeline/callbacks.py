@@ -13,6 +13,11 @@ One notifier serves both levels:
   task failure explains the run's failure (the run timed out, `dagrun_timeout`), so a normal
   task failure is reported once, not twice.
 
+What is never retried, because a retry meets the same answer: a verdict (the gate's "failed",
+a refused publish) and an environment error (a missing jar or Java: `pipeline.jvm.EnvironmentNotReady`;
+the dbt manifest missing at parse time). Those tasks raise `AirflowFailException`, which fails
+them at once whatever `retries` says, on the scheduler and under `airflow dags test` alike.
+
 Without a topic (local runs, tests) it only logs. boto3 is imported only when publishing, so
 DAG parsing stays free of AWS imports.
 """

@@ -6,8 +6,12 @@ Three parts, each with an ordered list of places to look:
 - Iceberg Spark runtime (Spark 3.5, Scala 2.12): `LAKEHOUSE_ICEBERG_JAR`, then the jar inside
   the installed `snowpark-connect-deps-iceberg==1.0.1` wheel (the complete Apache jar; later
   versions of that wheel ship a stripped jar that fails at the first CREATE TABLE).
-- SQLite JDBC driver: `LAKEHOUSE_SQLITE_JDBC_JAR`, then Debian's `libxerial-sqlite-jdbc-java`
-  (whose native library lives in a separate folder the JVM must be told about).
+- SQLite JDBC driver: `LAKEHOUSE_SQLITE_JDBC_JAR`, then what `make setup` fetched into the
+  jars folder (`LAKEHOUSE_JARS_DIR`, default `<virtualenv>/share/lakehouse-jars`: the upstream
+  xerial jar, which carries its native libraries for Linux and macOS, or Debian's two packages
+  unpacked there), then Debian's `libxerial-sqlite-jdbc-java` installed on the system (whose
+  native library lives in a separate folder the JVM must be told about). `lakehouse.jars`
+  fetches it; `lakehouse doctor` reports what is missing.
 
 On a machine that reaches Maven Central, `LAKEHOUSE_JARS_FROM_MAVEN=1` swaps both jars for
 `spark.jars.packages` coordinates instead.
@@ -30,6 +34,29 @@ ICEBERG_COORDINATES = f"org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:{ICEBE
 SQLITE_JDBC_COORDINATES = "org.xerial:sqlite-jdbc:3.46.1.3"
 DEBIAN_SQLITE_JARS = ("/usr/share/java/sqlite-jdbc.jar", "/usr/share/java/xerial-sqlite-jdbc.jar")
 DEBIAN_SQLITE_NATIVE_DIRS = ("/usr/lib/x86_64-linux-gnu/jni", "/usr/lib/aarch64-linux-gnu/jni", "/usr/lib/jni")
+SQLITE_JDBC_VERSION = SQLITE_JDBC_COORDINATES.rsplit(":", 1)[1]
+SQLITE_JDBC_FIX = (
+    "run `make setup` (it installs Debian's libxerial-sqlite-jdbc-java as root, unpacks it into the "
+    "virtualenv otherwise, or downloads org.xerial:sqlite-jdbc from Maven Central when online); or "
+    "`apt-get install libxerial-sqlite-jdbc-java`; or set LAKEHOUSE_SQLITE_JDBC_JAR to a sqlite-jdbc jar "
+    f"(e.g. sqlite-jdbc-{SQLITE_JDBC_VERSION}.jar); or LAKEHOUSE_JARS_FROM_MAVEN=1 online"
+)
+
+
+class EnvironmentNotReady(RuntimeError):
+    """A part the local run needs is missing (Java, a jar): retrying cannot help; `lakehouse doctor` says how."""
+
+
+def jars_dir(settings: Settings) -> Path:
+    """Where `make setup` puts the jars it fetched: `LAKEHOUSE_JARS_DIR` or `<virtualenv>/share/lakehouse-jars`."""
+    import sys
+
+    return Path(settings.jars_dir) if settings.jars_dir else Path(sys.prefix) / "share" / "lakehouse-jars"
+
+
+def _native_dir(root: Path, candidates: tuple[str, ...]) -> str:
+    found = (root / d.lstrip("/") for d in candidates)
+    return next((str(d) for d in found if (d / "libsqlitejdbc.so").is_file()), "")
 
 
 @dataclass(frozen=True)
@@ -111,11 +138,7 @@ def find_iceberg_jar(settings: Settings) -> Part:
 
 def find_sqlite_jdbc(settings: Settings) -> tuple[Part, str]:
     """The driver jar and the folder holding its native library ("" when bundled in the jar)."""
-    fix = (
-        "apt-get install libxerial-sqlite-jdbc-java (.ci/run does), or set LAKEHOUSE_SQLITE_JDBC_JAR "
-        "(and LAKEHOUSE_SQLITE_JDBC_NATIVE_DIR for a jar without native libraries), "
-        "or LAKEHOUSE_JARS_FROM_MAVEN=1 online"
-    )
+    fix = SQLITE_JDBC_FIX
     if settings.jars_from_maven:
         return Part("sqlite jdbc", SQLITE_JDBC_COORDINATES, "from Maven (spark.jars.packages)", fix), ""
     if settings.sqlite_jdbc_jar:
@@ -123,6 +146,16 @@ def find_sqlite_jdbc(settings: Settings) -> tuple[Part, str]:
         if not path.is_file():
             return Part("sqlite jdbc", "", f"LAKEHOUSE_SQLITE_JDBC_JAR={path} does not exist", fix), ""
         return Part("sqlite jdbc", str(path), f"LAKEHOUSE_SQLITE_JDBC_JAR={path}", fix), settings.sqlite_jdbc_native_dir
+    fetched = jars_dir(settings)
+    upstream = sorted(fetched.glob("sqlite-jdbc-*.jar"))
+    if upstream:  # from a Maven repository: native libraries inside the jar
+        return Part("sqlite jdbc", str(upstream[-1]), f"{upstream[-1].name} in {fetched}", fix), ""
+    unpacked = fetched / "debian"
+    for candidate in DEBIAN_SQLITE_JARS:
+        jar = unpacked / candidate.lstrip("/")
+        native = _native_dir(unpacked, DEBIAN_SQLITE_NATIVE_DIRS)
+        if jar.is_file() and native:
+            return Part("sqlite jdbc", str(jar), f"Debian package unpacked in {unpacked}", fix), native
     for candidate in DEBIAN_SQLITE_JARS:
         if Path(candidate).is_file():
             native = settings.sqlite_jdbc_native_dir or next(
@@ -155,8 +188,9 @@ class LocalJvm:
     def spark_conf(self) -> dict[str, str]:
         """Conf that puts the jars on the driver/executor classpath (local mode)."""
         if not self.ok:
-            names = ", ".join(p.name for p in self.missing())
-            raise RuntimeError(f"local Spark is missing: {names}; run `lakehouse doctor`")
+            names = "; ".join(f"{p.name} ({p.detail})" for p in self.missing())
+            fixes = "; ".join(f"{p.name}: {p.fix}" for p in self.missing())
+            raise EnvironmentNotReady(f"local Spark is missing: {names}. How to get it: {fixes}")
         conf: dict[str, str] = {}
         if ":" in self.iceberg.path and not self.iceberg.path.endswith(".jar"):
             conf["spark.jars.packages"] = f"{self.iceberg.path},{self.sqlite.path}"

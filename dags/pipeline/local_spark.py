@@ -228,9 +228,46 @@ def run_job(
     extra_conf: Mapping[str, str] | None = None,
     timeout: float | None = None,
 ) -> int:
-    """Run `script` with spark-submit, streaming its output; return the exit code."""
+    """Run `script` with spark-submit, streaming its output; return the exit code.
+
+    When the CLI started a warm driver for this run (`settings.warm_spark`, see
+    `pipeline.warm_spark`), the job runs there instead, with the same arguments; if that driver
+    is gone, the job falls back to its own spark-submit.
+    """
+    if settings.warm_spark and not extra_conf and timeout is None:
+        from pipeline import warm_spark
+
+        argv = [*to_argv(catalog_args(settings)), *to_argv(job_args)]
+        try:
+            return warm_spark.run_remote(settings.warm_spark, str(script), argv, on_stdout or _to(sys.stdout))
+        except warm_spark.WarmSparkUnavailable as exc:
+            (on_stderr or _to(sys.stderr))(f"{exc}; running {Path(script).name} with its own spark-submit")
     process = start(build_command(settings, script, job_args, extra_conf))
     return wait(process, on_stdout, on_stderr, timeout)
+
+
+def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subprocess.Popen:
+    """Start `pipeline.warm_spark` under spark-submit in `folder` (its own process group).
+
+    Same jars, tuning and Python as a job's spark-submit, plus the catalog, set when the session
+    is made (a job's catalog conf cannot change a running session); Iceberg's table cache is off
+    so the driver always sees commits made by other processes (pyiceberg, a scheduler's task).
+    """
+    from pipeline import warm_spark
+    from pipeline.catalog import jdbc_catalog_uri
+    from spark_jobs.session import catalog_conf
+
+    uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
+    conf = catalog_conf("local", settings.catalog_name, settings.warehouse, uri, user, password)
+    conf[f"spark.sql.catalog.{settings.catalog_name}.cache-enabled"] = "false"
+    command = build_command(settings, warm_spark.__file__, {"folder": str(folder)}, extra_conf=conf)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "w") as log:
+        process = subprocess.Popen(
+            command.argv, env=command.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    (folder / warm_spark.PID_NAME).write_text(str(process.pid))
+    return process
 
 
 def run(settings: Settings, script: str | Path, job_args: Mapping[str, object] | Sequence[str]) -> None:

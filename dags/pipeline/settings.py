@@ -116,6 +116,12 @@ class Settings:
     sqlite_jdbc_jar: str = ""
     sqlite_jdbc_native_dir: str = ""
     jars_from_maven: bool = False  # online machines: resolve jars via spark.jars.packages
+    jars_dir: str = ""  # where `make setup` puts jars it fetched (default: <venv>/share/lakehouse-jars)
+    maven_repository: str = "https://repo1.maven.org/maven2"  # where `make setup` may fetch jars
+    # Local runs: the folder of a warm Spark driver (pipeline.warm_spark) started by the CLI; "" = none.
+    warm_spark: str = ""
+    # `lakehouse airflow`: the address the UI/API binds (0.0.0.0 opens it to the network).
+    airflow_host: str = "127.0.0.1"
     # Orchestration: when the stream began (None: no catch-up), where failure alerts go.
     schedule_start: datetime | None = None
     alerts_sns_topic_arn: str = ""
@@ -196,6 +202,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sqlite_jdbc_jar=env.get("LAKEHOUSE_SQLITE_JDBC_JAR", ""),
         sqlite_jdbc_native_dir=env.get("LAKEHOUSE_SQLITE_JDBC_NATIVE_DIR", ""),
         jars_from_maven=_choice(env, "LAKEHOUSE_JARS_FROM_MAVEN", ("0", "1"), "0") == "1",
+        jars_dir=env.get("LAKEHOUSE_JARS_DIR", "").strip(),
+        maven_repository=env.get("LAKEHOUSE_MAVEN_REPOSITORY", "https://repo1.maven.org/maven2").strip().rstrip("/"),
+        warm_spark=env.get("LAKEHOUSE_WARM_SPARK", "").strip(),
+        airflow_host=env.get("LAKEHOUSE_AIRFLOW_HOST", "127.0.0.1").strip() or "127.0.0.1",
         schedule_start=_hour(env, "LAKEHOUSE_SCHEDULE_START"),
         alerts_sns_topic_arn=env.get("LAKEHOUSE_ALERTS_SNS_TOPIC_ARN", "").strip(),
         redshift_workgroup=env.get("LAKEHOUSE_REDSHIFT_WORKGROUP", "").strip(),

@@ -222,14 +222,23 @@ def spark_task(
 def run_local_spark_job(
     settings: Settings, script: str, job_args: Mapping[str, Any], verdict_exit_codes: list[int] | None = None
 ) -> None:
-    """Task body of the local backend: spark-submit `script`; fail the task if the job fails."""
-    code = _submit_local(settings, script_uri(settings, script), cli_args(job_args))
+    """Task body of the local backend: spark-submit `script`; fail the task if the job fails.
+
+    A verdict exit code and a missing environment part (Java, a jar) fail at once: retrying
+    cannot change either.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pipeline.jvm import EnvironmentNotReady
+
+    try:
+        code = _submit_local(settings, script_uri(settings, script), cli_args(job_args))
+    except EnvironmentNotReady as exc:
+        raise AirflowFailException(f"{exc} (an environment error: not retried)") from None
     if code == 0:
         return
     message = f"{PurePosixPath(script).name} exited with code {code} (its output is in this task's log)"
     if code in (verdict_exit_codes or []):
-        from airflow.sdk.exceptions import AirflowFailException
-
         raise AirflowFailException(message + "; a verdict, not retried")
     raise RuntimeError(message)
 

@@ -230,11 +230,25 @@ def test_cosmos_runs_the_dbt_virtualenv_on_the_same_duckdb_file_the_export_fills
 
     settings = load_settings()
     dag = local_bag.dags["orders_lakehouse"]
-    run = next(t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_id.endswith("_model_build"))
-    assert str(run.dbt_executable_path) == settings.dbt_executable
-    assert run.profile_config.target_name == "local"
-    assert run.env["LAKEHOUSE_DUCKDB_PATH"] == str(duckdb_path(settings))
-    # one `dbt build` per model; a test across models waits for all of them in its own task
+    build = dag.get_task("dbt.dbt_producer_watcher")  # locally: one `dbt build` for every node
+    assert str(build.dbt_executable_path) == settings.dbt_executable
+    assert build.profile_config.target_name == "local"
+    assert build.env["LAKEHOUSE_DUCKDB_PATH"] == str(duckdb_path(settings))
+    assert build.upstream_task_ids == {"export_silver"}
+    # every model and its tests still show as tasks, each after the build (airflow dags test
+    # runs ready tasks in no fixed order, so "after" must be a dependency, not a priority)
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.") and t is not build]
+    models = {t.task_id for t in dbt_tasks if t.task_id.endswith(".run")}
+    assert {"dbt.stg_order_lines.run", "dbt.fct_order_lines.run", "dbt.agg_daily_sales.run"} <= models
+    assert all(t.upstream_task_ids for t in dbt_tasks)
+    assert {t.task_id for t in dbt_tasks if t.upstream_task_ids == {build.task_id}} >= {"dbt.stg_order_lines.run"}
+    # DuckDB is a local file: a failed model fails the same way again, so no retries
+    assert all(t.retries == 0 for t in [build, *dbt_tasks] if type(t).__name__ != "EmptyOperator")
+
+
+def test_redshift_target_runs_one_dbt_build_per_model_with_a_retry(dbt_manifest, lake_env, monkeypatch) -> None:
+    bag = parse(CONFIGURATIONS["glue-redshift"], monkeypatch)
+    dag = bag.dags["orders_lakehouse"]
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
     assert all(t.task_id.endswith(("_model_build", "_seed_build", "_test")) for t in dbt_tasks)
     assert all(t.retries == 1 for t in dbt_tasks)
