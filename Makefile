@@ -45,7 +45,7 @@ $(DBT_STAMP): requirements/dbt.lock
 	@touch $@
 
 lock: ## re-resolve both lock files (main under MWAA's constraints; CONSTRAINTS=path when offline)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev -c $(CONSTRAINTS) --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra compose -c $(CONSTRAINTS) --python-version 3.11 \
 	  --custom-compile-command "make lock" -o requirements/main.lock
 	$(VENV)/bin/uv pip compile requirements/dbt.in --python-version 3.11 \
 	  --custom-compile-command "make lock" -o requirements/dbt.lock

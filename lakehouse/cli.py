@@ -14,6 +14,7 @@ from lakehouse import (
     airflow_cmd,
     bench_dags,
     bench_ingest,
+    compose_cmd,
     dbt_runner,
     demo,
     doctor,
@@ -34,6 +35,7 @@ MODULES = (
     dbt_runner,
     airflow_cmd,
     demo,
+    compose_cmd,
     bench_ingest,
     bench_dags,
 )

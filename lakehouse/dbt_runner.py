@@ -7,7 +7,9 @@ On the `local` target the warehouse is a DuckDB file, `<home>/warehouse.duckdb`.
 extension cannot be installed offline, so before dbt runs, `export_silver` reads
 `silver.order_lines` through pyiceberg (the same SQL catalog Spark writes) and replaces the
 DuckDB table `silver.order_lines` with it in one transaction; the dbt source reads that table.
-On `redshift` nothing is exported: the source is a Spectrum external schema over the Glue database.
+On `compose` the warehouse is PostgreSQL (the Redshift stand-in of docker-compose) and the same
+copy goes there (`lakehouse.warehouse_export`). On `redshift` nothing is exported: the source is
+a Spectrum external schema over the Glue database.
 
     lakehouse dbt                      # export silver, then `dbt build` on the settings' target
     lakehouse dbt -- parse             # any dbt command line after `--` (writes dbt/target/manifest.json)
@@ -33,6 +35,8 @@ MANIFEST_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds
 SILVER_TABLES = ("silver.order_lines",)
 DEFAULT_DBT_ARGS = ("build",)
 EXPORTING_COMMANDS = frozenset({"build", "run", "test", "show", "retry"})
+# Targets whose warehouse reads a copy of silver (DuckDB, compose's PostgreSQL); Redshift reads it in place.
+COPYING_TARGETS = ("local", "compose")
 
 
 class DbtRunnerError(RuntimeError):
@@ -40,30 +44,27 @@ class DbtRunnerError(RuntimeError):
 
 
 def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> int:
-    """Copy the silver Iceberg tables into the local DuckDB warehouse; returns the rows copied.
+    """Copy the silver Iceberg tables into the warehouse of the dbt target; returns the rows copied.
 
-    Each table is streamed (Arrow record batches) into a new DuckDB table that replaces the old
-    one inside a single transaction, so a reader (or a failed export) never sees half a table.
+    `local`: the DuckDB file; `compose`: PostgreSQL (`lakehouse.warehouse_export`). Each table
+    is replaced inside a single transaction, so a reader (or a failed export) never sees half a
+    table. Redshift reads silver in place through Spectrum: nothing to copy.
     """
+    if settings.dbt_target == "compose":
+        from lakehouse.warehouse_export import export_to_postgres
+
+        return export_to_postgres(settings, {t: _silver_table(settings, t) for t in tables})
+    if settings.dbt_target != "local":
+        raise DbtRunnerError(f"dbt target {settings.dbt_target!r} reads silver in place; there is nothing to export")
     import duckdb
-    from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import open_catalog
-
-    catalog = open_catalog(settings)
     target = duckdb_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     total = 0
     with duckdb.connect(str(target)) as con:
         for identifier in tables:
             namespace, name = identifier.split(".", 1)
-            try:
-                table = catalog.load_table(identifier)
-            except NoSuchTableError:
-                raise DbtRunnerError(
-                    f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
-                    "run `lakehouse init` (and an ingest) first"
-                ) from None
+            table = _silver_table(settings, identifier)
             started = time.perf_counter()
             reader = table.scan().to_arrow_batch_reader()
             con.execute("begin transaction")
@@ -80,6 +81,20 @@ def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> 
             total += rows
             progress(f"dbt: exported {identifier} ({rows} rows) to {target} in {time.perf_counter() - started:.1f}s")
     return total
+
+
+def _silver_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from pipeline.catalog import open_catalog
+
+    try:
+        return open_catalog(settings).load_table(identifier)
+    except NoSuchTableError:
+        raise DbtRunnerError(
+            f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
+            "run `lakehouse init` (and an ingest) first"
+        ) from None
 
 
 def dbt_environment(
@@ -145,9 +160,9 @@ def _target_from_args(args: Sequence[str], default: str) -> str:
 
 
 def _needs_silver(args: Sequence[str], settings: Settings) -> bool:
-    """Only commands that query the source on the local target need the export (not parse, ls, docs...)."""
+    """Only commands that query the source on a copying target need the export (not parse, ls, docs...)."""
     command = next((a for a in args if not a.startswith("-")), DEFAULT_DBT_ARGS[0])
-    return command in EXPORTING_COMMANDS and _target_from_args(args, settings.dbt_target) == "local"
+    return command in EXPORTING_COMMANDS and _target_from_args(args, settings.dbt_target) in COPYING_TARGETS
 
 
 def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, export: bool = True) -> int:
@@ -158,15 +173,22 @@ def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, 
 
 
 def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str], list[tuple]]:
-    """(headers, rows): the latest days of marts.agg_daily_sales, biggest net revenue first."""
-    import duckdb
+    """(headers, rows): the latest days of marts.agg_daily_sales, biggest net revenue first.
 
+    Read from the target's warehouse: the DuckDB file (`local`) or PostgreSQL (`compose`).
+    """
     sql = f"""
         select order_date, country, stock_code, sold_quantity, cancelled_quantity, net_revenue, currency
         from marts.agg_daily_sales
         order by order_date desc, net_revenue desc, country, stock_code
         limit {int(limit)}
     """
+    if settings.dbt_target == "compose":
+        from lakehouse.warehouse_export import query_postgres
+
+        return query_postgres(settings, sql)
+    import duckdb
+
     with duckdb.connect(str(duckdb_path(settings)), read_only=True) as con:
         cursor = con.execute(sql)
         headers = [d[0] for d in cursor.description]
