@@ -18,7 +18,8 @@ CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e lint fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags \
+	compose-build compose-up compose-demo compose-status compose-down test-compose
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -63,7 +64,7 @@ test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
 
 test-fast: setup $(DBT_MANIFEST) ## everything but the Airflow end-to-end lane
-	$(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not e2e and not compose" $(PYTEST_ARGS)
 
 test-e2e: setup $(DBT_MANIFEST) ## the real DAG end to end through Airflow (minutes)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
@@ -94,6 +95,26 @@ run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2
 
 backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11
 	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO)
+
+# --- docker-compose (docker/compose.yaml; needs a running Docker engine) -------------------------
+
+compose-build: ## build the stack's images (BuildKit; makes debian:bookworm-slim locally if it cannot be pulled)
+	docker/build-images.sh
+
+compose-up: $(MAIN_STAMP) compose-build ## build, start and wait until healthy; prints the UI address and login
+	$(LAKEHOUSE) compose up
+
+compose-demo: $(MAIN_STAMP) ## Firehose hours into the object store, DAG runs through Airflow's REST API, summary
+	$(LAKEHOUSE) compose demo
+
+compose-status: $(MAIN_STAMP) ## the stack's services and their health
+	$(LAKEHOUSE) compose status
+
+compose-down: $(MAIN_STAMP) ## stop the stack (data volumes kept; VOLUMES=1 deletes them too)
+	$(LAKEHOUSE) compose down $(if $(VOLUMES),--volumes)
+
+test-compose: setup compose-build ## the compose lane: the real stack, end to end (builds the images; minutes)
+	$(VENV)/bin/pytest -m compose -p no:cacheprovider $(PYTEST_ARGS)
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
