@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e lint fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags \
-	compose-build compose-up compose-demo compose-status compose-down test-compose
+	compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -122,6 +122,9 @@ bench: bench-ingest bench-dags ## every benchmark
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest
+
+bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
+	$(LAKEHOUSE) bench-compose --cold
 
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags

@@ -12,6 +12,7 @@
 # CA bundle: on networks that inspect TLS, downloads inside the build need the host's CA
 # bundle. BUILD_CA_BUNDLE (default: the system bundle, when it exists) is handed to the build
 # as the `ca_bundle` secret: used while downloading, never written into an image.
+# DOCKER_BUILD_EXTRA adds build flags (lakehouse bench-compose uses --no-cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +57,8 @@ for name in "${wanted[@]}"; do
   started=$SECONDS
   echo "build-images: lakehouse/$name:$TAG (${BUILD[*]})"
   log="${TMPDIR:-/tmp}/lakehouse-build-$name.log"
-  "${BUILD[@]}" --progress plain "${secret[@]}" \
+  # shellcheck disable=SC2086  # DOCKER_BUILD_EXTRA: more build flags, e.g. --no-cache
+  "${BUILD[@]}" --progress plain "${secret[@]}" ${DOCKER_BUILD_EXTRA:-} \
     -f "${DOCKERFILE[$name]}" -t "lakehouse/$name:$TAG" "${CONTEXT[$name]}" >"$log" 2>&1 || {
       tail -n 40 "$log" >&2
       echo "build-images: lakehouse/$name:$TAG failed (whole log: $log)" >&2

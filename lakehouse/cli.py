@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from lakehouse import (
     airflow_cmd,
+    bench_compose,
     bench_dags,
     bench_ingest,
     compose_cmd,
@@ -38,6 +39,7 @@ MODULES = (
     compose_cmd,
     bench_ingest,
     bench_dags,
+    bench_compose,
 )
 
 
