@@ -155,8 +155,8 @@ class Settings:
     # S3-compatible object store (compose): endpoint for boto3, Spark's S3A and pyiceberg;
     # "" on AWS. Credentials stay in the standard AWS_* variables, never in settings.
     s3_endpoint: str = ""
-    # compose: SQLAlchemy URI of the PostgreSQL warehouse dbt builds the marts in, made from the
-    # variables dbt's `compose` profile reads, so Python and dbt always open the same database.
+    # dbt target `compose`: SQLAlchemy URI of the PostgreSQL warehouse dbt builds the marts in, made
+    # from the variables dbt's `compose` profile reads, so Python and dbt open the same database.
     warehouse_db_uri: str = ""
 
     @property
@@ -200,6 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_backend, default_dbt = "glue", "redshift"
 
     spark_backend = _choice(env, "LAKEHOUSE_SPARK_BACKEND", SPARK_BACKENDS, default_backend)
+    dbt_target = _choice(env, "LAKEHOUSE_DBT_TARGET", DBT_TARGETS, default_dbt)
     settings = Settings(
         environment=environment,
         home=home,
@@ -215,7 +216,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
         audit_branch_retention_hours=_int(env, "LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS", 72),
-        dbt_target=_choice(env, "LAKEHOUSE_DBT_TARGET", DBT_TARGETS, default_dbt),
+        dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
         aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),
         glue_job_name=env.get("LAKEHOUSE_GLUE_JOB_NAME", ""),
@@ -234,7 +235,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redshift_database=env.get("LAKEHOUSE_REDSHIFT_DATABASE", "dev").strip() or "dev",
         redshift_secret_arn=env.get("LAKEHOUSE_REDSHIFT_SECRET_ARN", "").strip(),
         s3_endpoint=_s3_endpoint(env, environment),
-        warehouse_db_uri=_warehouse_db_uri(env) if environment == "compose" else "",
+        warehouse_db_uri=_warehouse_db_uri(env) if dbt_target == "compose" else "",
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")
