@@ -16,7 +16,10 @@ cat >"$config" <<JSON
 JSON
 
 # -ip is what the parts advertise to each other (all in this process); clients see only :8333.
-weed server -dir=/data -ip=127.0.0.1 -ip.bind=0.0.0.0 -volume.preStopSeconds=1 \
+# -volume.max: every bucket is its own collection, and a collection takes 7 volumes at a time;
+# the default limit (8) leaves the second bucket without a writable volume. Volumes are sparse
+# files, so the limit costs no disk until data arrives.
+weed server -dir=/data -ip=127.0.0.1 -ip.bind=0.0.0.0 -volume.preStopSeconds=1 -volume.max="${S3_MAX_VOLUMES:-128}" \
   -master.volumeSizeLimitMB="${S3_VOLUME_SIZE_LIMIT_MB:-1024}" \
   -s3 -s3.port=8333 -s3.config="$config" &
 server=$!
