@@ -123,7 +123,7 @@ def report(results: list[Measure]) -> str:
     )
 
 
-def write_docs(results: list[Measure]) -> None:
+def write_docs(results: list[Measure], load: tuple[float, float]) -> None:
     from lakehouse.benchdocs import replace_section
 
     replace_section(
@@ -134,8 +134,9 @@ def write_docs(results: list[Measure]) -> None:
                 "",
                 f"Measured by `lakehouse bench-compose --cold` on {datetime.now(UTC):%Y-%m-%d} "
                 f"({os.cpu_count()} cores, "
-                "Docker engine 20.10 with BuildKit, base image made by debootstrap). One run each; the machine was "
-                "shared, so compare the rows with each other rather than with other machines.",
+                "Docker engine 20.10 with BuildKit, base image made by debootstrap). One run each, on a shared "
+                f"machine: 1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (2 cores). "
+                "Bare times stretch with the load; compare the rows with each other.",
                 "",
                 "```",
                 report(results),
@@ -157,8 +158,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    load_before = os.getloadavg()[0]
     results = measure(args.cold)
+    load = (load_before, os.getloadavg()[0])
     print(report(results))
+    print(f"load average: {load[0]:.1f} at the start, {load[1]:.1f} at the end")
     if not args.no_docs:
-        write_docs(results)
+        write_docs(results, load)
     return 0
