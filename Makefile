@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-demo \
-	bundle deploy
+	bundle deploy compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,7 +51,7 @@ $(DBT_STAMP): requirements/dbt.lock
 	@touch $@
 
 lock: ## re-resolve both lock files (main under MWAA's constraints; CONSTRAINTS=path when offline)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev -c $(CONSTRAINTS) --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra compose -c $(CONSTRAINTS) --python-version 3.11 \
 	  --custom-compile-command "make lock" -o requirements/main.lock
 	$(VENV)/bin/uv pip compile requirements/dbt.in --python-version 3.11 \
 	  --custom-compile-command "make lock" -o requirements/dbt.lock
@@ -69,7 +69,7 @@ test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
 
 test-fast: setup $(DBT_MANIFEST) ## everything but the Airflow end-to-end lane
-	$(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not e2e and not compose" $(PYTEST_ARGS)
 
 test-e2e: setup $(DBT_MANIFEST) ## the real DAG end to end through Airflow (minutes)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
@@ -117,6 +117,26 @@ deploy: setup ## build and deploy to AWS (only what changed): make deploy [ENV=d
 test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy and the DAG against moto's server
 	$(VENV)/bin/pytest tests/aws $(PYTEST_ARGS)
 
+# --- docker-compose (docker/compose.yaml; needs a running Docker engine) -------------------------
+
+compose-build: ## build the stack's images (BuildKit; makes debian:bookworm-slim locally if it cannot be pulled)
+	docker/build-images.sh
+
+compose-up: $(MAIN_STAMP) compose-build ## build, start and wait until healthy; prints the UI address and login
+	$(LAKEHOUSE) compose up
+
+compose-demo: $(MAIN_STAMP) ## Firehose hours into the object store, DAG runs through Airflow's REST API, summary
+	$(LAKEHOUSE) compose demo
+
+compose-status: $(MAIN_STAMP) ## the stack's services and their health
+	$(LAKEHOUSE) compose status
+
+compose-down: $(MAIN_STAMP) ## stop the stack (data volumes kept; VOLUMES=1 deletes them too)
+	$(LAKEHOUSE) compose down $(if $(VOLUMES),--volumes)
+
+test-compose: setup compose-build ## the compose lane: the real stack, end to end (builds the images; minutes)
+	$(VENV)/bin/pytest -m compose -p no:cacheprovider $(PYTEST_ARGS)
+
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
 bench: bench-ingest bench-dags bench-demo ## every benchmark
@@ -126,6 +146,9 @@ bench-demo: setup ## time make demo (twice), one hourly run and make test, with 
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest
+
+bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
+	$(LAKEHOUSE) bench-compose --cold
 
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags

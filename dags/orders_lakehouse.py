@@ -14,7 +14,8 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
 5. **quality_gate** (Spark + Great Expectations): validates the audit branch. A failed gate
    fails this task; publish and dbt do not run; `main` is unchanged.
 6. **publish** (Spark): fast-forwards `main` to the audit branch; emits the silver assets.
-7. **export_silver** (local dbt target only): copies silver into the DuckDB warehouse.
+7. **export_silver** (local and compose dbt targets): copies silver into the DuckDB or
+   PostgreSQL warehouse.
 8. **dbt** (Cosmos, from the dbt manifest): staging, intermediate and marts, tests after each
    model; then **marts_published** emits one asset per mart.
 9. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
@@ -147,12 +148,12 @@ with DAG(
     publish >> is_silver_maintenance_hour() >> maintain_silver
     last = publish
 
-    if SETTINGS.dbt_target == "local":
-        # The local warehouse is DuckDB, which reads silver from a copy (no Iceberg extension
-        # offline). On Redshift the marts read silver through Spectrum: nothing to copy.
+    if SETTINGS.dbt_target in ("local", "compose"):
+        # DuckDB (local) and PostgreSQL (compose) read silver from a copy: neither reads Iceberg
+        # offline. On Redshift the marts read silver through Spectrum: nothing to copy.
         @task(task_id="export_silver")
         def export_silver() -> int:
-            """Copy silver (main) into the local DuckDB warehouse before dbt reads it."""
+            """Copy silver (main) into the warehouse (DuckDB or PostgreSQL) before dbt reads it."""
             from pipeline.local_warehouse import export_silver as export
 
             return export(load_settings())

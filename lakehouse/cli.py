@@ -14,10 +14,12 @@ from collections.abc import Sequence
 
 from lakehouse import (
     airflow_cmd,
+    bench_compose,
     bench_dags,
     bench_demo,
     bench_ingest,
     bundle,
+    compose_cmd,
     dbt_runner,
     demo,
     deploy,
@@ -41,9 +43,11 @@ MODULES = (
     demo,
     bundle,
     deploy,
+    compose_cmd,
     bench_ingest,
     bench_dags,
     bench_demo,
+    bench_compose,
 )
 
 

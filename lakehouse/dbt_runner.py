@@ -7,7 +7,9 @@ On the `local` target the warehouse is a DuckDB file, `<home>/warehouse.duckdb`.
 extension cannot be installed offline, so before dbt runs, `export_silver` reads
 `silver.order_lines` through pyiceberg (the same SQL catalog Spark writes) and replaces the
 DuckDB table `silver.order_lines` with it in one transaction; the dbt source reads that table.
-On `redshift` nothing is exported: the source is a Spectrum external schema over the Glue database.
+On `compose` the warehouse is PostgreSQL (the Redshift stand-in of docker-compose) and the same
+copy goes there (`pipeline.warehouse_export`). On `redshift` nothing is exported: the source is
+a Spectrum external schema over the Glue database.
 
     lakehouse dbt                      # export silver, then `dbt build` on the settings' target
     lakehouse dbt -- parse             # any dbt command line after `--` (writes dbt/target/manifest.json)
@@ -25,7 +27,12 @@ from pathlib import Path
 
 from lakehouse.console import progress
 from pipeline.dbt_cosmos import dbt_env, duckdb_path, manifest_path
-from pipeline.local_warehouse import SILVER_TABLES, MissingTableError, export_silver  # noqa: F401 (re-exported)
+from pipeline.local_warehouse import (  # noqa: F401 (re-exported for the CLI and tests)
+    COPYING_TARGETS,
+    SILVER_TABLES,
+    MissingTableError,
+    export_silver,
+)
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
@@ -102,9 +109,9 @@ def _target_from_args(args: Sequence[str], default: str) -> str:
 
 
 def _needs_silver(args: Sequence[str], settings: Settings) -> bool:
-    """Only commands that query the source on the local target need the export (not parse, ls, docs...)."""
+    """Only commands that query the source on a copying target need the export (not parse, ls, docs...)."""
     command = next((a for a in args if not a.startswith("-")), DEFAULT_DBT_ARGS[0])
-    return command in EXPORTING_COMMANDS and _target_from_args(args, settings.dbt_target) == "local"
+    return command in EXPORTING_COMMANDS and _target_from_args(args, settings.dbt_target) in COPYING_TARGETS
 
 
 def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, export: bool = True) -> int:
@@ -118,15 +125,22 @@ def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, 
 
 
 def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str], list[tuple]]:
-    """(headers, rows): the latest days of marts.agg_daily_sales, biggest net revenue first."""
-    import duckdb
+    """(headers, rows): the latest days of marts.agg_daily_sales, biggest net revenue first.
 
+    Read from the target's warehouse: the DuckDB file (`local`) or PostgreSQL (`compose`).
+    """
     sql = f"""
         select order_date, country, stock_code, sold_quantity, cancelled_quantity, net_revenue, currency
         from marts.agg_daily_sales
         order by order_date desc, net_revenue desc, country, stock_code
         limit {int(limit)}
     """
+    if settings.dbt_target == "compose":
+        from pipeline.warehouse_export import query_postgres
+
+        return query_postgres(settings, sql)
+    import duckdb
+
     with duckdb.connect(str(duckdb_path(settings)), read_only=True) as con:
         cursor = con.execute(sql)
         headers = [d[0] for d in cursor.description]

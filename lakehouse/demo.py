@@ -29,6 +29,7 @@ DEMO_HOURS = 3
 DEMO_EVENTS_PER_HOUR = 5000
 DEMO_SEED = 7
 LAYERS = ("bronze.orders_raw", "bronze.orders_quarantine", "silver.order_lines")
+WAREHOUSE_ENGINES = {"local": "DuckDB", "compose": "PostgreSQL", "redshift": "Redshift"}
 
 
 def register(subparsers) -> None:
@@ -141,7 +142,8 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
     print("\nQuality gate (Great Expectations on each run's audit branch; `lakehouse dq --run-id ...`):")
     print(format_runs(read_results(settings), last=len(results) or 1))
 
-    print("\nTop rows of marts.agg_daily_sales (DuckDB, built by dbt through Cosmos):")
+    engine = WAREHOUSE_ENGINES.get(settings.dbt_target, settings.dbt_target)
+    print(f"\nTop rows of marts.agg_daily_sales ({engine}, built by dbt through Cosmos):")
     try:
         headers, rows = daily_sales_preview(settings, limit=8)
         print(table(headers, rows))

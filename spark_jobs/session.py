@@ -3,8 +3,9 @@
 The platform decides where the Iceberg catalog lives:
 
 - `local`: Iceberg JDBC catalog (SQLite file, or Postgres in docker-compose) and a warehouse
-  folder. The Iceberg runtime and JDBC driver jars come from the launcher (`--jars`), because
-  this machine has no Maven Central; see `pipeline.jvm`.
+  folder, or in docker-compose an `s3a://` warehouse in the object store (HadoopFileIO; the
+  launcher adds `s3a_conf`). The Iceberg runtime and JDBC driver jars come from the launcher
+  (`--jars`), because this machine has no Maven Central; see `pipeline.jvm`.
 - `glue`: Glue 5 with `--datalake-formats iceberg` (the runtime is on the classpath);
   the catalog is the Glue Data Catalog with S3FileIO.
 - `emr`: EMR Serverless 7, runtime jar at /usr/share/aws/iceberg/lib; Glue Data Catalog too.
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Mapping
 PLATFORMS = ("local", "glue", "emr")
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 EMR_ICEBERG_JAR = "/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar"
+HADOOP_FILE_IO = "org.apache.iceberg.hadoop.HadoopFileIO"
 # For a DataFrame read several times from the cache within one job: building the compressed
 # cache of 1M rows took 3.0 s, the uncompressed one 1.5 s, for about twice the memory.
 UNCOMPRESSED_CACHE = {"spark.sql.inMemoryColumnarStorage.compressed": "false"}
@@ -54,13 +56,37 @@ def catalog_conf(
         if jdbc_user:
             conf[f"{prefix}.jdbc.user"] = jdbc_user
             conf[f"{prefix}.jdbc.password"] = jdbc_password
-        if warehouse.startswith("s3"):  # compose: MinIO behind S3FileIO
+        if warehouse.startswith("s3a://"):  # compose: the object store through Hadoop's S3A
+            conf[f"{prefix}.io-impl"] = HADOOP_FILE_IO
+        elif warehouse.startswith("s3://"):  # needs the AWS SDK v2 bundle on the classpath
             conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
     else:
         conf[f"{prefix}.type"] = "glue"
         conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
         if platform == "emr":
             conf["spark.jars"] = EMR_ICEBERG_JAR
+    return conf
+
+
+def s3a_conf(endpoint: str, region: str = "") -> dict[str, str]:
+    """Hadoop S3A conf for an S3-compatible store at `endpoint` (docker-compose's object store).
+
+    - `s3://` is mapped to S3A too, so the raw zone's object URIs (what Firehose, boto3 and the
+      landing manifests use) are read by the same client as the `s3a://` warehouse;
+    - path-style requests: the store serves buckets under its host name, not as subdomains;
+    - credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY only (no instance metadata
+      lookups that would time out off AWS).
+    The jars (hadoop-aws, the AWS SDK v1 bundle it needs) are on the image's classpath.
+    """
+    conf = {
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https://")).lower(),
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
+    }
+    if region:
+        conf["spark.hadoop.fs.s3a.endpoint.region"] = region
     return conf
 
 

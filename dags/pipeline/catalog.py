@@ -24,13 +24,25 @@ def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
 
     if settings.catalog_uri.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
-    props = {"uri": settings.catalog_uri, "warehouse": settings.warehouse}
+    props = {"uri": settings.catalog_uri, "warehouse": settings.warehouse, **s3_properties(settings)}
     if settings.warehouse.startswith("file:"):
         from pathlib import Path
         from urllib.parse import unquote
 
         Path(unquote(urlsplit(settings.warehouse).path)).mkdir(parents=True, exist_ok=True)
     return SqlCatalog(settings.catalog_name, **props)
+
+
+def s3_properties(settings: Settings) -> dict[str, str]:
+    """pyiceberg FileIO properties for an S3-compatible store (compose); none for AWS's own S3.
+
+    Path-style addressing follows from the endpoint override; the region is given so pyiceberg
+    never asks AWS where a bucket lives; credentials come from the standard AWS_* variables.
+    Spark writes the same files through S3A as `s3a://`; pyiceberg reads that scheme as S3.
+    """
+    if not settings.s3_endpoint:
+        return {}
+    return {"s3.endpoint": settings.s3_endpoint, "s3.region": settings.aws_region}
 
 
 def jdbc_catalog_uri(sqlalchemy_uri: str) -> tuple[str, str, str]:

@@ -142,10 +142,12 @@ def build_command(
     Arguments given in `job_args` win over the catalog ones (argparse keeps the last value).
     """
     from pipeline import jvm
-    from spark_jobs.session import local_tuning
+    from spark_jobs.session import local_tuning, s3a_conf
 
     found = jvm.discover(settings)
-    conf = {**local_tuning(), "spark.log.level": "WARN", **found.spark_conf(), **(extra_conf or {})}
+    # An S3-compatible store (compose): S3A's endpoint; credentials stay in the environment.
+    store = s3a_conf(settings.s3_endpoint, settings.aws_region) if settings.s3_endpoint else {}
+    conf = {**local_tuning(), "spark.log.level": "WARN", **found.spark_conf(), **store, **(extra_conf or {})}
     if Path(script).stem in QUICK_JIT_JOBS:
         options = conf.get(DRIVER_JAVA_OPTIONS, "")
         conf[DRIVER_JAVA_OPTIONS] = f"{options} {QUICK_JIT_OPTION}".strip()

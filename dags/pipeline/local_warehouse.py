@@ -1,9 +1,10 @@
-"""The local warehouse: silver copied into the DuckDB file dbt's `local` target reads.
+"""The local warehouse: silver copied into the database dbt's `local` / `compose` target reads.
 
 DuckDB's Iceberg extension cannot be installed offline, so before dbt builds the marts locally
 the silver Iceberg tables are copied into the DuckDB file (the DAG's `export_silver` task and
-`lakehouse dbt`). It lives here, in the DAGs' own package, because the DAG's task imports it:
-on every deployment the DAGs import only what the dags folder holds.
+`lakehouse dbt`); in docker-compose the same copy goes to PostgreSQL (`pipeline.warehouse_export`).
+It lives here, in the DAGs' own package, because the DAG's task imports it: on every deployment
+the DAGs import only what the dags folder holds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 SILVER_TABLES = ("silver.order_lines",)
+# Targets whose warehouse reads a copy of silver (DuckDB, compose's PostgreSQL); Redshift reads it in place.
+COPYING_TARGETS = ("local", "compose")
 
 
 class MissingTableError(RuntimeError):
@@ -24,30 +27,27 @@ class MissingTableError(RuntimeError):
 
 
 def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> int:
-    """Copy the silver Iceberg tables into the local DuckDB warehouse; returns the rows copied.
+    """Copy the silver Iceberg tables into the warehouse of the dbt target; returns the rows copied.
 
-    Each table is streamed (Arrow record batches) into a new DuckDB table that replaces the old
-    one inside a single transaction, so a reader (or a failed export) never sees half a table.
+    `local`: the DuckDB file; `compose`: PostgreSQL (`pipeline.warehouse_export`). Each table
+    is replaced inside a single transaction, so a reader (or a failed export) never sees half a
+    table. Redshift reads silver in place through Spectrum: nothing to copy.
     """
+    if settings.dbt_target == "compose":
+        from pipeline.warehouse_export import export_to_postgres
+
+        return export_to_postgres(settings, {t: _silver_table(settings, t) for t in tables})
+    if settings.dbt_target not in COPYING_TARGETS:
+        raise ValueError(f"dbt target {settings.dbt_target!r} reads silver in place; there is nothing to export")
     import duckdb
-    from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import open_catalog
-
-    catalog = open_catalog(settings)
     target = duckdb_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     total = 0
     with duckdb.connect(str(target)) as con:
         for identifier in tables:
             namespace, name = identifier.split(".", 1)
-            try:
-                table = catalog.load_table(identifier)
-            except NoSuchTableError:
-                raise MissingTableError(
-                    f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
-                    "run `lakehouse init` (and an ingest) first"
-                ) from None
+            table = _silver_table(settings, identifier)
             started = time.perf_counter()
             reader = table.scan().to_arrow_batch_reader()
             con.execute("begin transaction")
@@ -64,3 +64,17 @@ def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> 
             total += rows
             log.info(f"exported {identifier} ({rows} rows) to {target} in {time.perf_counter() - started:.1f}s")
     return total
+
+
+def _silver_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from pipeline.catalog import open_catalog
+
+    try:
+        return open_catalog(settings).load_table(identifier)
+    except NoSuchTableError:
+        raise MissingTableError(
+            f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
+            "run `lakehouse init` (and an ingest) first"
+        ) from None

@@ -24,6 +24,10 @@ FRAMINGS = ("concatenated", "newline")
 
 # The repository root: dags/pipeline/settings.py -> ../../
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# docker-compose: the buckets the object store creates at start (docker/compose.yaml).
+COMPOSE_RAW_ROOT = "s3://lakehouse-raw"
+COMPOSE_WAREHOUSE = "s3a://lakehouse/warehouse"
+COMPOSE_S3_ENDPOINT = "http://objectstore:8333"
 
 
 class SettingsError(ValueError):
@@ -85,6 +89,31 @@ def _required(env: Mapping[str, str], name: str, environment: str, why: str) -> 
     return value
 
 
+def _s3_endpoint(env: Mapping[str, str], environment: str) -> str:
+    """LAKEHOUSE_S3_ENDPOINT, else boto3's own endpoint variables, else compose's object store."""
+    for name in ("LAKEHOUSE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        value = env.get(name, "").strip()
+        if value:
+            if not value.startswith(("http://", "https://")):
+                raise SettingsError(f"{name}={value!r} must be an http:// or https:// URL")
+            return value.rstrip("/")
+    return COMPOSE_S3_ENDPOINT if environment == "compose" else ""
+
+
+def _warehouse_db_uri(env: Mapping[str, str]) -> str:
+    """LAKEHOUSE_WAREHOUSE_DB_URI, else the database of dbt's `compose` target (dbt/profiles.yml)."""
+    explicit = env.get("LAKEHOUSE_WAREHOUSE_DB_URI", "").strip()
+    if explicit:
+        return explicit
+    from urllib.parse import quote
+
+    user = quote(env.get("DBT_POSTGRES_USER", "lakehouse"), safe="")
+    password = env.get("DBT_ENV_SECRET_POSTGRES_PASSWORD", "")
+    login = f"{user}:{quote(password, safe='')}" if password else user
+    host, port = env.get("DBT_POSTGRES_HOST", "postgres"), _int(env, "DBT_POSTGRES_PORT", 5432, minimum=1)
+    return f"postgresql+psycopg2://{login}@{host}:{port}/{env.get('DBT_POSTGRES_DATABASE', 'warehouse')}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration; build it with `load_settings()`."""
@@ -135,6 +164,12 @@ class Settings:
     namespace_prefix: str = ""
     # How often a deferred Glue / EMR task asks for its job run's state (seconds).
     cloud_poll_seconds: int = 30
+    # S3-compatible object store (compose): endpoint for boto3, Spark's S3A and pyiceberg;
+    # "" on AWS. Credentials stay in the standard AWS_* variables, never in settings.
+    s3_endpoint: str = ""
+    # dbt target `compose`: SQLAlchemy URI of the PostgreSQL warehouse dbt builds the marts in, made
+    # from the variables dbt's `compose` profile reads, so Python and dbt open the same database.
+    warehouse_db_uri: str = ""
 
     @property
     def reports_dir(self) -> Path:
@@ -165,8 +200,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         catalog_uri = env.get(
             "LAKEHOUSE_CATALOG_URI", "postgresql+psycopg2://lakehouse:lakehouse@postgres:5432/catalog"
         )
-        warehouse = env.get("LAKEHOUSE_WAREHOUSE", "s3://lakehouse/warehouse")
-        raw_root = env.get("LAKEHOUSE_RAW_ROOT", "s3://lakehouse/raw")
+        # s3a://: Spark reaches the compose object store through Hadoop's S3A with Iceberg's
+        # HadoopFileIO (S3FileIO needs the AWS SDK v2, which no reachable registry carries).
+        warehouse = env.get("LAKEHOUSE_WAREHOUSE", COMPOSE_WAREHOUSE)
+        raw_root = env.get("LAKEHOUSE_RAW_ROOT", COMPOSE_RAW_ROOT)
         default_backend, default_dbt = "local", "compose"
     else:
         catalog_uri = ""
@@ -175,6 +212,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_backend, default_dbt = "glue", "redshift"
 
     spark_backend = _choice(env, "LAKEHOUSE_SPARK_BACKEND", SPARK_BACKENDS, default_backend)
+    dbt_target = _choice(env, "LAKEHOUSE_DBT_TARGET", DBT_TARGETS, default_dbt)
     settings = Settings(
         environment=environment,
         home=home,
@@ -190,7 +228,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
         audit_branch_retention_hours=_int(env, "LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS", 72),
-        dbt_target=_choice(env, "LAKEHOUSE_DBT_TARGET", DBT_TARGETS, default_dbt),
+        dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
         aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),
         glue_job_name=env.get("LAKEHOUSE_GLUE_JOB_NAME", ""),
@@ -214,6 +252,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redshift_secret_arn=env.get("LAKEHOUSE_REDSHIFT_SECRET_ARN", "").strip(),
         namespace_prefix=env.get("LAKEHOUSE_NAMESPACE_PREFIX", "").strip(),
         cloud_poll_seconds=_int(env, "LAKEHOUSE_CLOUD_POLL_SECONDS", 30, minimum=1),
+        s3_endpoint=_s3_endpoint(env, environment),
+        warehouse_db_uri=_warehouse_db_uri(env) if dbt_target == "compose" else "",
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")

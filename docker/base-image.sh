@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Make sure the base image every Dockerfile here starts from, debian:bookworm-slim, exists.
+#
+# Where a registry is reachable `docker pull` gets the official image and nothing else happens.
+# On a machine with no container registry (CI here), the same tag is made locally: a minimal
+# Debian bookworm root file system from Debian's own mirror (debootstrap --variant=minbase),
+# imported as an image. The Dockerfiles then build the same way in both places.
+#
+#   docker/base-image.sh            # pull, or make it when the pull fails
+#   docker/base-image.sh --local    # make it locally even if a registry is reachable
+#   MIRROR=http://deb.debian.org/debian docker/base-image.sh
+set -euo pipefail
+
+IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+SUITE=bookworm
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  --local) force_local=1 ;;
+  "") force_local=0 ;;
+  *) echo "base-image: unknown argument $1" >&2; usage >&2; exit 2 ;;
+esac
+
+if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  echo "base-image: $IMAGE is present"
+  exit 0
+fi
+if [ "$force_local" = 0 ] && timeout 60 docker pull -q "$IMAGE" >/dev/null 2>&1; then
+  echo "base-image: pulled $IMAGE"
+  exit 0
+fi
+
+command -v debootstrap >/dev/null || {
+  echo "base-image: cannot pull $IMAGE and debootstrap is not installed (apt-get install debootstrap)" >&2
+  exit 1
+}
+[ "$(id -u)" -eq 0 ] || { echo "base-image: debootstrap needs root" >&2; exit 1; }
+
+root="$(mktemp -d /tmp/bookworm-rootfs.XXXXXX)"
+trap 'rm -rf "$root"' EXIT
+echo "base-image: no registry; building $IMAGE with debootstrap --variant=minbase $SUITE from $MIRROR"
+started=$SECONDS
+debootstrap --variant=minbase "$SUITE" "$root" "$MIRROR" >"$root.log" 2>&1 || {
+  tail -20 "$root.log" >&2; rm -f "$root.log"; exit 1
+}
+rm -f "$root.log"
+# What the official slim image also does: no apt caches or package lists in the image, and
+# the same sources (deb822) so `apt-get update` works as it does there.
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+rm -f "$root/etc/apt/sources.list"
+cat >"$root/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: $MIRROR
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: ${MIRROR%/debian}/debian-security
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+tar -C "$root" -c . | docker import \
+  --change 'CMD ["bash"]' \
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  - "$IMAGE" >/dev/null
+echo "base-image: made $IMAGE locally in $((SECONDS - started)) s"

@@ -1,0 +1,168 @@
+"""`lakehouse bench-compose`: what the docker-compose stack costs in time, measured in one run.
+
+    lakehouse bench-compose            # warm: builds with the layer and download caches as they are
+    lakehouse bench-compose --cold     # first drops the three images and BuildKit's cache (all of it:
+                                       # every project's build cache on this engine), then builds
+
+Measured, each once, on a throwaway compose project (its own env file, free ports, `down -v` at
+the end, so a running `lakehouse` stack is left alone):
+
+- image build, cold (with `--cold`): nothing cached, every package downloaded;
+- image build, warm: the same build again, every layer cached (what `make compose-up` costs
+  when nothing changed);
+- image build, downloads cached: every layer rebuilt (`--no-cache`) while apt, pip and uv
+  downloads come from BuildKit's cache mounts (what a changed lock file costs, at most);
+- `up --wait`: from nothing to every service healthy (fresh volumes: initdb, migration);
+- one hour's DAG run: ~5,000 events with every fault, through the REST API, from the run's start
+  to its end as Airflow records them.
+
+The numbers go to the `## Compose` section of docs/benchmarks.md (`--no-docs` to skip). Bare
+times depend on the machine and what else runs on it; the section says which machine it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lakehouse.console import progress, table
+from pipeline.settings import REPO_ROOT
+
+IMAGES = ("postgres", "objectstore", "airflow")
+BUILD_SCRIPT = REPO_ROOT / "docker" / "build-images.sh"
+DEMO_EVENTS = 5000
+
+
+@dataclass
+class Measure:
+    what: str
+    seconds: float
+    note: str = ""
+
+
+def _build(extra_env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(BUILD_SCRIPT)], check=True, env={**os.environ, **(extra_env or {})})
+    return time.perf_counter() - started
+
+
+def _image_size(name: str) -> str:
+    out = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Size}}", f"lakehouse/{name}:local"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return f"{int(out) / 1e9:.2f} GB"
+
+
+def measure(cold: bool) -> list[Measure]:
+    from lakehouse.compose_cmd import HOUR, Stack, ensure_env_file, run_hours
+    from lakehouse.demo import DEMO_START
+    from lakehouse.generate import GenerateConfig, generate
+
+    results: list[Measure] = []
+    if cold:
+        progress("bench-compose: dropping the images and BuildKit's cache")
+        subprocess.run(["docker", "image", "rm", "-f", *(f"lakehouse/{i}:local" for i in IMAGES)], check=False)
+        subprocess.run(["docker", "builder", "prune", "--all", "--force"], check=True, capture_output=True)
+        results.append(Measure("image build, cold (3 images, nothing cached)", _build()))
+    results.append(Measure("image build, warm (every layer cached)", _build()))
+    results.append(
+        Measure(
+            "image build, every layer rebuilt, downloads cached",
+            _build({"DOCKER_BUILD_EXTRA": "--no-cache"}),
+            "what a changed lock file costs at most",
+        )
+    )
+    sizes = ", ".join(f"{name} {_image_size(name)}" for name in IMAGES)
+
+    with tempfile.TemporaryDirectory(prefix="bench-compose-") as folder:
+        env_file = Path(folder) / "compose.env"
+        ports = {name: str(_free_port()) for name in ("AIRFLOW_PORT", "POSTGRES_PORT", "S3_PORT")}
+        ensure_env_file(env_file, overrides=ports)
+        stack = Stack(project=f"lakehouse-bench-{os.getpid()}", env_file=env_file)
+        saved = dict(os.environ)
+        os.environ.update({k: v for k, v in stack.host_environ().items() if k.startswith("AWS_")})
+        try:
+            results.append(Measure("`up --wait`: fresh volumes to every service healthy", stack.up()))
+            config = GenerateConfig(start=DEMO_START, hours=1, events_per_hour=DEMO_EVENTS, faults="all", seed=7)
+            generate(config, stack.settings().raw_root)
+            (hour,) = run_hours(stack.api(), DEMO_START, DEMO_START + HOUR)
+            what = f"one hour's DAG run ({DEMO_EVENTS:,} events, {len(hour.tasks)} tasks)"
+            results.append(Measure(what, hour.seconds, hour.state))
+            started = time.perf_counter()
+            stack.down(volumes=True)
+            results.append(Measure("`down --volumes`", time.perf_counter() - started))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            stack.down(volumes=True)
+    results.append(Measure("image sizes", 0.0, sizes))
+    return results
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def report(results: list[Measure]) -> str:
+    return table(
+        ("measure", "value", "note"),
+        [(m.what, f"{m.seconds:.0f} s" if m.seconds else "-", m.note) for m in results],
+    )
+
+
+def write_docs(results: list[Measure], load: tuple[float, float]) -> None:
+    from lakehouse.benchdocs import replace_section
+
+    replace_section(
+        "## Compose",
+        "\n".join(
+            [
+                "## Compose",
+                "",
+                f"Measured by `lakehouse bench-compose --cold` on {datetime.now(UTC):%Y-%m-%d} "
+                f"({os.cpu_count()} cores, "
+                "Docker engine 20.10 with BuildKit, base image made by debootstrap). One run each, on a shared "
+                f"machine: 1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (2 cores). "
+                "Bare times stretch with the load; compare the rows with each other.",
+                "",
+                "```",
+                report(results),
+                "```",
+            ]
+        ),
+    )
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench-compose",
+        help="docker-compose stack: cold/warm image build, `up` time, one hour's DAG run",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    p.add_argument("--cold", action="store_true", help="drop the images and BuildKit's whole cache first")
+    p.add_argument("--no-docs", action="store_true", help="do not rewrite the Compose section of docs/benchmarks.md")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    load_before = os.getloadavg()[0]
+    results = measure(args.cold)
+    load = (load_before, os.getloadavg()[0])
+    print(report(results))
+    print(f"load average: {load[0]:.1f} at the start, {load[1]:.1f} at the end")
+    if not args.no_docs:
+        write_docs(results, load)
+    return 0
