@@ -19,8 +19,8 @@
         {{ return('') }}
     {%- endif -%}
 
-    {%- set schema = schema or var('spectrum_schema') -%}
-    {%- set glue_database = glue_database or var('glue_database') -%}
+    {%- set schema = schema or env_var('DBT_SPECTRUM_SCHEMA', var('spectrum_schema')) -%}
+    {%- set glue_database = glue_database or env_var('DBT_GLUE_DATABASE_SILVER', var('glue_database')) -%}
     {%- set iam_role = iam_role or env_var('DBT_REDSHIFT_SPECTRUM_ROLE_ARN', '') -%}
     {%- set region = region or env_var('DBT_REDSHIFT_SPECTRUM_REGION', '') -%}
 

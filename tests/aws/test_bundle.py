@@ -44,6 +44,9 @@ def test_dags_folder_is_self_contained(glue_bundle) -> None:
     assert (dags / "dbt" / "target" / "manifest.json").is_file()
     manifest = json.loads((dags / "dbt" / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "redshift"
+    # the silver source reads the Spectrum schema the deploy configuration names (over <prefix>silver)
+    silver = [n for n in manifest["sources"].values() if n["source_name"] == "silver"]
+    assert silver and {n["schema"] for n in silver} == {"spectrum_silver"}
     for path in dags.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

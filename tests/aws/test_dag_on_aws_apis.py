@@ -63,7 +63,7 @@ def test_hourly_run_on_glue_against_moto(glue_bundle, mwaa_venv, aws_env, tmp_pa
     }
     run([str(mwaa_venv / "bin" / "airflow"), "db", "migrate"], env=env, cwd=tmp_path)
     logical = HOUR + timedelta(hours=1)
-    done = run([str(mwaa_venv / "bin" / "python"), str(HERE / "mwaa_dag_test.py"), logical.isoformat(), NOT_RUN],
+    done = run([str(mwaa_venv / "bin" / "python"), str(HERE / "mwaa_dag_run.py"), logical.isoformat(), NOT_RUN],
                env=env, cwd=tmp_path, timeout=900)  # fmt: skip
     (tmp_path / "dag_test.log").write_text(done.stdout + done.stderr)
     result = json.loads(done.stdout.strip().splitlines()[-1])

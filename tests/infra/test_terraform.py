@@ -186,6 +186,8 @@ def test_firehose_stream_writes_the_layout_the_pipeline_reads(applied: Applied, 
             "LAKEHOUSE_RAW_ROOT": outputs["raw_root"],
             "LAKEHOUSE_WAREHOUSE": outputs["warehouse_uri"],
             "LAKEHOUSE_STREAM_NAME": outputs["firehose_stream_name"],
+            # Redshift is planned, not applied, here; the settings still need its workgroup
+            "LAKEHOUSE_REDSHIFT_WORKGROUP": "lakehouse-dev",
         }
     )
     hour = datetime(2026, 11, 1, 9, tzinfo=UTC)

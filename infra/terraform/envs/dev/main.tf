@@ -124,7 +124,7 @@ module "emr_serverless" {
   release_label           = local.cfg.emr_serverless.release_label
   max_vcpu                = local.cfg.emr_serverless.max_vcpu
   max_memory_gb           = local.cfg.emr_serverless.max_memory_gb
-  image_uri               = try(local.cfg.emr_serverless.image_uri, null)
+  image_uri               = try(local.cfg.emr_serverless.image_uri, "") == "" ? null : local.cfg.emr_serverless.image_uri
   subnet_ids              = slice(module.network.private_subnet_ids, 0, 2)
   security_group_ids      = [module.network.security_group_ids.spark]
   data_access_policy_json = module.lake_access.json

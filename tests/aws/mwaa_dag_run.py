@@ -1,6 +1,6 @@
 """Run `orders_lakehouse` once with `dag.test()` inside the MWAA-like virtualenv; print one JSON line.
 
-Usage: mwaa_dag_test.py <logical date ISO> <regex of task ids to mark success instead of running>
+Usage: mwaa_dag_run.py <logical date ISO> <regex of task ids to mark success instead of running>
 """
 
 import json
