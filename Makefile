@@ -62,14 +62,14 @@ doctor: $(MAIN_STAMP) ## check Java, the Iceberg jar, the SQLite JDBC driver and
 demo: setup $(DBT_MANIFEST) ## run the real DAG over simulated Firehose hours on the local lakehouse; print a summary
 	$(LAKEHOUSE) demo
 
-test: setup $(DBT_MANIFEST) ## every test lane (unit, spark, integration, e2e); two workers, e2e modules first
+test: setup $(DBT_MANIFEST) ## unit, spark, integration, e2e; two workers, e2e first (aws, infra, compose: own lanes)
 	$(VENV)/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
 
 test-fast: setup $(DBT_MANIFEST) ## everything but the Airflow end-to-end lane
-	$(VENV)/bin/pytest -m "not e2e and not compose" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not e2e and not compose and not infra and not aws" $(PYTEST_ARGS)
 
 test-e2e: setup $(DBT_MANIFEST) ## the real DAG end to end through Airflow (minutes)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
@@ -115,7 +115,7 @@ deploy: setup ## build and deploy to AWS (only what changed): make deploy [ENV=d
 	$(LAKEHOUSE) deploy $(DEPLOY_ARGS) $(if $(DRY_RUN),--dry-run)
 
 test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy and the DAG against moto's server
-	$(VENV)/bin/pytest tests/aws $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m aws tests/aws $(PYTEST_ARGS)
 
 # --- docker-compose (docker/compose.yaml; needs a running Docker engine) -------------------------
 

@@ -15,7 +15,7 @@ from lakehouse import deploy_config
 from pipeline.settings import REPO_ROOT
 from tests.aws.conftest import deploy_dir
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.aws
 
 
 def test_requirements_install_offline_under_the_bundled_constraints(glue_bundle) -> None:

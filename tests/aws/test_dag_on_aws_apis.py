@@ -24,7 +24,7 @@ from tests.aws.conftest import deploy_dir, outputs
 from tests.aws.mwaa import HERE, install_home, run, source_startup
 from tests.aws.test_deploy import REGION, RecordingMwaa, make_buckets
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.aws
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
 NOT_RUN = r"ensure_tables|dbt\..*|marts_published|is_silver_maintenance_hour|maintain_silver"
 

@@ -19,7 +19,7 @@ from lakehouse import deploy
 from lakehouse.deploy_config import load
 from tests.aws.conftest import deploy_dir, outputs
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.aws
 REGION = "eu-west-1"
 
 

@@ -24,7 +24,7 @@ from lakehouse import deploy_config
 from pipeline.settings import REPO_ROOT
 from tests.aws.mwaa import install_home, parse_dags, run, source_startup
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.aws
 
 
 @pytest.mark.parametrize("backend", ["glue", "emr-serverless"])
