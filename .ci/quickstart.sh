@@ -56,6 +56,7 @@ apt-get install -y -qq --no-install-recommends python3 python3-venv openjdk-17-j
 update-ca-certificates >/dev/null 2>&1 || true
 export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 if [ "$QUICKSTART_USER" != root ]; then useradd -m "$QUICKSTART_USER"; fi
+git config --system --add safe.directory /src/repo.git  # the mounted clone source is root's
 home=$(getent passwd "$QUICKSTART_USER" | cut -d: -f6)
 su "$QUICKSTART_USER" -s /bin/bash -w SSL_CERT_FILE,PIP_CERT -c "
   set -euo pipefail
