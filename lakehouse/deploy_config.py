@@ -147,8 +147,7 @@ class DeployConfig:
         env |= {k: str(v) for k, v in optional.items() if v}
         if env["LAKEHOUSE_DBT_TARGET"] == "redshift":
             env |= self._dbt_redshift_env()
-        settings = self.settings(env)  # the DAGs' own validation, at bundle time
-        del settings
+        self.settings(env)  # the DAGs' own validation, at bundle time
         return env
 
     def _dbt_redshift_env(self) -> dict[str, str]:
@@ -175,10 +174,8 @@ class DeployConfig:
 
 def add_arguments(parser, constraints_help: str) -> None:
     """The arguments `lakehouse bundle` and `lakehouse deploy` share: which environment, from where."""
-    from pathlib import Path as _Path
-
     parser.add_argument("--env", default="dev", help="deploy configuration deploy/<env>.yaml (default: dev)")
-    parser.add_argument("--outputs", type=_Path, help="Terraform outputs JSON (default: deploy/<env>.outputs.json)")
+    parser.add_argument("--outputs", type=Path, help="Terraform outputs JSON (default: deploy/<env>.outputs.json)")
     parser.add_argument("--constraints", default="", help=constraints_help)
 
 
