@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# Airflow reads its home when first imported: keep every test process out of the user's ~/airflow
+# (and away from the example DAGs). Set here, once, before any test module imports Airflow.
+os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from pipeline.settings import Settings, load_settings
 
@@ -21,7 +27,7 @@ from pipeline.settings import Settings, load_settings
 logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
-def _settings_for(home: Path) -> Settings:
+def _local_settings(home: Path) -> Settings:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
     env["LAKEHOUSE_ENV"] = "local"
     env["LAKEHOUSE_HOME"] = str(home)
@@ -29,9 +35,19 @@ def _settings_for(home: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def session_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings_for() -> Callable[[Path], Settings]:
+    """`settings_for(folder)`: local settings of a lakehouse home in `folder`.
+
+    Whatever LAKEHOUSE_* variables the shell running the tests has are ignored, so a test sees
+    the defaults plus its own home. Session-scoped so module- and session-scoped fixtures can use it.
+    """
+    return _local_settings
+
+
+@pytest.fixture(scope="session")
+def session_lake(tmp_path_factory: pytest.TempPathFactory, settings_for: Callable[[Path], Settings]) -> Settings:
     """Settings of a lakehouse home shared by the whole test session (where Spark's catalog points)."""
-    return _settings_for(tmp_path_factory.mktemp("lake"))
+    return settings_for(tmp_path_factory.mktemp("lake"))
 
 
 @pytest.fixture(scope="session")

@@ -25,10 +25,6 @@ from types import SimpleNamespace
 
 import pytest
 
-# Airflow reads its home when first imported; keep it out of the user's ~/airflow.
-os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-
 from pipeline.settings import REPO_ROOT, load_settings
 
 pytestmark = pytest.mark.integration

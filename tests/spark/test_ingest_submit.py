@@ -23,7 +23,6 @@ from lakehouse import ingest_cmd
 from lakehouse.generate import GenerateConfig, generate
 from pipeline import landing, local_spark
 from pipeline.catalog import init_catalog, open_catalog
-from tests.conftest import _settings_for
 
 pytestmark = pytest.mark.spark
 
@@ -32,8 +31,8 @@ TABLES = ("bronze.orders_quarantine", "bronze.orders_raw", "silver.order_lines",
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    settings = _settings_for(tmp_path_factory.mktemp("submit") / "lake")
+def lake(tmp_path_factory, settings_for):
+    settings = settings_for(tmp_path_factory.mktemp("submit") / "lake")
     init_catalog(settings)  # pyiceberg, before any JVM opens this catalog
     truth = generate(GenerateConfig(start=START, hours=2, events_per_hour=200, faults="all"), settings.raw_root)
     return settings, truth

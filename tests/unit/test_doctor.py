@@ -47,10 +47,8 @@ def test_doctor_rejects_an_old_java(monkeypatch, tmp_path, capsys) -> None:
     assert "Java 8" in capsys.readouterr().out
 
 
-def test_spark_conf_carries_jars_and_native_path(tmp_path) -> None:
-    from tests.conftest import _settings_for
-
-    found = jvm.discover(_settings_for(tmp_path))
+def test_spark_conf_carries_jars_and_native_path(tmp_path, settings_for) -> None:
+    found = jvm.discover(settings_for(tmp_path))
     conf = found.spark_conf()
     assert "iceberg-spark-runtime-3.5_2.12-1.9.2.jar" in conf["spark.jars"]
     assert "sqlite-jdbc" in conf["spark.jars"]

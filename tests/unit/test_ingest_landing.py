@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pipeline import landing
-from tests.conftest import _settings_for
 
 pytestmark = pytest.mark.unit
 
@@ -22,8 +21,8 @@ def _put(root: Path, key: str, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def test_local_manifest_lists_the_hour_sorted_with_sizes(tmp_path: Path) -> None:
-    settings = _settings_for(tmp_path / "lake")
+def test_local_manifest_lists_the_hour_sorted_with_sizes(tmp_path: Path, settings_for) -> None:
+    settings = settings_for(tmp_path / "lake")
     raw = Path(settings.raw_root)
     _put(raw, "orders/2026/11/01/08/s-1-2026-11-01-08-30-00-b.gz", b"xx")
     _put(raw, "orders/2026/11/01/08/s-1-2026-11-01-08-05-00-a.gz", b"x")
@@ -46,8 +45,8 @@ def test_local_manifest_lists_the_hour_sorted_with_sizes(tmp_path: Path) -> None
     assert landing.read_manifest(path) == manifest
 
 
-def test_an_empty_hour_is_a_manifest_with_no_objects(tmp_path: Path) -> None:
-    settings = _settings_for(tmp_path / "lake")
+def test_an_empty_hour_is_a_manifest_with_no_objects(tmp_path: Path, settings_for) -> None:
+    settings = settings_for(tmp_path / "lake")
     manifest = landing.build_manifest(settings, HOUR)
     assert manifest["objects"] == [] and manifest["total_bytes"] == 0
     assert json.loads(Path(landing.write_manifest(settings, manifest)).read_text())["object_count"] == 0
@@ -58,7 +57,7 @@ def test_naive_hours_are_refused() -> None:
         landing.hour_prefix(datetime(2026, 11, 1, 8))
 
 
-def test_s3_manifest_lists_and_is_stored_beside_the_raw_zone(tmp_path: Path, monkeypatch) -> None:
+def test_s3_manifest_lists_and_is_stored_beside_the_raw_zone(tmp_path: Path, monkeypatch, settings_for) -> None:
     moto = pytest.importorskip("moto")
     import boto3
 
@@ -77,7 +76,7 @@ def test_s3_manifest_lists_and_is_stored_beside_the_raw_zone(tmp_path: Path, mon
             "zone/orders/2026/11/01/07/s-1-2026-11-01-07-10-00-z.gz": b"previous hour",
         }.items():
             s3.put_object(Bucket="raw", Key=key, Body=body)
-        settings = _settings_for(tmp_path / "lake")
+        settings = settings_for(tmp_path / "lake")
         settings = type(settings)(**{**settings.__dict__, "raw_root": "s3://raw/zone"})
 
         manifest = landing.build_manifest(settings, HOUR)

@@ -16,7 +16,6 @@ from spark_jobs.ingest.job import JOB_ARGS, IngestArgs
 from spark_jobs.ingest.transforms import day_ranges, days_condition, hours_condition, ids_condition
 from spark_jobs.ingest.writes import RUNS_SCHEMA, check_branch_name
 from spark_jobs.jobargs import jdbc_catalog_uri, parse_job_args, resolve_platform, to_argv
-from tests.conftest import _settings_for
 
 pytestmark = pytest.mark.unit
 
@@ -24,8 +23,8 @@ HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(tmp_path: Path):
-    return _settings_for(tmp_path / "lake")
+def settings(tmp_path: Path, settings_for):
+    return settings_for(tmp_path / "lake")
 
 
 def test_ingest_args_round_trip_through_the_job_parser(settings) -> None:

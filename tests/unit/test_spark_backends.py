@@ -8,17 +8,11 @@ No AWS call is made: building and rendering an operator does not talk to AWS.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Airflow reads its home when first imported; keep it out of the user's ~/airflow.
-os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
 
 from pipeline import spark_backends
 from pipeline.settings import Settings, load_settings

@@ -15,10 +15,8 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def lake(tmp_path):
-    from tests.conftest import _settings_for
-
-    return _settings_for(tmp_path / "lake")
+def lake(tmp_path, settings_for):
+    return settings_for(tmp_path / "lake")
 
 
 def test_init_creates_everything_then_is_a_no_op(lake) -> None:

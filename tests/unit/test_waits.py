@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-# Airflow reads its home when first imported; keep it out of the user's ~/airflow.
-os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
 
 from pipeline import waits
 
