@@ -109,9 +109,10 @@ def _phase_name(message: str) -> str:
 def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> dict[str, Any]:
     from lakehouse.generate import GenerateConfig, generate
     from pipeline import jvm, landing
-    from pipeline.catalog import InitReport, apply_table, init_catalog, jdbc_catalog_uri, open_catalog
+    from pipeline.catalog import InitReport, apply_table, init_catalog, open_catalog
     from pipeline.settings import load_settings as load
     from pipeline.tables import TABLES
+    from spark_jobs.jobargs import jdbc_catalog_uri
     from spark_jobs.session import catalog_conf, get_session, local_tuning
 
     if work.exists():

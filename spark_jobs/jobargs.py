@@ -132,7 +132,12 @@ def resolve_platform(environment: str, platform: str = "") -> str:
 
 
 def jdbc_catalog_uri(uri: str, user: str = "", password: str = "") -> tuple[str, str, str]:
-    """(jdbc uri, user, password) from a JDBC URI or the SQLAlchemy URI the settings hold."""
+    """(jdbc uri, user, password) from a JDBC URI or the SQLAlchemy URI the settings hold.
+
+    The one converter: the jobs call it on `--catalog_uri`, the Airflow side (the local launcher,
+    the warm driver, the tests' session) on `settings.catalog_uri`. It lives here because the jobs
+    ship without `pipeline`, while `dags/` on MWAA carries a copy of `spark_jobs` (lakehouse.bundle).
+    """
     if uri.startswith("jdbc:"):
         return uri, user, password
     from urllib.parse import urlsplit

@@ -54,7 +54,8 @@ def session_lake(tmp_path_factory: pytest.TempPathFactory, settings_for: Callabl
 def spark(session_lake: Settings) -> Iterator[object]:
     """The one real SparkSession, with the Iceberg catalog of `session_lake`."""
     from pipeline import jvm
-    from pipeline.catalog import init_catalog, jdbc_catalog_uri
+    from pipeline.catalog import init_catalog
+    from spark_jobs.jobargs import jdbc_catalog_uri
     from spark_jobs.session import catalog_conf, get_session, local_tuning
 
     found = jvm.discover(session_lake)

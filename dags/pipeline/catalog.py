@@ -45,21 +45,6 @@ def s3_properties(settings: Settings) -> dict[str, str]:
     return {"s3.endpoint": settings.s3_endpoint, "s3.region": settings.aws_region}
 
 
-def jdbc_catalog_uri(sqlalchemy_uri: str) -> tuple[str, str, str]:
-    """(jdbc uri, user, password) for Spark's JdbcCatalog from pyiceberg's SQLAlchemy URI."""
-    parts = urlsplit(sqlalchemy_uri)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "sqlite":
-        # sqlite:////abs/path.db -> path "//abs/path.db"; sqlite:///rel.db -> "/rel.db"
-        path = sqlalchemy_uri.split(":///", 1)[1]
-        return f"jdbc:sqlite:{path}", "", ""
-    if scheme in ("postgresql", "postgres"):
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        return f"jdbc:postgresql://{host}{port}{parts.path}", parts.username or "", parts.password or ""
-    raise ValueError(f"no JDBC equivalent for catalog uri scheme {parts.scheme!r}")
-
-
 @dataclass
 class InitReport:
     created_namespaces: list[str] = field(default_factory=list)

@@ -66,7 +66,7 @@ def catalog_args(settings: Settings) -> dict[str, str]:
     if settings.namespace_prefix:
         args["namespace_prefix"] = settings.namespace_prefix
     if platform == "local":
-        from pipeline.catalog import jdbc_catalog_uri
+        from spark_jobs.jobargs import jdbc_catalog_uri
 
         uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
         args |= {"catalog_uri": uri, "catalog_jdbc_user": user, "catalog_jdbc_password": password}
@@ -256,7 +256,7 @@ def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subpr
     so the driver always sees commits made by other processes (pyiceberg, a scheduler's task).
     """
     from pipeline import warm_spark
-    from pipeline.catalog import jdbc_catalog_uri
+    from spark_jobs.jobargs import jdbc_catalog_uri
     from spark_jobs.session import catalog_conf
 
     uri, user, password = jdbc_catalog_uri(settings.catalog_uri)

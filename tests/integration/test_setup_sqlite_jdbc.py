@@ -153,7 +153,7 @@ job.write_text(
     "spark.sql('insert into lakehouse.audit.setup_smoke values (1), (2)')\\n"
 )
 from spark_jobs.session import catalog_conf
-from pipeline.catalog import jdbc_catalog_uri
+from spark_jobs.jobargs import jdbc_catalog_uri
 uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
 conf = catalog_conf("local", settings.catalog_name, settings.warehouse, uri, user, password)
 code = local_spark.run_job(settings, job, [], extra_conf=conf)

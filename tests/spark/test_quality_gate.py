@@ -29,9 +29,10 @@ from typing import Any
 import pytest
 
 from lakehouse import dq_cmd
-from pipeline.catalog import init_catalog, jdbc_catalog_uri
+from pipeline.catalog import init_catalog
 from pipeline.settings import Settings, load_settings
 from spark_jobs import publish_orders, validate_orders
+from spark_jobs.jobargs import jdbc_catalog_uri
 from spark_jobs.quality import publish as wap
 from spark_jobs.session import catalog_conf
 

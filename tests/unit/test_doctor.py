@@ -6,7 +6,7 @@ import pytest
 
 from lakehouse.cli import main
 from pipeline import jvm
-from pipeline.catalog import jdbc_catalog_uri
+from spark_jobs.jobargs import jdbc_catalog_uri
 
 pytestmark = pytest.mark.unit
 
