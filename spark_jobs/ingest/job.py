@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 from spark_jobs.ingest import reader, transforms, writes
 from spark_jobs.ingest.contract import CORRUPT_OBJECT, LATENESS_HOURS, MAX_RECORD_BYTES, IngestTables
 from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, parse_hour, resolve_platform
+from spark_jobs.quality.branches import check_branch_name
 from spark_jobs.session import UNCOMPRESSED_CACHE, catalog_conf, runtime_conf
 
 JOB_ARGS = (
@@ -79,7 +80,7 @@ class IngestArgs:
         if not values.get("warehouse"):
             raise ValueError("--warehouse is required (the Iceberg warehouse root, file:// or s3://)")
         if values.get("audit_branch"):
-            writes.check_branch_name(values["audit_branch"])
+            check_branch_name(values["audit_branch"])
         max_bytes = int(values.get("max_record_bytes") or MAX_RECORD_BYTES)
         if max_bytes < 1:
             raise ValueError("--max_record_bytes must be >= 1")

@@ -18,7 +18,6 @@ files written before it are orphans that `remove_orphan_files` (maintenance DAG)
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from pyspark.sql import DataFrame
@@ -27,11 +26,11 @@ from pyspark.sql import types as T
 
 from spark_jobs.ingest.contract import REASONS
 from spark_jobs.ingest.transforms import NEWER_SQL
+from spark_jobs.quality.branches import MAIN, check_branch_name
 from spark_jobs.session import runtime_conf
 
 WAP_BRANCH_CONF = "spark.wap.branch"
 DISTRIBUTION_CONF = "spark.sql.iceberg.distribution-mode"
-_BRANCH_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
 
 RUNS_SCHEMA = T.StructType(
     [
@@ -71,12 +70,6 @@ def unaccounted_bytes(record: dict) -> int:
     return record["bytes_decoded"] - record["bytes_parsed"] - record["bytes_quarantined"] - record["bytes_whitespace"]
 
 
-def check_branch_name(branch: str) -> str:
-    if not _BRANCH_NAME.match(branch) or branch == "main":
-        raise ValueError(f"audit branch {branch!r} must match {_BRANCH_NAME.pattern} and not be 'main'")
-    return branch
-
-
 def replace_hour(df: DataFrame, table: str, arrival_hour: datetime) -> None:
     """Atomically replace the rows of one arrival hour with `df` (an empty df empties the hour).
 
@@ -90,7 +83,7 @@ def replace_hour(df: DataFrame, table: str, arrival_hour: datetime) -> None:
     df.writeTo(table).option("distribution-mode", "none").overwrite(F.col("arrival_hour") == hour)
 
 
-def current_snapshot_id(spark, table: str, ref: str = "main") -> int | None:
+def current_snapshot_id(spark, table: str, ref: str = MAIN) -> int | None:
     rows = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = '{ref}'").collect()
     return int(rows[0][0]) if rows else None
 
@@ -102,7 +95,7 @@ def prepare_branch(spark, table: str, branch: str) -> None:
     attempt is dropped and the first write on the branch creates it.
     """
     check_branch_name(branch)
-    if current_snapshot_id(spark, table, "main") is not None:
+    if current_snapshot_id(spark, table, MAIN) is not None:
         spark.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH `{branch}`")
     elif current_snapshot_id(spark, table, branch) is not None:
         spark.sql(f"ALTER TABLE {table} DROP BRANCH `{branch}`")

@@ -15,13 +15,18 @@ from datetime import UTC, date, datetime
 
 MAIN = "main"
 # Iceberg branch names are free text, but ours go into SQL identifiers and strings.
-_BRANCH_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_BRANCH_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
 WAP_CONFS = ("spark.wap.branch", "spark.wap.id")
 
 
 def check_branch_name(branch: str) -> str:
+    """`branch` if it may be an audit branch, else ValueError: the one check, for the ingest
+    (which creates the branch), the gate and publish (which read and move it)."""
     if not _BRANCH_NAME.match(branch or "") or branch == MAIN:
-        raise ValueError(f"audit branch {branch!r} is not a valid branch name (letters, digits, _ . -; not main)")
+        raise ValueError(
+            f"audit branch {branch!r} is not a valid branch name (1-128 letters, digits, _ . -; "
+            "not starting with . or -; not main)"
+        )
     return branch
 
 

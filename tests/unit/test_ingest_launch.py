@@ -14,8 +14,9 @@ from pipeline.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_
 from spark_jobs.ingest import contract
 from spark_jobs.ingest.job import JOB_ARGS, IngestArgs
 from spark_jobs.ingest.transforms import day_ranges, days_condition, hours_condition, ids_condition
-from spark_jobs.ingest.writes import RUNS_SCHEMA, check_branch_name
+from spark_jobs.ingest.writes import RUNS_SCHEMA
 from spark_jobs.jobargs import jdbc_catalog_uri, parse_job_args, resolve_platform, to_argv
+from spark_jobs.quality.branches import check_branch_name
 
 pytestmark = pytest.mark.unit
 
@@ -75,6 +76,9 @@ def test_bad_arguments_fail_at_start() -> None:
         check_branch_name("main")
     with pytest.raises(ValueError):
         check_branch_name("a b")
+    with pytest.raises(ValueError, match="1-128"):
+        check_branch_name("a" * 129)
+    assert check_branch_name("audit_" + "a" * 122) == "audit_" + "a" * 122
 
 
 def test_platform_and_jdbc_helpers() -> None:
