@@ -34,11 +34,11 @@ from typing import Any
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, maintenance, waits
+from pipeline import assets, maintenance, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import dbt_task_group, manifest_path
 from pipeline.settings import load_settings
-from pipeline.spark_backends import expectations_uri, reports_uri, spark_task
+from pipeline.spark_backends import spark_task
 
 DAG_ID = "orders_lakehouse"
 SETTINGS = load_settings()
@@ -100,28 +100,16 @@ with DAG(
         return {"created": report.created_tables, "evolved": report.evolved}
 
     plan = landing_manifest()
+    # The jobs' arguments come from the builders the CLI uses too (pipeline.spark_args).
     run = {key: _plan(key) for key in ("run_id", "arrival_hour", "audit_branch")}
-    retention = {"branch_retention_hours": str(SETTINGS.audit_branch_retention_hours)}
     ingest = spark_task(
-        SETTINGS,
-        "ingest",
-        "ingest_orders.py",
-        # the same lateness window as the gate: ingest quarantines what the gate's range check would fail
-        {**run, "manifest": _plan("manifest"), "lateness_hours": str(SETTINGS.lateness_hours)},
+        SETTINGS, "ingest", "ingest_orders.py", spark_args.ingest_args(SETTINGS, **run, manifest=_plan("manifest"))
     )
     quality_gate = spark_task(
         SETTINGS,
         "quality_gate",
         "validate_orders.py",
-        {
-            **run,
-            **retention,
-            "expectations_dir": expectations_uri(SETTINGS),
-            "reports_uri": reports_uri(SETTINGS),
-            "quarantine_max_share": str(SETTINGS.quarantine_max_share),
-            "lateness_hours": str(SETTINGS.lateness_hours),
-            "clock_skew_minutes": str(SETTINGS.clock_skew_minutes),
-        },
+        spark_args.gate_args(SETTINGS, **run),
         # exit 1 is the gate's verdict: retrying cannot change it, so fail at once
         verdict_exit_codes=(1,),
     )
@@ -129,7 +117,7 @@ with DAG(
         SETTINGS,
         "publish",
         "publish_orders.py",
-        {**run, **retention, "action": "publish"},
+        spark_args.publish_args(SETTINGS, run_id=run["run_id"], audit_branch=run["audit_branch"], action="publish"),
         verdict_exit_codes=(1,),  # refused: the gate did not pass, or main moved
         outlets=assets.silver_assets(SETTINGS.catalog_name),
     )

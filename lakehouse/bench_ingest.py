@@ -111,9 +111,9 @@ def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> di
     from pipeline import jvm, landing
     from pipeline.catalog import InitReport, apply_table, init_catalog, open_catalog
     from pipeline.settings import load_settings as load
+    from pipeline.spark_backends import LocalSpark
     from pipeline.tables import TABLES
-    from spark_jobs.jobargs import jdbc_catalog_uri
-    from spark_jobs.session import catalog_conf, get_session, local_tuning
+    from spark_jobs.session import get_session, local_tuning
 
     if work.exists():
         shutil.rmtree(work)
@@ -150,12 +150,7 @@ def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> di
     found = jvm.discover(settings)
     os.environ.update(found.environ())
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
-    conf = {
-        **local_tuning(),
-        **found.spark_conf(),
-        **catalog_conf("local", settings.catalog_name, settings.warehouse, uri, user, password),
-    }
+    conf = {**local_tuning(), **found.spark_conf(), **LocalSpark(settings).catalog_conf()}
     began = time.perf_counter()
     spark = get_session("bench-ingest", conf)
     spark.sql(f"SELECT count(*) FROM {settings.catalog_name}.silver.order_lines").collect()
@@ -216,13 +211,14 @@ def _ingest(spark, settings, landing, hour: datetime, run_id: str, tables, phase
 
 def _gate(spark, settings, run_id: str) -> dict[str, Any]:
     """The DAG's quality_gate then publish, on the run's audit branch: (validate, publish) seconds."""
+    from pipeline.spark_backends import data_docs_uri
     from spark_jobs.quality.publish import publish
     from spark_jobs.quality.validate import ValidationRequest, run_validation
 
     request = ValidationRequest(
         catalog=settings.catalog_name,
         run_id=run_id,
-        reports_uri=str(settings.reports_dir / "gx"),
+        reports_uri=data_docs_uri(settings),
         quarantine_max_share=settings.quarantine_max_share,
         lateness_hours=settings.lateness_hours,
     )

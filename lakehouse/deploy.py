@@ -6,7 +6,7 @@ Three owners, each once:
   file's is not uploaded again; a DAG-folder or job-code object the bundle no longer has is
   deleted (the buckets are versioned, so a rollback can bring it back).
 - Glue jobs (spark_backend=glue): one per Spark program, created or updated from the same
-  argument builder the DAG uses (`pipeline.spark_backends.glue_script_args`), plus the jobs'
+  argument builder the DAG uses (`pipeline.spark_backends.GlueSpark.script_args`), plus the jobs'
   Python wheels. Terraform owns their IAM role, not the jobs.
 - MWAA: `UpdateEnvironment` with the S3 *version ids* of requirements.txt, startup.sh and
   plugins.zip, only when they differ from what the environment runs. DAG files need no update:
@@ -174,13 +174,13 @@ def _deleter(s3: Any, bucket: str, key: str) -> Callable[[], Any]:
 
 def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[str, Any]]:
     """{job name: Glue job definition} for every Spark program, from the DAG's own builders."""
-    from pipeline import spark_backends
+    from pipeline.spark_backends import GlueSpark
 
-    settings = config.settings(config.runtime_env())
+    glue = GlueSpark(config.settings(config.runtime_env()))
     modules = f"{config.artifacts_uri}/python/spark-jobs-py311.zip"
     jobs = {}
     for script in bundles.ENTRY_SCRIPTS:
-        defaults = spark_backends.glue_script_args(settings, {})
+        defaults = glue.script_args({})
         defaults |= {
             # Glue 5 installs a zip of wheels; --no-index: private subnets have no PyPI.
             "--additional-python-modules": modules,
@@ -189,11 +189,11 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
             "--enable-metrics": "true",
             "--job-language": "python",
         }
-        jobs[spark_backends.glue_job_name(settings, script)] = {
+        jobs[glue.job_name(script)] = {
             "Role": str(config.require_output("glue_job_role_arn")),
             "Command": {
                 "Name": "glueetl",
-                "ScriptLocation": spark_backends.script_uri(settings, script),
+                "ScriptLocation": glue.script_uri(script),
                 "PythonVersion": "3",
             },
             "DefaultArguments": defaults,
@@ -205,9 +205,7 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
             "Description": f"lakehouse {config.env_name}: spark_jobs/{script} (managed by lakehouse deploy)",
         }
         if config.output("glue_security_configuration"):  # encryption of logs, bookmarks, S3 writes
-            jobs[spark_backends.glue_job_name(settings, script)]["SecurityConfiguration"] = str(
-                config.output("glue_security_configuration")
-            )
+            jobs[glue.job_name(script)]["SecurityConfiguration"] = str(config.output("glue_security_configuration"))
     return jobs
 
 

@@ -4,7 +4,7 @@
   Docs are. It reads through pyiceberg (no JVM, about a second), so it is the quick look after a
   red quality_gate task. Without `--run-id` it lists the latest validated runs.
 - `validate --run-id X [--hour H] [--branch B]` runs the gate job (`spark_jobs/validate_orders.py`)
-  with local spark-submit, exactly as the DAG's local backend does.
+  with local spark-submit and the DAG's own arguments (`pipeline.spark_args.gate_args`).
 - `publish --run-id X` and `discard --run-id X` run `spark_jobs/publish_orders.py`: manual
   recovery when a publish task did not run, or to drop a failed run's branch before its
   retention ends. Publish still requires the run's latest validation to have passed.
@@ -27,8 +27,6 @@ from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 VALIDATE_SCRIPT = REPO_ROOT / "spark_jobs" / "validate_orders.py"
 PUBLISH_SCRIPT = REPO_ROOT / "spark_jobs" / "publish_orders.py"
-EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-GX_REPORTS = "gx"
 
 
 def register(subparsers) -> None:
@@ -102,12 +100,16 @@ def blocking(row: Mapping[str, Any]) -> bool:
 
 
 def docs_location(settings: Settings, run_id: str, rows: Sequence[Mapping[str, Any]]) -> str:
-    """Where the run's Data Docs are: as the gate recorded it, else the local default if present."""
+    """Where the run's Data Docs are: as the gate recorded it, else where the gate writes them
+    for these settings (`pipeline.spark_backends.data_docs_uri`), if a local index is there."""
+    from pipeline.spark_backends import data_docs_uri
+    from spark_jobs.quality.reports import run_folder
+
     for row in rows:
         recorded = _details(row).get("docs")
         if recorded:
             return str(recorded)
-    local = settings.reports_dir / GX_REPORTS / run_id / "index.html"
+    local = Path(run_folder(data_docs_uri(settings), run_id)) / "index.html"
     return str(local) if local.exists() else ""
 
 
@@ -217,52 +219,33 @@ def run_dq(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ Spark jobs
 
 
-def gate_job_args(settings: Settings, run_id: str, arrival_hour: str = "", audit_branch: str = "") -> dict[str, str]:
-    """The validate job's arguments from settings (catalog arguments are added by the launcher)."""
-    args = {
-        "run_id": run_id,
-        "arrival_hour": arrival_hour,
-        "audit_branch": audit_branch,
-        "expectations_dir": str(EXPECTATIONS_DIR),
-        "reports_uri": str(settings.reports_dir / GX_REPORTS),
-        "quarantine_max_share": str(settings.quarantine_max_share),
-        "lateness_hours": str(settings.lateness_hours),
-        "clock_skew_minutes": str(settings.clock_skew_minutes),
-        "branch_retention_hours": str(settings.audit_branch_retention_hours),
-    }
-    return {k: v for k, v in args.items() if v}
-
-
-def publish_job_args(settings: Settings, run_id: str, action: str, audit_branch: str = "") -> dict[str, str]:
-    args = {
-        "run_id": run_id,
-        "action": action,
-        "audit_branch": audit_branch,
-        "branch_retention_hours": str(settings.audit_branch_retention_hours),
-    }
-    return {k: v for k, v in args.items() if v}
-
-
 def _submit(settings: Settings, script: Path, job_args: Mapping[str, str]) -> int:
     if settings.spark_backend != "local":
         progress(f"{script.name} runs with local spark-submit only (LAKEHOUSE_SPARK_BACKEND={settings.spark_backend})")
         return 2
     from pipeline import local_spark
+    from spark_jobs.jobargs import to_argv
 
-    progress(f"spark-submit {script.name} " + " ".join(f"--{k} {v}" for k, v in job_args.items()))
+    progress(f"spark-submit {script.name} " + " ".join(to_argv(job_args)))
     return local_spark.run_job(settings, script, dict(job_args))
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from pipeline.spark_args import gate_args
+
     settings = load_settings()
-    code = _submit(settings, VALIDATE_SCRIPT, gate_job_args(settings, args.run_id, args.hour, args.branch))
+    job_args = gate_args(settings, run_id=args.run_id, arrival_hour=args.hour, audit_branch=args.branch)
+    code = _submit(settings, VALIDATE_SCRIPT, job_args)
     progress(f"validate: gate {'passed' if code == 0 else 'failed' if code == 1 else f'could not run (exit {code})'}")
     return code
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    from pipeline.spark_args import publish_args
+
     settings = load_settings()
-    code = _submit(settings, PUBLISH_SCRIPT, publish_job_args(settings, args.run_id, args.action, args.branch))
+    job_args = publish_args(settings, run_id=args.run_id, action=args.action, audit_branch=args.branch)
+    code = _submit(settings, PUBLISH_SCRIPT, job_args)
     outcome = "done" if code == 0 else "refused" if code == 1 else f"could not run (exit {code})"
     progress(f"{args.action}: {outcome}")
     return code

@@ -55,6 +55,7 @@ def find_counts(lines: list[str]) -> dict | None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline import landing, local_spark
+    from pipeline.spark_args import ingest_args
 
     settings = load_settings()
     hour: datetime = args.hour
@@ -69,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
             f"ingest {hour:%Y-%m-%dT%H}: {manifest['object_count']} objects, {manifest['total_bytes']:,} bytes "
             f"-> manifest {manifest_uri}"
         )
-    job_args = local_spark.ingest_args(
-        settings, arrival_hour=hour, manifest=manifest_uri, run_id=run_id, audit_branch=args.branch
-    )
+    job_args = ingest_args(settings, arrival_hour=hour, manifest=manifest_uri, run_id=run_id, audit_branch=args.branch)
     stdout: list[str] = []
 
     def on_stdout(line: str) -> None:

@@ -33,8 +33,8 @@ class JobArg:
         return self.default is None
 
 
-# How every job names its Iceberg catalog: the launchers (`pipeline.local_spark.catalog_args`,
-# the Glue and EMR operators) render exactly these; unknown platform extras are ignored.
+# How every job names its Iceberg catalog: the launchers (`pipeline.spark_backends`, one backend
+# object per platform) render exactly these; unknown platform extras are ignored.
 CATALOG_ARGS = (
     JobArg("environment", "platform (local, glue, emr), or deployment (local, compose, aws) with --platform", "local"),
     JobArg("platform", "local, glue or emr; overrides --environment", ""),
@@ -101,13 +101,21 @@ def _glue_args(specs: Sequence[JobArg], args: list[str]) -> dict[str, str]:
     return _with_prefix({s.name: resolved.get(s.name, s.default) for s in specs})
 
 
-def to_argv(values: Mapping[str, object]) -> list[str]:
-    """{name: value} -> ['--name', 'value', ...], leaving out None and empty values."""
+def to_argv(values: Mapping[str, object] | Sequence[str]) -> list[str]:
+    """{name: value} -> ['--name', 'value', ...]: how every launcher hands a job its arguments.
+
+    The one rendering for local spark-submit, the warm driver, EMR Serverless'
+    `entryPointArguments` and Glue's script arguments. Names may carry their dashes already;
+    None and "" are left out (the job gives an unset optional argument its default, and Glue
+    rejects empty values). An argv (a sequence of strings) passes through.
+    """
+    if not isinstance(values, Mapping):
+        return [str(a) for a in values]
     argv: list[str] = []
     for name, value in values.items():
         if value is None or value == "":
             continue
-        argv += [f"--{name}", str(value)]
+        argv += [name if name.startswith("--") else f"--{name}", str(value)]
     return argv
 
 

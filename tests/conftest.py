@@ -55,20 +55,19 @@ def spark(session_lake: Settings) -> Iterator[object]:
     """The one real SparkSession, with the Iceberg catalog of `session_lake`."""
     from pipeline import jvm
     from pipeline.catalog import init_catalog
-    from spark_jobs.jobargs import jdbc_catalog_uri
-    from spark_jobs.session import catalog_conf, get_session, local_tuning
+    from pipeline.spark_backends import LocalSpark
+    from spark_jobs.session import get_session, local_tuning
 
     found = jvm.discover(session_lake)
     if not found.ok:
         pytest.fail(f"local Spark cannot start; run `lakehouse doctor` (missing: {found.missing()})")
     os.environ.update(found.environ())
     init_catalog(session_lake)
-    uri, user, password = jdbc_catalog_uri(session_lake.catalog_uri)
     conf = {
         **local_tuning(),
         "spark.sql.shuffle.partitions": "2",
         **found.spark_conf(),
-        **catalog_conf("local", session_lake.catalog_name, session_lake.warehouse, uri, user, password),
+        **LocalSpark(session_lake).catalog_conf(),
     }
     session = get_session("lakehouse-tests", conf)
     yield session

@@ -9,10 +9,10 @@ pytest and under spark-submit:
 - small-machine tuning (`spark_jobs.session.local_tuning`);
 - Python: driver and workers run `sys.executable` (this virtualenv: pyarrow, numpy), and the
   repository root is on PYTHONPATH so `spark_jobs` imports without installing;
-- the job's `--snake_case` arguments, the catalog ones taken from settings (`catalog_args`).
+- the job's `--snake_case` arguments after the catalog ones of the local backend
+  (`pipeline.spark_backends.LocalSpark.catalog_args`), rendered by `spark_jobs.jobargs.to_argv`.
 
-The argument builders (`catalog_args`, `ingest_args`) are plain dicts so the Glue and EMR
-renderers can give a job exactly the same arguments.
+What each job is given comes from `pipeline.spark_args`, the same builders the DAG uses.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.settings import REPO_ROOT, Settings
+from pipeline.spark_backends import LocalSpark
+from spark_jobs.jobargs import to_argv
 
 LineSink = Callable[[str], None]
-PLATFORM_OF_BACKEND = {"local": "local", "glue": "glue", "emr-serverless": "emr"}
 INGEST_SCRIPT = REPO_ROOT / "spark_jobs" / "ingest_orders.py"
 # Jobs whose time goes to a cold JVM's first queries (catalog, metadata tables, small scans),
 # not to long loops: there the C2 compiler only competes with the job for two cores, so they
@@ -41,73 +41,6 @@ INGEST_SCRIPT = REPO_ROOT / "spark_jobs" / "ingest_orders.py"
 QUICK_JIT_JOBS = frozenset({"validate_orders", "publish_orders"})
 QUICK_JIT_OPTION = "-XX:TieredStopAtLevel=1"
 DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"  # local mode: the executors live in the driver
-
-
-class SparkJobFailed(RuntimeError):
-    """spark-submit ended with a non-zero exit code."""
-
-    def __init__(self, script: str, returncode: int) -> None:
-        super().__init__(f"spark job {Path(script).name} failed with exit code {returncode}")
-        self.returncode = returncode
-
-
-# ------------------------------------------------------------------------------ job arguments
-
-
-def catalog_args(settings: Settings) -> dict[str, str]:
-    """The catalog arguments of every job, for the backend in settings.
-
-    Locally the catalog URI is the JDBC form of the settings' SQLAlchemy URI (Spark's
-    JdbcCatalog and pyiceberg's SqlCatalog share the tables); on Glue/EMR the Glue Data
-    Catalog needs no URI.
-    """
-    platform = PLATFORM_OF_BACKEND[settings.spark_backend]
-    args = {"environment": platform, "catalog_name": settings.catalog_name, "warehouse": settings.warehouse}
-    if settings.namespace_prefix:
-        args["namespace_prefix"] = settings.namespace_prefix
-    if platform == "local":
-        from spark_jobs.jobargs import jdbc_catalog_uri
-
-        uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
-        args |= {"catalog_uri": uri, "catalog_jdbc_user": user, "catalog_jdbc_password": password}
-    return args
-
-
-def ingest_args(
-    settings: Settings,
-    *,
-    arrival_hour: datetime,
-    manifest: str,
-    run_id: str,
-    audit_branch: str = "",
-    max_record_bytes: int | None = None,
-) -> dict[str, str]:
-    """Every argument of `spark_jobs/ingest_orders.py` for one arrival hour."""
-    hour = arrival_hour.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    args = {
-        **catalog_args(settings),
-        "manifest": manifest,
-        "arrival_hour": hour,
-        "run_id": run_id,
-        "lateness_hours": str(settings.lateness_hours),  # the gate's range check uses the same window
-    }
-    if audit_branch:
-        args["audit_branch"] = audit_branch
-    if max_record_bytes is not None:
-        args["max_record_bytes"] = str(max_record_bytes)
-    return args
-
-
-def to_argv(job_args: Mapping[str, object] | Sequence[str]) -> list[str]:
-    """{name: value} -> ['--name', 'value', ...] (empty values left out); an argv passes through."""
-    if not isinstance(job_args, Mapping):
-        return [str(a) for a in job_args]
-    argv: list[str] = []
-    for name, value in job_args.items():
-        if value is None or value == "":
-            continue
-        argv += [name if name.startswith("--") else f"--{name}", str(value)]
-    return argv
 
 
 # ------------------------------------------------------------------------------ the command
@@ -154,7 +87,7 @@ def build_command(
     argv = [spark_submit_executable(), "--name", Path(script).stem]
     for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
-    argv += [str(script), *to_argv(catalog_args(settings)), *to_argv(job_args)]
+    argv += [str(script), *to_argv(LocalSpark(settings).catalog_args()), *to_argv(job_args)]
     env = dict(os.environ)
     env.update(found.environ())
     env["PYSPARK_PYTHON"] = sys.executable
@@ -239,7 +172,7 @@ def run_job(
     if settings.warm_spark and not extra_conf and timeout is None:
         from pipeline import warm_spark
 
-        argv = [*to_argv(catalog_args(settings)), *to_argv(job_args)]
+        argv = [*to_argv(LocalSpark(settings).catalog_args()), *to_argv(job_args)]
         try:
             return warm_spark.run_remote(settings.warm_spark, str(script), argv, on_stdout or _to(sys.stdout))
         except warm_spark.WarmSparkUnavailable as exc:
@@ -256,11 +189,8 @@ def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subpr
     so the driver always sees commits made by other processes (pyiceberg, a scheduler's task).
     """
     from pipeline import warm_spark
-    from spark_jobs.jobargs import jdbc_catalog_uri
-    from spark_jobs.session import catalog_conf
 
-    uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
-    conf = catalog_conf("local", settings.catalog_name, settings.warehouse, uri, user, password)
+    conf = LocalSpark(settings).catalog_conf()
     conf[f"spark.sql.catalog.{settings.catalog_name}.cache-enabled"] = "false"
     command = build_command(settings, warm_spark.__file__, {"folder": str(folder)}, extra_conf=conf)
     folder.mkdir(parents=True, exist_ok=True)
@@ -270,10 +200,3 @@ def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subpr
         )
     (folder / warm_spark.PID_NAME).write_text(str(process.pid))
     return process
-
-
-def run(settings: Settings, script: str | Path, job_args: Mapping[str, object] | Sequence[str]) -> None:
-    """Like `run_job`, raising `SparkJobFailed` on a non-zero exit (what an Airflow task wants)."""
-    returncode = run_job(settings, script, job_args)
-    if returncode != 0:
-        raise SparkJobFailed(str(script), returncode)

@@ -1,141 +1,287 @@
 """One factory for every Spark step, whatever runs Spark: `spark_task(settings, task_id, script, job_args)`.
 
-`settings.spark_backend` picks the runner, and the DAG reads the same for all three:
+Where Spark runs is one object, chosen once from `settings.spark_backend` (`backend_for`):
 
-- `local`: a Python task that runs `spark-submit` on this machine (`pipeline.local_spark`);
-- `glue`: `GlueJobOperator` (deferrable) starting the Glue 5 job `<glue_job_name>-<script>`,
+- `LocalSpark`: a Python task that runs `spark-submit` on this machine (`pipeline.local_spark`);
+- `GlueSpark`: `GlueJobOperator` (deferrable) starting the Glue 5 job `<glue_job_name>-<script>`,
   with `--datalake-formats iceberg`, the package zip in `--extra-py-files` and the Iceberg
   catalog in Glue's single `--conf` argument (`k=v --conf k2=v2 ...`, the form Glue documents);
-- `emr-serverless`: `EmrServerlessStartJobOperator` (deferrable) with the entry script, its
+- `EmrServerlessSpark`: `EmrServerlessStartJobOperator` (deferrable) with the entry script, its
   arguments and `sparkSubmitParameters` (runtime jar, catalog conf, `--py-files`).
 
+Each backend answers everything that differs between those places: the catalog arguments every
+job takes, where the entry scripts, the GX suites and the Data Docs are, and which operator runs
+a job. Nothing else in the project asks which backend is configured.
+
 Jobs take the same `--snake_case` arguments everywhere (design rule: Spark jobs know nothing of
-Airflow). Values may be Jinja templates (`{{ ti.xcom_pull(...) }}`): every runner's argument field
-is templated, so they render identically on all three. The catalog conf comes from
-`spark_jobs.session.catalog_conf`, the function the jobs themselves use, so it is written once.
+Airflow), rendered by `spark_jobs.jobargs.to_argv`. Values may be Jinja templates
+(`{{ ti.xcom_pull(...) }}`): every runner's argument field is templated, so they render
+identically on all three. The catalog conf comes from `spark_jobs.session.catalog_conf`, the
+function the jobs themselves use, so it is written once.
 
 Deferrable operators hold no worker slot while the cloud job runs. Provider operators (and so
 boto3) are imported only for the backend in use, keeping local DAG parsing free of them.
 
 Artifacts on AWS (the deploy step uploads them):
-`<artifacts_uri>/spark_jobs/<script>` (entry points) and `<artifacts_uri>/spark_jobs.zip` (the package).
+`<artifacts_uri>/spark_jobs/<script>` (entry points), `<artifacts_uri>/spark_jobs.zip` (the
+package), `<artifacts_uri>/expectations/` (the GX suites); the gate writes Data Docs under
+`<artifacts_uri>/reports/data_docs/`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
 from pipeline.settings import REPO_ROOT, Settings
+from spark_jobs.jobargs import jdbc_catalog_uri, to_argv
 from spark_jobs.session import catalog_conf
 
 PACKAGE = "spark_jobs"
-GLUE_PLATFORM = "glue"
-EMR_PLATFORM = "emr"
+DATA_DOCS = "data_docs"  # the folder under the reports root that holds one Data Docs site per run
 # Cloud Spark jobs run for minutes: the trigger asks every `settings.cloud_poll_seconds` (30 s by
 # default), for at most this long.
 WAITER_MAX_SECONDS = 2 * 3600
 
 
-def script_uri(settings: Settings, script: str) -> str:
-    """Where the entry script lives: the repo locally, `<artifacts_uri>/spark_jobs/<script>` on AWS."""
-    name = PurePosixPath(script).name
-    if settings.spark_backend == "local":
-        return str(REPO_ROOT / PACKAGE / name)
-    return f"{_artifacts(settings)}/{PACKAGE}/{name}"
+@dataclass(frozen=True)
+class SparkBackend:
+    """Where Spark runs, for one settings object. Subclasses say what differs."""
+
+    settings: Settings
+    platform: ClassVar[str]  # the jobs' `--environment`: local, glue or emr
+
+    def catalog_args(self) -> dict[str, str]:
+        """The catalog arguments every job takes (`spark_jobs.jobargs.CATALOG_ARGS`)."""
+        args = {"environment": self.platform, "catalog_name": self.settings.catalog_name}
+        args["warehouse"] = self.settings.warehouse
+        if self.settings.namespace_prefix:
+            args["namespace_prefix"] = self.settings.namespace_prefix
+        return args
+
+    def script_uri(self, script: str) -> str:
+        """Where the entry script `spark_jobs/<script>` lives for this backend."""
+        raise NotImplementedError
+
+    def expectations_uri(self) -> str:
+        """Where the GX suites are, as the gate's `--expectations_dir`."""
+        raise NotImplementedError
+
+    def data_docs_uri(self) -> str:
+        """The root of the gate's Data Docs (`<root>/<run_id>/index.html`), as its `--reports_uri`."""
+        raise NotImplementedError
+
+    def task(
+        self,
+        task_id: str,
+        script: str,
+        job_args: Mapping[str, Any],
+        verdict_exit_codes: tuple[int, ...],
+        **operator_kwargs: Any,
+    ):  # -> BaseOperator
+        """The operator that runs `script` with `job_args` here (see `spark_task`)."""
+        raise NotImplementedError
 
 
-def package_zip_uri(settings: Settings) -> str:
-    """The zip of the `spark_jobs` package the entry scripts import from."""
-    return f"{_artifacts(settings)}/{PACKAGE}.zip"
+class LocalSpark(SparkBackend):
+    """spark-submit on this machine, from a Python task (and from the CLI, `pipeline.local_spark`).
 
-
-def expectations_uri(settings: Settings) -> str:
-    """Where the GX suites are: "" locally (the job finds `expectations/` beside its package),
-    `<artifacts_uri>/expectations` on AWS (the deploy step uploads them)."""
-    return "" if settings.spark_backend == "local" else f"{_artifacts(settings)}/expectations"
-
-
-def reports_uri(settings: Settings) -> str:
-    """Where the gate writes Data Docs (`<reports_uri>/<run_id>/`)."""
-    if settings.spark_backend == "local":
-        return str(settings.reports_dir / "data_docs")
-    return f"{_artifacts(settings)}/reports/data_docs"
-
-
-def glue_job_name(settings: Settings, script: str) -> str:
-    """`<glue_job_name>-<script stem, hyphenated>`: one Glue job per Spark program.
-
-    Glue's StartJobRun cannot change a job's script, so each program is its own job
-    (Terraform defines them with the matching ScriptLocation).
+    The catalog arguments are added when the job starts (`local_spark.build_command`), not here:
+    the CLI starts jobs without an operator, and both must give a job the same catalog.
     """
-    if not settings.glue_job_name:
-        raise ValueError("LAKEHOUSE_GLUE_JOB_NAME (the Glue job name prefix) is required for spark_backend=glue")
-    return f"{settings.glue_job_name}-{PurePosixPath(script).stem.replace('_', '-')}"
 
+    platform = "local"
 
-def cli_args(job_args: Mapping[str, Any]) -> list[str]:
-    """`{"run_id": "x"}` -> `["--run_id", "x"]`; keys may carry the dashes; empty values are left out
-
-    (jobs give unset optional arguments their default, and Glue rejects empty values).
-    """
-    argv: list[str] = []
-    for name, value in job_args.items():
-        if value is None or value == "":
-            continue
-        argv += [_flag(name), str(value)]
-    return argv
-
-
-def glue_conf_string(conf: Mapping[str, str]) -> str:
-    """Glue accepts one `--conf` key; more settings are chained inside its value."""
-    return " --conf ".join(f"{key}={value}" for key, value in conf.items())
-
-
-def glue_script_args(settings: Settings, job_args: Mapping[str, Any]) -> dict[str, str]:
-    """Every argument a Glue run of a job gets: Glue's own, then the job's `--snake_case` ones."""
-    conf = catalog_conf(GLUE_PLATFORM, settings.catalog_name, settings.warehouse)
-    args = {
-        "--datalake-formats": "iceberg",
-        "--extra-py-files": package_zip_uri(settings),
-        "--conf": glue_conf_string(conf),
-    }
-    for name, value in job_args.items():
-        if value is None or value == "":
-            continue
-        args[_flag(name)] = str(value)
-    return args
-
-
-def emr_spark_submit_parameters(settings: Settings) -> str:
-    """`--conf k=v ...` for the Iceberg runtime jar and catalog, then `--py-files <package zip>`."""
-    conf = catalog_conf(EMR_PLATFORM, settings.catalog_name, settings.warehouse)
-    # The runtime jar first: it must be on the classpath before the catalog is configured.
-    ordered = {"spark.jars": conf.pop("spark.jars"), **conf}
-    parts = [f"--conf {key}={value}" for key, value in ordered.items()]
-    parts.append(f"--py-files {package_zip_uri(settings)}")
-    return " ".join(parts)
-
-
-def emr_job_driver(settings: Settings, script: str, job_args: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "sparkSubmit": {
-            "entryPoint": script_uri(settings, script),
-            "entryPointArguments": cli_args(job_args),
-            "sparkSubmitParameters": emr_spark_submit_parameters(settings),
+    def catalog_args(self) -> dict[str, str]:
+        """Plus the JDBC form of the settings' SQLAlchemy catalog URI: Spark's JdbcCatalog and
+        pyiceberg's SqlCatalog share the tables."""
+        uri, user, password = jdbc_catalog_uri(self.settings.catalog_uri)
+        return {
+            **super().catalog_args(),
+            "catalog_uri": uri,
+            "catalog_jdbc_user": user,
+            "catalog_jdbc_password": password,
         }
-    }
+
+    def catalog_conf(self) -> dict[str, str]:
+        """The Spark conf of the local catalog, for a session made outside a job (the warm
+        driver, the tests' session, the ingest benchmark): the conf a job derives from its arguments."""
+        uri, user, password = jdbc_catalog_uri(self.settings.catalog_uri)
+        return catalog_conf(self.platform, self.settings.catalog_name, self.settings.warehouse, uri, user, password)
+
+    def script_uri(self, script: str) -> str:
+        return str(REPO_ROOT / PACKAGE / PurePosixPath(script).name)
+
+    def expectations_uri(self) -> str:
+        return ""  # the job finds `expectations/` beside its package
+
+    def data_docs_uri(self) -> str:
+        return str(self.settings.reports_dir / DATA_DOCS)
+
+    def task(self, task_id, script, job_args, verdict_exit_codes, **operator_kwargs):
+        from airflow.providers.standard.operators.python import PythonOperator
+
+        return PythonOperator(
+            task_id=task_id,
+            python_callable=functools.partial(run_local_spark_job, self.settings),
+            # op_kwargs is templated: Jinja in job_args renders before the callable runs.
+            op_kwargs={"script": script, "job_args": dict(job_args), "verdict_exit_codes": list(verdict_exit_codes)},
+            **operator_kwargs,
+        )
 
 
-def emr_configuration_overrides(settings: Settings) -> dict[str, Any]:
-    """Driver and executor logs to S3 beside the artifacts, where operators look for them."""
-    return {
-        "monitoringConfiguration": {
-            "s3MonitoringConfiguration": {"logUri": f"{_artifacts(settings)}/logs/emr-serverless/"}
+class CloudSpark(SparkBackend):
+    """What Glue and EMR Serverless share: artifacts in S3, the catalog args added here, deferrable waits."""
+
+    name: ClassVar[str]  # the settings' spark_backend value, for error messages
+
+    @property
+    def artifacts(self) -> str:
+        if not self.settings.artifacts_uri:
+            raise ValueError(
+                f"LAKEHOUSE_ARTIFACTS_URI (s3:// prefix of the job scripts and package zip) is required "
+                f"for spark_backend={self.name}"
+            )
+        return self.settings.artifacts_uri
+
+    def script_uri(self, script: str) -> str:
+        return f"{self.artifacts}/{PACKAGE}/{PurePosixPath(script).name}"
+
+    def package_zip_uri(self) -> str:
+        """The zip of the `spark_jobs` package the entry scripts import from."""
+        return f"{self.artifacts}/{PACKAGE}.zip"
+
+    def expectations_uri(self) -> str:
+        return f"{self.artifacts}/expectations"
+
+    def data_docs_uri(self) -> str:
+        return f"{self.artifacts}/reports/{DATA_DOCS}"
+
+    def job_argv(self, job_args: Mapping[str, Any]) -> list[str]:
+        """The catalog arguments, then the job's (which win: argparse keeps the last value)."""
+        return to_argv({**self.catalog_args(), **job_args})
+
+    def waiting(self) -> dict[str, Any]:
+        """The operator arguments of a deferrable wait on the worker's role (no Airflow connection)."""
+        return {
+            "region_name": self.settings.aws_region,
+            "aws_conn_id": None,  # the worker's role (MWAA execution role)
+            "deferrable": True,
+            "waiter_delay": self.settings.cloud_poll_seconds,
+            "waiter_max_attempts": WAITER_MAX_SECONDS // self.settings.cloud_poll_seconds,
         }
-    }
+
+
+class GlueSpark(CloudSpark):
+    name = "glue"
+    platform = "glue"
+
+    def job_name(self, script: str) -> str:
+        """`<glue_job_name>-<script stem, hyphenated>`: one Glue job per Spark program.
+
+        Glue's StartJobRun cannot change a job's script, so each program is its own job
+        (`lakehouse deploy` defines them with the matching ScriptLocation).
+        """
+        if not self.settings.glue_job_name:
+            raise ValueError("LAKEHOUSE_GLUE_JOB_NAME (the Glue job name prefix) is required for spark_backend=glue")
+        return f"{self.settings.glue_job_name}-{PurePosixPath(script).stem.replace('_', '-')}"
+
+    def script_args(self, job_args: Mapping[str, Any]) -> dict[str, str]:
+        """Every argument a Glue run of a job gets: Glue's own, then the job's `--snake_case` ones."""
+        conf = catalog_conf(self.platform, self.settings.catalog_name, self.settings.warehouse)
+        argv = self.job_argv(job_args)
+        return {
+            "--datalake-formats": "iceberg",
+            "--extra-py-files": self.package_zip_uri(),
+            "--conf": glue_conf_string(conf),
+            **dict(zip(argv[::2], argv[1::2], strict=True)),
+        }
+
+    def task(self, task_id, script, job_args, verdict_exit_codes, **operator_kwargs):
+        from pipeline.cloud_operators import GlueSparkJobOperator
+
+        return GlueSparkJobOperator(
+            task_id=task_id,
+            job_name=self.job_name(script),
+            script_location=self.script_uri(script),
+            script_args=self.script_args(job_args),
+            verbose=False,
+            # A timed-out or cleared task stops its Glue run instead of leaving it to finish alone.
+            stop_job_run_on_kill=True,
+            **self.waiting(),
+            **operator_kwargs,
+        )
+
+
+class EmrServerlessSpark(CloudSpark):
+    name = "emr-serverless"
+    platform = "emr"
+
+    def spark_submit_parameters(self) -> str:
+        """`--conf k=v ...` for the Iceberg runtime jar and catalog, then `--py-files <package zip>`."""
+        conf = catalog_conf(self.platform, self.settings.catalog_name, self.settings.warehouse)
+        # The runtime jar first: it must be on the classpath before the catalog is configured.
+        ordered = {"spark.jars": conf.pop("spark.jars"), **conf}
+        parts = [f"--conf {key}={value}" for key, value in ordered.items()]
+        parts.append(f"--py-files {self.package_zip_uri()}")
+        return " ".join(parts)
+
+    def job_driver(self, script: str, job_args: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "sparkSubmit": {
+                "entryPoint": self.script_uri(script),
+                "entryPointArguments": self.job_argv(job_args),
+                "sparkSubmitParameters": self.spark_submit_parameters(),
+            }
+        }
+
+    def configuration_overrides(self) -> dict[str, Any]:
+        """Driver and executor logs to S3 beside the artifacts, where operators look for them."""
+        return {
+            "monitoringConfiguration": {
+                "s3MonitoringConfiguration": {"logUri": f"{self.artifacts}/logs/emr-serverless/"}
+            }
+        }
+
+    def task(self, task_id, script, job_args, verdict_exit_codes, **operator_kwargs):
+        from pipeline.cloud_operators import EmrServerlessSparkJobOperator
+
+        if not (self.settings.emr_application_id and self.settings.emr_execution_role_arn):
+            raise ValueError(
+                "LAKEHOUSE_EMR_APPLICATION_ID and LAKEHOUSE_EMR_EXECUTION_ROLE_ARN are required "
+                "for spark_backend=emr-serverless"
+            )
+        return EmrServerlessSparkJobOperator(
+            task_id=task_id,
+            name=f"{task_id}-{{{{ ts_nodash }}}}",
+            application_id=self.settings.emr_application_id,
+            execution_role_arn=self.settings.emr_execution_role_arn,
+            job_driver=self.job_driver(script, job_args),
+            configuration_overrides=self.configuration_overrides(),
+            cancel_on_kill=True,  # a killed task cancels its job run
+            **self.waiting(),
+            **operator_kwargs,
+        )
+
+
+BACKENDS: dict[str, type[SparkBackend]] = {"local": LocalSpark, "glue": GlueSpark, "emr-serverless": EmrServerlessSpark}
+
+
+def backend_for(settings: Settings) -> SparkBackend:
+    """The backend `settings.spark_backend` names: the one place that reads it."""
+    try:
+        return BACKENDS[settings.spark_backend](settings)
+    except KeyError:
+        raise ValueError(f"unknown spark_backend {settings.spark_backend!r}; one of {', '.join(BACKENDS)}") from None
+
+
+def data_docs_uri(settings: Settings) -> str:
+    """Where the quality gate writes Data Docs, one folder per run: what the DAG passes the gate,
+    `lakehouse validate` passes it, and `lakehouse dq` looks in."""
+    return backend_for(settings).data_docs_uri()
 
 
 def spark_task(
@@ -153,70 +299,15 @@ def spark_task(
     On Glue and EMR the job raises a marked error instead, which `pipeline.cloud_operators`
     reads from the failed run: the same semantics, no retry for a verdict.
 
-    The catalog arguments every job takes come from `pipeline.local_spark.catalog_args` (one
-    definition for all backends): on Glue and EMR they are added here, locally the launcher adds
-    them when the task runs (the local JDBC URI needs the catalog module, too heavy to parse).
-    `job_args` win over them. `operator_kwargs` (outlets, retries, ...) go to the operator unchanged.
+    Every job also gets the backend's catalog arguments (`SparkBackend.catalog_args`); `job_args`
+    win over them. `operator_kwargs` (outlets, retries, ...) go to the operator unchanged.
     """
-    backend = settings.spark_backend
-    if backend not in ("local", "glue", "emr-serverless"):
-        raise ValueError(f"unknown spark_backend {backend!r}")
-    if backend != "local":
-        from pipeline.local_spark import catalog_args  # standard library only for glue/emr
+    return backend_for(settings).task(task_id, script, job_args, tuple(verdict_exit_codes), **operator_kwargs)
 
-        job_args = {**catalog_args(settings), **job_args}
-    if backend == "local":
-        from airflow.providers.standard.operators.python import PythonOperator
 
-        return PythonOperator(
-            task_id=task_id,
-            python_callable=functools.partial(run_local_spark_job, settings),
-            # op_kwargs is templated: Jinja in job_args renders before the callable runs.
-            op_kwargs={"script": script, "job_args": dict(job_args), "verdict_exit_codes": list(verdict_exit_codes)},
-            **operator_kwargs,
-        )
-    if backend == "glue":
-        from pipeline.cloud_operators import GlueSparkJobOperator
-
-        return GlueSparkJobOperator(
-            task_id=task_id,
-            job_name=glue_job_name(settings, script),
-            script_location=script_uri(settings, script),
-            script_args=glue_script_args(settings, job_args),
-            region_name=settings.aws_region,
-            aws_conn_id=None,  # the worker's role (MWAA execution role), no Airflow connection
-            deferrable=True,
-            waiter_delay=settings.cloud_poll_seconds,
-            waiter_max_attempts=WAITER_MAX_SECONDS // settings.cloud_poll_seconds,
-            verbose=False,
-            # A timed-out or cleared task stops its Glue run instead of leaving it to finish alone.
-            stop_job_run_on_kill=True,
-            **operator_kwargs,
-        )
-    if backend == "emr-serverless":
-        from pipeline.cloud_operators import EmrServerlessSparkJobOperator
-
-        if not (settings.emr_application_id and settings.emr_execution_role_arn):
-            raise ValueError(
-                "LAKEHOUSE_EMR_APPLICATION_ID and LAKEHOUSE_EMR_EXECUTION_ROLE_ARN are required "
-                "for spark_backend=emr-serverless"
-            )
-        return EmrServerlessSparkJobOperator(
-            task_id=task_id,
-            name=f"{task_id}-{{{{ ts_nodash }}}}",
-            application_id=settings.emr_application_id,
-            execution_role_arn=settings.emr_execution_role_arn,
-            job_driver=emr_job_driver(settings, script, job_args),
-            configuration_overrides=emr_configuration_overrides(settings),
-            region_name=settings.aws_region,
-            aws_conn_id=None,
-            deferrable=True,
-            waiter_delay=settings.cloud_poll_seconds,
-            waiter_max_attempts=WAITER_MAX_SECONDS // settings.cloud_poll_seconds,
-            cancel_on_kill=True,  # a killed task cancels its job run
-            **operator_kwargs,
-        )
-    raise ValueError(f"unknown spark_backend {backend!r}")
+def glue_conf_string(conf: Mapping[str, str]) -> str:
+    """Glue accepts one `--conf` key; more settings are chained inside its value."""
+    return " --conf ".join(f"{key}={value}" for key, value in conf.items())
 
 
 def run_local_spark_job(
@@ -229,10 +320,12 @@ def run_local_spark_job(
     """
     from airflow.sdk.exceptions import AirflowFailException
 
+    from pipeline import local_spark  # imported at run time: it discovers Java and jars
     from pipeline.jvm import EnvironmentNotReady
 
     try:
-        code = _submit_local(settings, script_uri(settings, script), cli_args(job_args))
+        # Output streams to this task's log; a killed task kills the job's process group.
+        code = local_spark.run_job(settings, LocalSpark(settings).script_uri(script), job_args)
     except EnvironmentNotReady as exc:
         raise AirflowFailException(f"{exc} (an environment error: not retried)") from None
     if code == 0:
@@ -241,24 +334,3 @@ def run_local_spark_job(
     if code in (verdict_exit_codes or []):
         raise AirflowFailException(message + "; a verdict, not retried")
     raise RuntimeError(message)
-
-
-def _submit_local(settings: Settings, script_path: str, argv: list[str]) -> int:
-    """spark-submit the script with the local JVM parts; returns the job's exit code."""
-    from pipeline import local_spark  # imported at run time: it discovers Java and jars
-
-    # Output streams to this task's log; a killed task kills the job's process group.
-    return local_spark.run_job(settings, script_path, argv)
-
-
-def _flag(name: str) -> str:
-    return name if name.startswith("--") else f"--{name}"
-
-
-def _artifacts(settings: Settings) -> str:
-    if not settings.artifacts_uri:
-        raise ValueError(
-            f"LAKEHOUSE_ARTIFACTS_URI (s3:// prefix of the job scripts and package zip) is required "
-            f"for spark_backend={settings.spark_backend}"
-        )
-    return settings.artifacts_uri

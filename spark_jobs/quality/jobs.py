@@ -2,7 +2,7 @@
 
 The arguments follow the ingest's conventions (`spark_jobs.jobargs`: the same `--snake_case`
 names on Glue, EMR Serverless and local spark-submit, the catalog ones as
-`pipeline.local_spark.catalog_args` renders them; unknown platform extras ignored).
+`pipeline.spark_backends` renders them; unknown platform extras ignored).
 On Glue and EMR the launcher passes the catalog conf to Spark itself; locally the job adds it
 from `--catalog_uri`/`--warehouse`, so a bare spark-submit works too.
 """

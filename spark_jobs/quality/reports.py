@@ -27,12 +27,17 @@ class DocsTarget:
         return f"{self.uri.rstrip('/')}/index.html"
 
 
+def run_folder(reports_uri: str, run_id: str) -> str:
+    """`<reports_uri>/<run_id>`: where a run's Data Docs go (the gate) and are looked for (`lakehouse dq`)."""
+    return f"{reports_uri.rstrip('/')}/{run_id}"
+
+
 def docs_target(reports_uri: str, run_id: str) -> DocsTarget:
-    base = reports_uri.rstrip("/")
-    if base.startswith("s3://"):
+    uri = run_folder(reports_uri, run_id)
+    if uri.startswith("s3://"):
         local = Path(tempfile.mkdtemp(prefix=f"gx-docs-{run_id}-"))
-        return DocsTarget(local_dir=local, uri=f"{base}/{run_id}", upload_to=f"{base}/{run_id}")
-    folder = Path(base.removeprefix("file://")).expanduser().resolve() / run_id
+        return DocsTarget(local_dir=local, uri=uri, upload_to=uri)
+    folder = Path(uri.removeprefix("file://")).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return DocsTarget(local_dir=folder, uri=str(folder))
 

@@ -23,6 +23,7 @@ from lakehouse import ingest_cmd
 from lakehouse.generate import GenerateConfig, generate
 from pipeline import landing, local_spark
 from pipeline.catalog import init_catalog, open_catalog
+from pipeline.spark_args import ingest_args
 
 pytestmark = pytest.mark.spark
 
@@ -79,7 +80,7 @@ def test_lakehouse_ingest_runs_spark_submit_and_prints_the_counts(lake, monkeypa
 def _run_and_kill(settings, hour: datetime, run_id: str, marker: str, delay: float) -> list[str]:
     """spark-submit the ingest; SIGKILL its process group `delay` s after `marker` is printed."""
     manifest = landing.write_manifest(settings, landing.build_manifest(settings, hour))
-    job_args = local_spark.ingest_args(settings, arrival_hour=hour, manifest=manifest, run_id=run_id)
+    job_args = ingest_args(settings, arrival_hour=hour, manifest=manifest, run_id=run_id)
     process = local_spark.start(local_spark.build_command(settings, local_spark.INGEST_SCRIPT, job_args))
     seen, lines = threading.Event(), []
 
@@ -129,7 +130,7 @@ def test_a_killed_run_leaves_whole_snapshots_and_a_rerun_completes(lake) -> None
 
     # 3. the re-run completes, and the tables hold exactly the two hours, once
     manifest = landing.write_manifest(settings, landing.build_manifest(settings, hour))
-    job_args = local_spark.ingest_args(settings, arrival_hour=hour, manifest=manifest, run_id="submit-1-c")
+    job_args = ingest_args(settings, arrival_hour=hour, manifest=manifest, run_id="submit-1-c")
     out: list[str] = []
     assert local_spark.run_job(settings, local_spark.INGEST_SCRIPT, job_args, on_stdout=out.append) == 0
     counts = ingest_cmd.find_counts(out)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import local_spark
+from pipeline.spark_args import ingest_args
+from pipeline.spark_backends import LocalSpark
 from pipeline.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
 from spark_jobs.ingest import contract
 from spark_jobs.ingest.job import JOB_ARGS, IngestArgs
@@ -29,9 +31,10 @@ def settings(tmp_path: Path, settings_for):
 
 
 def test_ingest_args_round_trip_through_the_job_parser(settings) -> None:
-    built = local_spark.ingest_args(
-        settings, arrival_hour=HOUR, manifest="/m.json", run_id="r1", audit_branch="audit_r1"
-    )
+    built = {
+        **LocalSpark(settings).catalog_args(),
+        **ingest_args(settings, arrival_hour=HOUR, manifest="/m.json", run_id="r1", audit_branch="audit_r1"),
+    }
     assert set(built) <= {spec.name for spec in JOB_ARGS}
     argv = [*to_argv(built), "--JOB_NAME", "glue-adds-its-own"]  # platform extras are ignored
     args = IngestArgs.from_mapping(parse_job_args(JOB_ARGS, argv))

@@ -50,14 +50,14 @@ def test_every_job_table_name_goes_through_the_prefix() -> None:
 
 
 def test_the_dag_passes_the_prefix_to_every_cloud_job() -> None:
-    from pipeline.local_spark import catalog_args
+    from pipeline.spark_backends import backend_for
 
     env = {
         "LAKEHOUSE_ENV": "aws", "LAKEHOUSE_WAREHOUSE": "s3://w", "LAKEHOUSE_RAW_ROOT": "s3://r",
         "LAKEHOUSE_REDSHIFT_WORKGROUP": "wg", "LAKEHOUSE_NAMESPACE_PREFIX": "dev_",
     }  # fmt: skip
-    assert catalog_args(load_settings(env))["namespace_prefix"] == "dev_"
-    assert "namespace_prefix" not in catalog_args(load_settings({}))  # local: none
+    assert backend_for(load_settings(env)).catalog_args()["namespace_prefix"] == "dev_"
+    assert "namespace_prefix" not in backend_for(load_settings({})).catalog_args()  # local: none
 
 
 def test_tables_are_created_in_the_prefixed_namespaces(tmp_path) -> None:

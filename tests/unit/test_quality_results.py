@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from lakehouse import dq_cmd
+from pipeline import spark_args
 from pipeline.settings import load_settings
 from spark_jobs.quality import reports, results
 
@@ -224,13 +225,23 @@ def test_dq_report_shows_the_latest_attempt(tmp_path: Path) -> None:
     assert listing.index("r1") > listing.index("validated at") and "FAILED" in listing
 
 
-def test_gate_job_args_come_from_settings(tmp_path: Path) -> None:
+def test_gate_args_come_from_settings(tmp_path: Path) -> None:
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_QUARANTINE_MAX_SHARE": "0.02"})
-    args = dq_cmd.gate_job_args(settings, "r1", "2026-01-01T10:00:00Z")
-    assert args["reports_uri"] == str(tmp_path / "reports" / "gx")
+    args = spark_args.gate_args(settings, run_id="r1", arrival_hour="2026-01-01T10:00:00Z")
+    assert args["reports_uri"] == str(tmp_path / "reports" / "data_docs")
     assert args["quarantine_max_share"] == "0.02" and args["lateness_hours"] == "48"
     assert "audit_branch" not in args, "empty values are left out (Glue rejects them)"
-    assert dq_cmd.publish_job_args(settings, "r1", "discard")["action"] == "discard"
+    assert "expectations_dir" not in args, "locally the job reads expectations/ beside its package"
+    assert spark_args.publish_args(settings, run_id="r1", action="discard")["action"] == "discard"
+
+
+def test_lakehouse_dq_looks_for_data_docs_where_the_gate_writes_them(tmp_path: Path) -> None:
+    """Without a recorded location, `lakehouse dq` finds the index under the gate's `--reports_uri`."""
+    settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
+    assert dq_cmd.docs_location(settings, "r1", []) == ""  # nothing written yet
+    target = reports.docs_target(spark_args.gate_args(settings, run_id="r1")["reports_uri"], "r1")
+    (target.local_dir / "index.html").write_text("<html></html>")
+    assert dq_cmd.docs_location(settings, "r1", []) == target.index_uri
 
 
 def test_cli_commands_register() -> None:

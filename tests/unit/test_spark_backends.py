@@ -8,14 +8,16 @@ No AWS call is made: building and rendering an operator does not talk to AWS.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from pipeline import spark_backends
+from pipeline import local_spark, spark_args, spark_backends
 from pipeline.settings import Settings, load_settings
+from spark_jobs.jobargs import to_argv
 from spark_jobs.session import EMR_ICEBERG_JAR, ICEBERG_EXTENSIONS
 
 pytestmark = pytest.mark.unit
@@ -168,18 +170,18 @@ def test_local_backend_runs_spark_submit_with_the_rendered_arguments(tmp_path, m
     # locally the launcher adds the catalog arguments when the task runs (pipeline.local_spark)
     assert op.op_kwargs == {"script": "publish_orders.py", "job_args": PLAN, "verdict_exit_codes": []}
 
-    calls: list[tuple[Settings, str, list[str]]] = []
+    calls: list[tuple[Settings, str, Any]] = []
 
-    def fake_submit(s: Settings, script: str, argv: list[str]) -> int:
-        calls.append((s, script, argv))
+    def fake_run_job(s: Settings, script: str, job_args: Any) -> int:
+        calls.append((s, script, job_args))
         return 0
 
-    monkeypatch.setattr(spark_backends, "_submit_local", fake_submit)
+    monkeypatch.setattr(local_spark, "run_job", fake_run_job)
     op.python_callable(**op.op_kwargs)
-    ((used, script, argv),) = calls
+    ((used, script, job_args),) = calls
     assert used is settings
     assert script.endswith("/spark_jobs/publish_orders.py")
-    assert argv == expected_cli()
+    assert to_argv(job_args) == expected_cli()
 
 
 @pytest.mark.parametrize(("code", "error"), [(1, "AirflowFailException"), (2, "RuntimeError"), (137, "RuntimeError")])
@@ -187,7 +189,7 @@ def test_local_backend_fails_fast_only_on_a_verdict(code: int, error: str, tmp_p
     """Exit codes named as verdicts fail the task without retries; any other failure is retried."""
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
     op = spark_backends.spark_task(settings, "quality_gate", "validate_orders.py", {}, verdict_exit_codes=(1,))
-    monkeypatch.setattr(spark_backends, "_submit_local", lambda *_: code)
+    monkeypatch.setattr(local_spark, "run_job", lambda *_: code)
     with pytest.raises(Exception) as failure:
         op.python_callable(**op.op_kwargs)
     assert type(failure.value).__name__ == error
@@ -217,8 +219,8 @@ def test_missing_aws_settings_fail_at_parse_with_the_variable_name(env: Mapping[
         spark_backends.spark_task(settings, "ingest", "ingest_orders.py", {})
 
 
-def test_cli_args_accept_names_with_or_without_dashes_and_drop_empty_values() -> None:
-    assert spark_backends.cli_args({"run_id": "r", "--tables": "a,b", "n": 3, "unset": "", "none": None}) == [
+def test_job_args_accept_names_with_or_without_dashes_and_drop_empty_values() -> None:
+    assert to_argv({"run_id": "r", "--tables": "a,b", "n": 3, "unset": "", "none": None}) == [
         "--run_id",
         "r",
         "--tables",
@@ -226,3 +228,39 @@ def test_cli_args_accept_names_with_or_without_dashes_and_drop_empty_values() ->
         "--n",
         "3",
     ]
+
+
+@pytest.mark.parametrize(
+    ("backend", "kind", "platform"),
+    [
+        ("glue", spark_backends.GlueSpark, "glue"),
+        ("emr-serverless", spark_backends.EmrServerlessSpark, "emr"),
+    ],
+)
+def test_the_backend_is_chosen_once_from_settings_and_says_where_things_are(backend, kind, platform) -> None:
+    settings = aws_settings(
+        LAKEHOUSE_SPARK_BACKEND=backend,
+        LAKEHOUSE_EMR_APPLICATION_ID="00abc123",
+        LAKEHOUSE_EMR_EXECUTION_ROLE_ARN="arn:aws:iam::123456789012:role/lakehouse-emr",
+    )
+    chosen = spark_backends.backend_for(settings)
+    assert type(chosen) is kind
+    assert chosen.catalog_args() == {"environment": platform, "catalog_name": "lakehouse", "warehouse": WAREHOUSE}
+    # the gate reads the suites and writes Data Docs beside the artifacts; `lakehouse dq` looks there too
+    gate = spark_args.gate_args(settings, run_id="r1")
+    assert gate["expectations_dir"] == f"{ARTIFACTS}/expectations"
+    assert gate["reports_uri"] == spark_backends.data_docs_uri(settings) == f"{ARTIFACTS}/reports/data_docs"
+
+
+def test_the_local_backend_gives_jobs_the_jdbc_form_of_the_catalog(tmp_path) -> None:
+    settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
+    chosen = spark_backends.backend_for(settings)
+    assert type(chosen) is spark_backends.LocalSpark
+    assert chosen.catalog_args()["catalog_uri"] == f"jdbc:sqlite:{tmp_path.resolve()}/catalog.db"
+    assert spark_backends.data_docs_uri(settings) == str(tmp_path.resolve() / "reports" / "data_docs")
+
+
+def test_an_unknown_backend_is_refused_with_the_known_ones() -> None:
+    settings = dataclasses.replace(aws_settings(LAKEHOUSE_SPARK_BACKEND="glue"), spark_backend="dataproc")
+    with pytest.raises(ValueError, match="unknown spark_backend 'dataproc'; one of local, glue, emr-serverless"):
+        spark_backends.spark_task(settings, "ingest", "ingest_orders.py", {})

@@ -1,0 +1,78 @@
+"""What each Spark program is given, from settings: one builder per program.
+
+The DAG (with Jinja templates for a run's values) and the CLI (`lakehouse ingest`, `validate`,
+`publish`, `discard`, with plain strings) call the same builders, so a job run by hand gets the
+arguments the scheduled task gives it. The catalog arguments every job takes are not here: the
+backend adds them (`pipeline.spark_backends.SparkBackend.catalog_args`). Empty values are left
+out (a job gives an unset optional argument its default, and Glue rejects empty values).
+`pipeline.maintenance.maintenance_args` is the builder of `maintain_tables.py`.
+
+Standard library only: imported when the DAG files are parsed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.settings import Settings
+from pipeline.spark_backends import backend_for
+
+
+def ingest_args(
+    settings: Settings,
+    *,
+    arrival_hour: datetime | str,
+    manifest: str,
+    run_id: str,
+    audit_branch: str = "",
+    max_record_bytes: int | None = None,
+) -> dict[str, str]:
+    """The arguments of `spark_jobs/ingest_orders.py` for one arrival hour (an aware datetime or ISO text)."""
+    if isinstance(arrival_hour, datetime):
+        arrival_hour = arrival_hour.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _given(
+        {
+            "manifest": manifest,
+            "arrival_hour": arrival_hour,
+            "run_id": run_id,
+            "audit_branch": audit_branch,
+            # the gate's window: ingest quarantines what the gate's range check would fail
+            "lateness_hours": str(settings.lateness_hours),
+            "max_record_bytes": "" if max_record_bytes is None else str(max_record_bytes),
+        }
+    )
+
+
+def gate_args(settings: Settings, *, run_id: str, arrival_hour: str = "", audit_branch: str = "") -> dict[str, str]:
+    """The arguments of `spark_jobs/validate_orders.py`: the run, where the suites and the Data
+    Docs are for this backend, and the thresholds from settings."""
+    backend = backend_for(settings)
+    return _given(
+        {
+            "run_id": run_id,
+            "arrival_hour": arrival_hour,
+            "audit_branch": audit_branch,
+            "expectations_dir": backend.expectations_uri(),
+            "reports_uri": backend.data_docs_uri(),
+            "quarantine_max_share": str(settings.quarantine_max_share),
+            "lateness_hours": str(settings.lateness_hours),
+            "clock_skew_minutes": str(settings.clock_skew_minutes),
+            "branch_retention_hours": str(settings.audit_branch_retention_hours),
+        }
+    )
+
+
+def publish_args(settings: Settings, *, run_id: str, action: str, audit_branch: str = "") -> dict[str, str]:
+    """The arguments of `spark_jobs/publish_orders.py`: publish or discard the run's branch."""
+    return _given(
+        {
+            "run_id": run_id,
+            "action": action,
+            "audit_branch": audit_branch,
+            "branch_retention_hours": str(settings.audit_branch_retention_hours),
+        }
+    )
+
+
+def _given(args: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in args.items() if value}
