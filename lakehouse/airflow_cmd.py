@@ -58,7 +58,6 @@ from lakehouse.run_watch import ProgressLine, failure_report
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DAG_ID = "orders_lakehouse"
-MAINTENANCE_DAG_ID = "lakehouse_maintenance"
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"
 DEFAULT_PORT = 8080

@@ -53,7 +53,6 @@ PROJECT = "lakehouse"
 ADMIN_USER = "admin"  # AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS in compose.yaml
 PLACEHOLDER = "change-me"
 HOUR = timedelta(hours=1)
-TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 UP_TIMEOUT_SECONDS = 600
 RUN_TIMEOUT_SECONDS = 3600
 

@@ -38,7 +38,6 @@ from pipeline.settings import Settings
 DEBIAN_PACKAGES = ("libxerial-sqlite-jdbc-java", "libxerial-sqlite-jdbc-jni")
 APT_TIMEOUT = 180  # an apt-get install that downloads two small packages
 DOWNLOAD_TIMEOUT = 10
-APT_CHOICES = ("auto", "install", "download", "no")
 
 Say = Callable[[str], None]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,12 +174,6 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
-
-    def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["home"] = str(self.home)
-        data["schedule_start"] = self.schedule_start.isoformat() if self.schedule_start else None
-        return data
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -279,10 +279,6 @@ def ranges(points: Iterable, step: timedelta) -> list[tuple]:
     return runs
 
 
-def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
-    return ranges(days, timedelta(days=1))
-
-
 def _literal(moment: date | datetime) -> str:
     text = moment.strftime("%Y-%m-%d %H:%M:%S") if isinstance(moment, datetime) else f"{moment.isoformat()} 00:00:00"
     return f"TIMESTAMP'{text}'"

@@ -4,7 +4,7 @@ spark-submit command, and the job's shapes against the table definitions."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from pipeline.spark_backends import LocalSpark
 from pipeline.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
 from spark_jobs.ingest import contract
 from spark_jobs.ingest.job import JOB_ARGS, IngestArgs
-from spark_jobs.ingest.transforms import day_ranges, days_condition, hours_condition, ids_condition
+from spark_jobs.ingest.transforms import days_condition, hours_condition, ids_condition, ranges
 from spark_jobs.ingest.writes import RUNS_SCHEMA
 from spark_jobs.jobargs import jdbc_catalog_uri, parse_job_args, resolve_platform, to_argv
 from spark_jobs.quality.branches import check_branch_name
@@ -154,7 +154,10 @@ def test_reason_codes_and_fields_match_the_simulator() -> None:
 
 def test_day_pruning_condition_merges_consecutive_days() -> None:
     days = [date(2026, 11, 2), date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 5)]
-    assert day_ranges(days) == [(date(2026, 10, 31), date(2026, 11, 2)), (date(2026, 11, 5), date(2026, 11, 5))]
+    assert ranges(days, timedelta(days=1)) == [
+        (date(2026, 10, 31), date(2026, 11, 2)),
+        (date(2026, 11, 5), date(2026, 11, 5)),
+    ]
     condition = days_condition(days)
     assert "t.event_ts >= TIMESTAMP'2026-10-31 00:00:00'" in condition
     assert "t.event_ts < TIMESTAMP'2026-11-03 00:00:00'" in condition
