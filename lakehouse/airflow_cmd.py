@@ -43,7 +43,6 @@ import os
 import secrets
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -156,6 +155,7 @@ class HourResult:
     seconds: float
     tasks: dict[str, str] = field(default_factory=dict)  # task_id -> state
     log_file: str = ""
+    tries: dict[str, int] = field(default_factory=dict)  # task_id -> try number
 
     @property
     def ok(self) -> bool:
@@ -191,12 +191,16 @@ def run_hour(
     log_dir = airflow_home(settings) / "logs" / "dags-test"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"{dag_id}-{hour:%Y%m%dT%H}.log"
+    result_file = log_file.with_suffix(".json")
+    result_file.unlink(missing_ok=True)  # an earlier run's outcome must not pass for this one's
     progress(f"airflow: {dag_id} for arrival hour {hour:%Y-%m-%d %H}:00 (log: {log_file})")
+    # `airflow dags test`, with the Execution API app built once, the outcome as JSON (lakehouse.dags_test)
+    command = [sys.executable, "-m", "lakehouse.dags_test", dag_id, logical_date.isoformat()]
+    command += ["--result", str(result_file)]
     started = time.perf_counter()
     with open(log_file, "w") as log:
         process = subprocess.Popen(
-            # `airflow dags test`, with the Execution API app built once (see lakehouse.dags_test)
-            [sys.executable, "-m", "lakehouse.dags_test", dag_id, logical_date.isoformat()],
+            command,
             env=env,
             cwd=REPO_ROOT,
             stdout=None if verbose else log,
@@ -213,10 +217,20 @@ def run_hour(
             stop_process_tree(process)
             raise
     seconds = time.perf_counter() - started
-    run_id, state, tasks = last_run_states(settings, dag_id)
+    outcome = json.loads(result_file.read_text()) if result_file.exists() else {}
+    state = outcome.get("state", "")
     if returncode != 0 and state == "success":
-        state = "failed"  # the CLI failed before or after the run; do not call it green
-    result = HourResult(hour, state or "failed", run_id, seconds, tasks, str(log_file))
+        state = "failed"  # the command failed before or after the run; do not call it green
+    result = HourResult(
+        hour,
+        state or "failed",
+        outcome.get("run_id", ""),
+        seconds,
+        outcome.get("tasks", {}),
+        str(log_file),
+        outcome.get("tries", {}),
+    )
+    tasks = result.tasks
     progress(f"airflow: {dag_id} {hour:%Y-%m-%d %H}:00 -> {result.state} in {seconds:.0f}s")
     if not result.ok:
         failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
@@ -290,26 +304,6 @@ def warm_spark(settings: Settings, enabled: bool = True) -> Iterator[dict[str, s
     finally:
         stop_process_tree(process, grace=3.0)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def last_run_states(settings: Settings, dag_id: str) -> tuple[str, str, dict[str, str]]:
-    """(run_id, state, {task_id: state}) of the newest run of `dag_id` in the metadata DB."""
-    db = airflow_home(settings) / "airflow.db"
-    if not db.exists():
-        return "", "", {}
-    with sqlite3.connect(db) as con:
-        row = con.execute(
-            "select run_id, state from dag_run where dag_id = ? order by id desc limit 1", (dag_id,)
-        ).fetchone()
-        if row is None:
-            return "", "", {}
-        tasks = dict(
-            con.execute(
-                "select task_id, coalesce(state, 'none') from task_instance where dag_id = ? and run_id = ?",
-                (dag_id, row[0]),
-            ).fetchall()
-        )
-    return row[0], row[1], tasks
 
 
 def backfill(

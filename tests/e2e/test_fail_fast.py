@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -94,11 +93,7 @@ def test_a_missing_jar_fails_the_dag_run_on_the_first_try_with_the_error_shown(l
     assert result.state == "failed", result
     assert result.tasks["ingest"] == "failed"  # not up_for_retry
     assert result.tasks["quality_gate"] == "upstream_failed"
-    with sqlite3.connect(airflow_home(settings) / "airflow.db") as con:
-        (tries,) = con.execute(
-            "select try_number from task_instance where task_id = 'ingest' and run_id = ?", (result.run_id,)
-        ).fetchone()
-    assert tries == 1
+    assert result.tries["ingest"] == 1
     err = capfd.readouterr().err
     assert "task ingest failed: AirflowFailException: local Spark is missing: sqlite jdbc" in err, err[-3000:]
     assert "not retried" in err
