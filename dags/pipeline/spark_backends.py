@@ -11,7 +11,7 @@ Where Spark runs is one object, chosen once from `settings.spark_backend` (`back
 
 Each backend answers everything that differs between those places: the catalog arguments every
 job takes, where the entry scripts, the GX suites and the Data Docs are, and which operator runs
-a job. Nothing else in the project asks which backend is configured.
+a job. A new backend is one more class in `BACKENDS`, not one more branch in every function.
 
 Jobs take the same `--snake_case` arguments everywhere (design rule: Spark jobs know nothing of
 Airflow), rendered by `spark_jobs.jobargs.to_argv`. Values may be Jinja templates

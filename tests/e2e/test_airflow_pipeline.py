@@ -25,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,6 +154,22 @@ def test_good_hours_end_green_with_the_ground_truth_counts(first_pass, ground_tr
     marts = first_pass["marts"]
     assert {"fct_order_lines", "dim_date", "agg_daily_sales"} <= set(marts), sorted(marts)
     assert all(m["rows"] > 0 for m in marts.values()), marts
+
+
+def test_the_gates_data_docs_are_where_lakehouse_dq_says(lake, first_pass, capsys) -> None:
+    """The DAG's quality_gate wrote Data Docs; `lakehouse dq` names them, from the gate's record
+    and from settings alone (one function decides the place for both), and the page opens."""
+    from lakehouse import dq_cmd
+    from lakehouse.cli import main
+
+    rows = dq_cmd.read_results(lake)
+    run_id = max(rows, key=lambda r: r["validated_at"])["run_id"]
+    assert main(["dq", "--run-id", run_id]) == 0
+    said = re.search(r"^Data Docs: (.+)$", capsys.readouterr().out, re.MULTILINE)
+    assert said, "lakehouse dq named no Data Docs"
+    assert said.group(1) == dq_cmd.docs_location(lake, run_id, []), "the gate wrote elsewhere than the CLI looks"
+    page = Path(said.group(1)).read_text()
+    assert "<html" in page.lower() and "silver.order_lines" in page
 
 
 def test_running_an_earlier_hour_again_changes_nothing(lake, first_pass) -> None:
