@@ -15,9 +15,15 @@ _VALID = re.compile(r"^([a-z][a-z0-9_]*)?$")
 _prefix = ""
 
 
+def is_namespace_prefix(prefix: str) -> bool:
+    """Empty, or lowercase letters, digits and _ starting with a letter (it heads Glue database
+    names): the one rule, for the jobs' `--namespace_prefix` and the settings' LAKEHOUSE_NAMESPACE_PREFIX."""
+    return bool(_VALID.match(prefix or ""))
+
+
 def set_namespace_prefix(prefix: str) -> None:
     global _prefix
-    if not _VALID.match(prefix or ""):
+    if not is_namespace_prefix(prefix):
         raise ValueError(f"namespace prefix {prefix!r} must be lowercase letters, digits and _ (e.g. dev_)")
     _prefix = prefix or ""
 

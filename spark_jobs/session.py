@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 
-PLATFORMS = ("local", "glue", "emr")
+from spark_jobs.jobargs import PLATFORMS
+
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 EMR_ICEBERG_JAR = "/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar"
 HADOOP_FILE_IO = "org.apache.iceberg.hadoop.HadoopFileIO"

@@ -11,11 +11,12 @@ Import cost matters: DAG files import this at parse time, so it uses the standar
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from spark_jobs.naming import is_namespace_prefix
 
 ENVIRONMENTS = ("local", "compose", "aws")
 SPARK_BACKENDS = ("local", "glue", "emr-serverless")
@@ -256,7 +257,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "LAKEHOUSE_SPARK_BACKEND=local is not allowed with LAKEHOUSE_ENV=aws; allowed values: glue, emr-serverless"
         )
-    if settings.namespace_prefix and not re.fullmatch(r"[a-z][a-z0-9_]*", settings.namespace_prefix):
+    if not is_namespace_prefix(settings.namespace_prefix):
         raise SettingsError(
             f"LAKEHOUSE_NAMESPACE_PREFIX={settings.namespace_prefix!r} must be lowercase letters, digits "
             "and _ (Glue database names), starting with a letter, e.g. dev_"
