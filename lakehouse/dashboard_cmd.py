@@ -33,7 +33,7 @@ def register(subparsers) -> None:
             "no network). Exit 1 when a chart has no data, 2 when there are no marts yet (run `make demo`)."
         ),
     )
-    p.add_argument("--out", type=Path, help="where to write the page (default: <LAKEHOUSE_HOME>/reports/dashboard.html)")
+    p.add_argument("--out", type=Path, help="where to write it (default: <LAKEHOUSE_HOME>/reports/dashboard.html)")
     p.add_argument("--serve", action="store_true", help="then serve it on http://127.0.0.1:PORT until Ctrl-C")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port for --serve (default {DEFAULT_PORT}; 0: any)")
     p.set_defaults(func=run)

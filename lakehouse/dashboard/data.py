@@ -72,7 +72,7 @@ def revenue_by_country(settings: Settings, top: int = 8) -> dict[str, Any]:
     currencies = {r[2] for r in rows}
     label = (lambda country, cur: f"{country} ({cur})") if len(currencies) > 1 else (lambda country, _: country)
     totals: Counter = Counter()
-    for day, country, cur, revenue in rows:
+    for _, country, cur, revenue in rows:
         totals[label(country, cur)] += float(revenue or 0)
     kept = [name for name, _ in totals.most_common(top)]
     days = sorted({_day(r[0]) for r in rows})

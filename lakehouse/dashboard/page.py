@@ -97,7 +97,8 @@ def render(visuals: list[Visual], data: dict[str, dict[str, Any]], overview: dic
   .fact {{ background: #fff; border-radius: 6px; padding: 8px 12px; min-width: 120px; }}
   .fact .k {{ color: #5b6776; font-size: 12px; }}
   .fact .v {{ font-size: 16px; font-weight: 600; }}
-  main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px; padding: 8px 24px 24px; }}
+  main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px;
+         padding: 8px 24px 24px; }}
   .panel {{ background: #fff; border-radius: 6px; padding: 8px 12px; }}
   .panel h2 {{ font-size: 14px; margin: 4px 0 8px; }}
   .chart {{ height: 300px; }}

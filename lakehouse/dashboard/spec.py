@@ -52,3 +52,67 @@ def dataset_columns(dataset: dict[str, Any]) -> dict[str, str]:
     if join:
         columns.update({name: kind for name, kind in join["columns"].items() if name != join["key"]})
     return columns
+
+
+def check_columns(spec: dict[str, Any], manifest: dict[str, Any], iceberg: dict[str, list[str]]) -> list[str]:
+    """Every problem between dashboard.json and what the pipeline builds; [] when they agree.
+
+    `manifest`: dbt's manifest (the marts and their columns, which dbt's own tests keep equal to
+    the built tables); `iceberg`: table identifier -> column names (dags/pipeline/tables.py).
+    A column a dataset or visual names that the mart or table does not have is a problem, and
+    so is an unknown QuickSight type, aggregation or dataset.
+    """
+    marts = {
+        node["name"]: set(node["columns"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    }
+    problems: list[str] = []
+
+    def check(where: str, model: str, columns: dict[str, str] | list[str], known: dict[str, set[str]]) -> None:
+        if model not in known:
+            problems.append(f"{where}: {model} does not exist")
+            return
+        for column in columns:
+            if column not in known[model]:
+                problems.append(f"{where}: {model} has no column {column!r}")
+        for column, kind in (columns.items() if isinstance(columns, dict) else ()):
+            if kind not in QUICKSIGHT_TYPES:
+                problems.append(f"{where}: column {column!r} has no QuickSight type {kind!r}")
+
+    tables = {name: set(columns) for name, columns in iceberg.items()}
+    for key, dataset in spec["datasets"].items():
+        if "mart" in dataset:
+            check(f"dataset {key}", dataset["mart"], dataset["columns"], marts)
+        join = dataset.get("join")
+        if join:
+            check(f"dataset {key} (join)", join["mart"], join["columns"], marts)
+            if join["key"] not in dataset["columns"] or join["key"] not in join["columns"]:
+                problems.append(f"dataset {key}: join key {join['key']!r} must be on both sides")
+        for table_name, columns in dataset.get("source_columns", {}).items():
+            check(f"dataset {key} (sql)", table_name, columns, tables)
+        if "sql" in dataset:
+            for column, kind in dataset["columns"].items():
+                if kind not in QUICKSIGHT_TYPES:
+                    problems.append(f"dataset {key}: column {column!r} has no QuickSight type {kind!r}")
+        if ("mart" in dataset) == ("sql" in dataset):
+            problems.append(f"dataset {key}: needs exactly one of `mart` and `sql`")
+    for visual in visuals(spec):
+        dataset = spec["datasets"].get(visual.dataset)
+        if dataset is None:
+            problems.append(f"visual {visual.id}: no dataset {visual.dataset!r}")
+            continue
+        exposed = dataset_columns(dataset)
+        for role in ("x", "y", "color"):
+            column = getattr(visual, role)
+            if column and column not in exposed:
+                problems.append(f"visual {visual.id}: dataset {visual.dataset} has no column {column!r} ({role})")
+        if visual.aggregation not in AGGREGATIONS:
+            problems.append(f"visual {visual.id}: unknown aggregation {visual.aggregation!r}")
+        if visual.kind not in ("line", "bar"):
+            problems.append(f"visual {visual.id}: kind {visual.kind!r} is not line or bar")
+        if visual.kind == "line" and exposed.get(visual.x) != "DATETIME":
+            problems.append(f"visual {visual.id}: a line chart needs a DATETIME x, not {visual.x!r}")
+        if exposed.get(visual.y) == "STRING" and visual.aggregation not in ("COUNT", "DISTINCT_COUNT"):
+            problems.append(f"visual {visual.id}: a text column can only be counted")
+    return problems
