@@ -76,7 +76,7 @@ def check_columns(spec: dict[str, Any], manifest: dict[str, Any], iceberg: dict[
         for column in columns:
             if column not in known[model]:
                 problems.append(f"{where}: {model} has no column {column!r}")
-        for column, kind in (columns.items() if isinstance(columns, dict) else ()):
+        for column, kind in columns.items() if isinstance(columns, dict) else ():
             if kind not in QUICKSIGHT_TYPES:
                 problems.append(f"{where}: column {column!r} has no QuickSight type {kind!r}")
 

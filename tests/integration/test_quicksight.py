@@ -19,8 +19,8 @@ import os
 import re
 import sys
 import tempfile
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -28,9 +28,9 @@ import pytest
 os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from lakehouse.dashboard import spec as dashboard_spec  # noqa: E402
-from pipeline.settings import REPO_ROOT, SettingsError, load_settings  # noqa: E402
-from pipeline.tables import TABLES  # noqa: E402
+from lakehouse.dashboard import spec as dashboard_spec
+from pipeline.settings import REPO_ROOT, SettingsError, load_settings
+from pipeline.tables import TABLES
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +124,7 @@ def test_terraform_reads_the_same_definition() -> None:
     module = REPO_ROOT / "infra" / "terraform" / "modules" / "quicksight"
     main = (module / "main.tf").read_text()
     assert 'jsondecode(file("${path.module}/dashboard.json"))' in main
-    assert dashboard_spec.SPEC_PATH == module / "dashboard.json"
+    assert module / "dashboard.json" == dashboard_spec.SPEC_PATH
     for resource in ("aws_quicksight_vpc_connection", "aws_quicksight_data_source", "aws_quicksight_dashboard"):
         assert f'resource "{resource}"' in main
     assert 'import_mode = "SPICE"' in main and "secret_arn = var.redshift_secret_arn" in main
