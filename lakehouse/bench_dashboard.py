@@ -47,6 +47,7 @@ def measure(settings, runs: int) -> dict[str, float]:
         render.append(t3 - t2)
     parts = sum(map(statistics.median, (marts, audit, render)))
     return {
+        "cold": cold_build(),
         "median": statistics.median(totals),
         "marts_share": statistics.median(marts) / parts,
         "audit_share": statistics.median(audit) / parts,
@@ -54,6 +55,23 @@ def measure(settings, runs: int) -> dict[str, float]:
         "page_bytes": built.path.stat().st_size if built else 0,
         "points": sum(built.points.values()) if built else 0,
     }
+
+
+def cold_build() -> float:
+    """`lakehouse dashboard` as a new process (what `make dashboard` pays: interpreter, imports, build)."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "lakehouse.cli", "dashboard", "--out", str(Path(tmp) / "d.html")],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - started
 
 
 def register(subparsers) -> None:
@@ -80,11 +98,21 @@ def run(args: argparse.Namespace) -> int:
         progress(f"bench-dashboard: {exc}")
         return 2
     report = table(
-        ("median build", "share of 5 s budget", "marts queries", "audit tables", "page render", "page", "points"),
+        (
+            "new process",
+            "median build",
+            "share of 5 s budget",
+            "marts queries",
+            "audit tables",
+            "page render",
+            "page",
+            "points",
+        ),
         [
             (
+                f"{m['cold']:.2f} s",
+                f"{m['cold'] / BUDGET_SECONDS:.0%}",
                 f"{m['median']:.2f} s",
-                f"{m['median'] / BUDGET_SECONDS:.0%}",
                 f"{m['marts_share']:.0%}",
                 f"{m['audit_share']:.0%}",
                 f"{m['render_share']:.0%}",
@@ -102,9 +130,11 @@ def run(args: argparse.Namespace) -> int:
                     "## Dashboard build",
                     "",
                     f"Measured by `make bench-dashboard` on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} cores), "
-                    f"from the marts of `make demo`: median of {runs} full builds of the local dashboard "
+                    f"from the marts of `make demo`: `lakehouse dashboard` once as a new process (interpreter, imports "
+                    f"and build), then the median of {runs} full builds in one process "
                     "(every visual's query on DuckDB, the audit tables through pyiceberg, the HTML with ECharts "
-                    f"inlined written), and where one build's time goes. Budget: {BUDGET_SECONDS:g} s.",
+                    "inlined written), and where one build's time goes (shares of the in-process build). "
+                    f"Budget: {BUDGET_SECONDS:g} s for the new process.",
                     "",
                     "```",
                     report,
@@ -112,4 +142,4 @@ def run(args: argparse.Namespace) -> int:
                 ]
             ),
         )
-    return 0 if m["median"] <= BUDGET_SECONDS else 1
+    return 0 if m["cold"] <= BUDGET_SECONDS else 1
