@@ -46,6 +46,18 @@ def query(settings: Settings, sql: str) -> list[tuple]:
             raise WarehouseMissingError(f"{exc}; run `make demo` (or `lakehouse dbt`) first") from None
 
 
+def iceberg_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
+    """One of the pipeline's Iceberg tables; missing: WarehouseMissingError saying what to run."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    from pipeline.catalog import open_catalog
+
+    try:
+        return open_catalog(settings).load_table(identifier)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        raise WarehouseMissingError(f"no Iceberg table {identifier}: run `make demo` first") from None
+
+
 def _day(value: Any) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
@@ -145,9 +157,8 @@ def gate_pass_rate(settings: Settings) -> dict[str, Any]:
     its arrival hour's (audit.ingest_runs), so the chart lines up with the quarantine chart.
     """
     from lakehouse.dq_cmd import blocking, read_results
-    from pipeline.catalog import open_catalog
 
-    runs = open_catalog(settings).load_table("audit.ingest_runs").scan(selected_fields=("run_id", "arrival_hour"))
+    runs = iceberg_table(settings, "audit.ingest_runs").scan(selected_fields=("run_id", "arrival_hour"))
     arrival = {row["run_id"]: row["arrival_hour"] for row in runs.to_arrow().to_pylist()}
     validations: dict[tuple[str, Any], bool] = {}
     for row in read_results(settings):
@@ -167,9 +178,7 @@ def gate_pass_rate(settings: Settings) -> dict[str, Any]:
 
 def quarantine_reasons(settings: Settings) -> dict[str, Any]:
     """Quarantined records per arrival day, one series per reason code."""
-    from pipeline.catalog import open_catalog
-
-    table = open_catalog(settings).load_table("bronze.orders_quarantine")
+    table = iceberg_table(settings, "bronze.orders_quarantine")
     arrow = table.scan(selected_fields=("arrival_hour", "reason_code")).to_arrow()
     counts: Counter = Counter(
         (_day(hour), reason)
