@@ -343,7 +343,7 @@ def check_quicksight_plan(changes: dict[str, Any]) -> None:
     (sheet,) = dashboard["definition"][0]["sheets"]
     drawn = {}
     for visual in sheet["visuals"]:
-        (kind, body) = [(k, v[0]) for k, v in visual.items() if v]
+        ((kind, body),) = [(k, v[0]) for k, v in visual.items() if v]
         drawn[body["visual_id"]] = (kind, body["title"][0]["format_text"][0]["plain_text"])
     assert drawn == {v["id"]: (f"{v['kind']}_chart_visual", v["title"]) for v in spec["visuals"]}
     assert prefix + "aws_quicksight_group.readers" in changes and prefix + "aws_quicksight_group.authors" in changes

@@ -390,7 +390,7 @@ resource "aws_quicksight_dashboard" "orders" {
               }
               chart_configuration {
                 orientation      = v.value.limit > 0 ? "HORIZONTAL" : "VERTICAL"
-                bars_arrangement = v.value.color != "" ? "STACKED" : "CLUSTERED"
+                bars_arrangement = v.value.color != "" && v.value.aggregation == "SUM" ? "STACKED" : "CLUSTERED"
                 field_wells {
                   bar_chart_aggregated_field_wells {
                     category {
