@@ -37,8 +37,9 @@ def build(settings: Settings, out: Path | None = None) -> BuiltDashboard:
     from lakehouse.dashboard import data, page, spec
 
     visuals = spec.visuals()
-    overview = data.overview(settings)
-    values = {v.id: data.READERS[v.id](settings) for v in visuals}
+    with data.reading(settings):
+        overview = data.overview(settings)
+        values = {v.id: data.READERS[v.id](settings) for v in visuals}
     path = out or default_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     built_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")

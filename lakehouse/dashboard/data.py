@@ -11,6 +11,8 @@ Python values (the page turns them into chart options).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +21,31 @@ from pipeline.settings import Settings
 
 class WarehouseMissingError(RuntimeError):
     """The marts are not there yet (no demo, or every run failed before dbt); says what to run."""
+
+
+_OPEN: dict[str, Any] = {}  # DuckDB connections kept open by `reading()`: one per build, not one per query
+
+
+@contextmanager
+def reading(settings: Settings) -> Iterator[None]:
+    """Keep one read-only DuckDB connection open for the queries inside (a build's dozen queries)."""
+    if settings.dbt_target != "local" or not _duckdb_file(settings).exists():
+        yield
+        return
+    import duckdb
+
+    key = str(_duckdb_file(settings))
+    _OPEN[key] = duckdb.connect(key, read_only=True)
+    try:
+        yield
+    finally:
+        _OPEN.pop(key).close()
+
+
+def _duckdb_file(settings: Settings):  # -> Path
+    from pipeline.dbt_cosmos import duckdb_path
+
+    return duckdb_path(settings)
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
@@ -34,16 +61,16 @@ def query(settings: Settings, sql: str) -> list[tuple]:
         )
     import duckdb
 
-    from pipeline.dbt_cosmos import duckdb_path
-
-    path = duckdb_path(settings)
+    path = _duckdb_file(settings)
     if not path.exists():
         raise WarehouseMissingError(f"no warehouse at {path}: run `make demo` (or `lakehouse dbt`) first")
-    with duckdb.connect(str(path), read_only=True) as con:
-        try:
+    try:
+        if str(path) in _OPEN:
+            return _OPEN[str(path)].execute(sql).fetchall()
+        with duckdb.connect(str(path), read_only=True) as con:
             return con.execute(sql).fetchall()
-        except duckdb.CatalogException as exc:
-            raise WarehouseMissingError(f"{exc}; run `make demo` (or `lakehouse dbt`) first") from None
+    except duckdb.CatalogException as exc:
+        raise WarehouseMissingError(f"{exc}; run `make demo` (or `lakehouse dbt`) first") from None
 
 
 def iceberg_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
