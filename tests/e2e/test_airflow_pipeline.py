@@ -14,6 +14,8 @@ the tables back with pyiceberg and DuckDB.
    through Airflow: green, content unchanged.
 4. A bad hour (a batch far over the quarantine threshold): the run fails at the gate task;
    publish and every dbt task did not run; silver's `main` did not move.
+5. The local dashboard built from those marts, opened in headless Chromium with no network:
+   no console error, every chart has data points, a screenshot in build/artifacts/.
 
 1 and 2 run their Spark jobs in a warm driver, as `lakehouse backfill`/`run-hour` do; 3 and 4
 give every Spark task its own spark-submit, as the scheduler does (so the gate's verdict comes
