@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-demo \
-	bundle deploy compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
+	dashboard bench-dashboard bundle deploy compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ dbt-lint: $(DBT_STAMP) ## sqlfluff on the dbt models (jinja templater, offline)
 dbt-redshift-ddl: setup ## render the Redshift DDL of every mart offline and check dist/sort keys
 	$(DBT_VENV)/bin/python dbt/scripts/redshift_offline_ddl.py --project-dir dbt
 
+dashboard: $(MAIN_STAMP) ## rebuild the local dashboard from the marts (after make demo) and serve it on 127.0.0.1
+	$(LAKEHOUSE) dashboard --serve $(if $(PORT),--port $(PORT))
+
 # --- Airflow --------------------------------------------------------------------------------
 
 airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:8080 (this machine only), admin/admin
@@ -139,7 +142,7 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-demo ## every benchmark
+bench: bench-ingest bench-dags bench-demo bench-dashboard ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
@@ -149,6 +152,9 @@ bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental rat
 
 bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
 	$(LAKEHOUSE) bench-compose --cold
+
+bench-dashboard: setup ## time building the dashboard page from the demo's marts (run make demo first)
+	$(LAKEHOUSE) bench-dashboard
 
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags

@@ -18,7 +18,10 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
    PostgreSQL warehouse.
 8. **dbt** (Cosmos, from the dbt manifest): staging, intermediate and marts, tests after each
    model; then **marts_published** emits one asset per mart.
-9. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
+9. **quicksight_refresh** (Redshift, when `LAKEHOUSE_QUICKSIGHT_DATASET_IDS` is set): one SPICE
+   ingestion per QuickSight dataset after the marts are published; a failed ingestion fails
+   its task with QuickSight's reason.
+10. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
    not in the maintenance DAG, so it can never move silver's `main` under a publish.
 
 Re-running an interval is safe: bronze replaces the hour's partition, silver MERGEs on the
@@ -154,4 +157,10 @@ with DAG(
     def marts_published() -> None:
         """Emits the mart assets once every model and test of the dbt group succeeded."""
 
-    last >> dbt >> marts_published()
+    published = marts_published()
+    last >> dbt >> published
+
+    if SETTINGS.quicksight_dataset_ids:  # Redshift only (settings): local and compose have no QuickSight
+        from pipeline.quicksight import refresh_task_group
+
+        published >> refresh_task_group(SETTINGS)

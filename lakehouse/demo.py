@@ -7,6 +7,7 @@
    run's audit branch, publish, and the dbt marts through Cosmos on DuckDB.
 4. A summary read back from the tables: rows per layer against the simulator's ground truth,
    quarantine by reason, the gate's verdict per run, the top rows of `marts.agg_daily_sales`.
+5. The local dashboard (`lakehouse dashboard`): one offline HTML file, its path printed last.
 
 Idempotent: the simulator rewrites byte-identical objects and every DAG run replaces its own
 hour, so running it again ends with the same tables. The demo hours are fixed (not "now"), so
@@ -93,6 +94,7 @@ def _run(args: argparse.Namespace, settings: Settings, start: datetime, config, 
 
     print()
     print_summary(settings, truth, results)
+    print_dashboard(settings)
     print(f"\ndemo finished in {time.perf_counter() - began:.0f} s; run `make demo` again: same tables.")
     ok = len(results) == args.hours and all(r.ok for r in results)
     if not ok:
@@ -149,6 +151,19 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         print(table(headers, rows))
     except Exception as exc:  # the warehouse is missing when every run failed before dbt
         print(f"(no marts yet: {exc})")
+
+
+def print_dashboard(settings: Settings) -> None:
+    """Write the local dashboard (lakehouse/dashboard) and say where it is; a failure is reported, not raised."""
+    from lakehouse.dashboard import build
+
+    try:
+        built = build(settings)
+    except Exception as exc:  # no marts when every run failed before dbt: the summary above says why
+        print(f"\nDashboard: not written ({exc})")
+        return
+    print(f"\nDashboard (the QuickSight visuals, offline, one file): {built.path}")
+    print("  open it in a browser, or `make dashboard` to rebuild it and serve it on 127.0.0.1")
 
 
 def layer_counts(catalog) -> dict[str, int]:

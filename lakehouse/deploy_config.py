@@ -147,6 +147,10 @@ class DeployConfig:
         env |= {k: str(v) for k, v in optional.items() if v}
         if env["LAKEHOUSE_DBT_TARGET"] == "redshift":
             env |= self._dbt_redshift_env()
+            # the SPICE datasets the DAG refreshes after the marts (Terraform's quicksight module; [] when off)
+            datasets = self.output("quicksight_dataset_ids", [])
+            if datasets:
+                env["LAKEHOUSE_QUICKSIGHT_DATASET_IDS"] = ",".join(str(d) for d in datasets)
         self.settings(env)  # the DAGs' own validation, at bundle time
         return env
 

@@ -115,6 +115,23 @@ def _warehouse_db_uri(env: Mapping[str, str]) -> str:
     return f"postgresql+psycopg2://{login}@{host}:{port}/{env.get('DBT_POSTGRES_DATABASE', 'warehouse')}"
 
 
+def _quicksight_dataset_ids(env: Mapping[str, str], dbt_target: str) -> tuple[str, ...]:
+    """LAKEHOUSE_QUICKSIGHT_DATASET_IDS: comma-separated QuickSight dataset ids; only on Redshift."""
+    name = "LAKEHOUSE_QUICKSIGHT_DATASET_IDS"
+    ids = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    if ids and dbt_target != "redshift":
+        raise SettingsError(
+            f"{name} is set but LAKEHOUSE_DBT_TARGET={dbt_target}: QuickSight reads the Redshift marts; "
+            "unset it (local and compose have the local dashboard, `lakehouse dashboard`)"
+        )
+    for dataset_id in ids:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,250}", dataset_id):
+            raise SettingsError(f"{name}: {dataset_id!r} is not a dataset id (letters, digits, '-', '_', '.')")
+    if len(set(ids)) != len(ids):
+        raise SettingsError(f"{name} names a dataset twice: {', '.join(ids)}")
+    return ids
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration; build it with `load_settings()`."""
@@ -171,6 +188,9 @@ class Settings:
     # dbt target `compose`: SQLAlchemy URI of the PostgreSQL warehouse dbt builds the marts in, made
     # from the variables dbt's `compose` profile reads, so Python and dbt open the same database.
     warehouse_db_uri: str = ""
+    # QuickSight SPICE datasets (Terraform output `quicksight_dataset_ids`) the DAG refreshes after
+    # the marts are published on Redshift; empty: no refresh tasks (local, compose, or no QuickSight).
+    quicksight_dataset_ids: tuple[str, ...] = ()
 
     @property
     def reports_dir(self) -> Path:
@@ -249,6 +269,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cloud_poll_seconds=_int(env, "LAKEHOUSE_CLOUD_POLL_SECONDS", 30, minimum=1),
         s3_endpoint=_s3_endpoint(env, environment),
         warehouse_db_uri=_warehouse_db_uri(env) if dbt_target == "compose" else "",
+        quicksight_dataset_ids=_quicksight_dataset_ids(env, dbt_target),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")

@@ -26,7 +26,12 @@ from tests.aws.test_deploy import REGION, RecordingMwaa, make_buckets
 
 pytestmark = pytest.mark.aws
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
-NOT_RUN = r"ensure_tables|dbt\..*|marts_published|is_silver_maintenance_hour|maintain_silver"
+# The SPICE refresh's sensors too: moto has CreateIngestion but no DescribeIngestion (the sensor's
+# calls are checked with botocore's Stubber in tests/integration/test_quicksight.py).
+NOT_RUN = (
+    r"ensure_tables|dbt\..*|marts_published|is_silver_maintenance_hour|maintain_silver"
+    r"|quicksight_refresh\.wait_.*"
+)
 
 
 def test_hourly_run_on_glue_against_moto(glue_bundle, mwaa_venv, aws_env, tmp_path) -> None:
@@ -94,3 +99,7 @@ def test_hourly_run_on_glue_against_moto(glue_bundle, mwaa_venv, aws_env, tmp_pa
     assert gate_args["--run_id"] == ingest_args["--run_id"]
     assert gate_args["--expectations_dir"] == f"s3://{out['artifacts_bucket']}/expectations"
     assert runs["publish-orders"][0]["Arguments"]["--action"] == "publish"
+
+    # after the marts, one SPICE ingestion per QuickSight dataset of Terraform's outputs, started on moto
+    refreshes = {t: s for t, s in states.items() if t.startswith("quicksight_refresh.refresh_")}
+    assert refreshes == {f"quicksight_refresh.refresh_{d}": "success" for d in out["quicksight_dataset_ids"]}, states

@@ -14,6 +14,8 @@ the tables back with pyiceberg and DuckDB.
    through Airflow: green, content unchanged.
 4. A bad hour (a batch far over the quarantine threshold): the run fails at the gate task;
    publish and every dbt task did not run; silver's `main` did not move.
+5. The local dashboard built from those marts, opened in headless Chromium with no network:
+   no console error, every chart has data points, a screenshot in build/artifacts/.
 
 1 and 2 run their Spark jobs in a warm driver, as `lakehouse backfill`/`run-hour` do; 3 and 4
 give every Spark task its own spark-submit, as the scheduler does (so the gate's verdict comes
@@ -217,3 +219,51 @@ def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(lake, first_pa
     assert mart_state(lake) == marts_before
     # the bad hour did land in bronze/quarantine (that is the evidence), only silver is gated
     assert after["bronze.orders_quarantine"]["rows"] > before["bronze.orders_quarantine"]["rows"]
+
+
+# Each chart's data as ECharts holds it (not as the page was written): visual id -> points per series.
+CHART_POINTS_JS = """
+JSON.stringify(Object.fromEntries(Object.entries(window.dashboardCharts).map(
+  ([id, chart]) => [id, chart.getOption().series.map((s) => s.data.filter((v) => v !== null).length)])))
+"""
+HOURLY_ORDERS_JS = "window.dashboardCharts.hourly_transactions.getOption().series[0].data.reduce((a, b) => a + b, 0)"
+
+
+def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(lake, first_pass, tmp_path) -> None:
+    """Headless Chromium (no network) opens the page the demo writes: no console error, every
+    chart of dashboard.json has data points, and the numbers are the marts'. Saves a screenshot
+    (build/artifacts/dashboard.png). Runs last in this module, so the gate history holds the
+    failed bad hour too."""
+    import re
+
+    import duckdb
+
+    from lakehouse.dashboard import build
+    from lakehouse.dashboard.spec import visuals
+    from lakehouse.dbt_runner import duckdb_path
+    from pipeline.settings import REPO_ROOT
+    from tests.e2e.headless_chromium import chromium, executable
+
+    if executable() is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+    built = build(lake)
+    assert built.empty == [], f"charts without data: {built.empty}"
+    page_html = built.path.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page_html), "the page must not load anything"
+
+    with chromium(tmp_path / "chromium-profile", width=1400, height=1000) as page:
+        page.call("Page.navigate", url=built.path.as_uri())
+        page.wait_for("Page.loadEventFired")
+        points = json.loads(page.evaluate(CHART_POINTS_JS))
+        hourly_orders = page.evaluate(HOURLY_ORDERS_JS)
+        gate_rates = page.evaluate("window.dashboardCharts.gate_pass_rate.getOption().series[0].data")
+        page.screenshot(REPO_ROOT / "build" / "artifacts" / "dashboard.png")
+        errors = page.errors()
+
+    assert errors == []
+    assert set(points) == {v.id for v in visuals()}
+    assert {visual: counts for visual, counts in points.items() if not counts or min(counts) == 0} == {}
+    with duckdb.connect(str(duckdb_path(lake)), read_only=True) as con:
+        (orders,) = con.execute("select sum(order_count) from marts.agg_hourly_transactions").fetchone()
+    assert hourly_orders == orders
+    assert min(gate_rates) < 100  # the bad hour's failed gate is in the history

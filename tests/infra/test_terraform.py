@@ -276,7 +276,7 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     changes = planned_changes(tf, "-refresh=false")  # the no-change plan just refreshed the state
     created = {a for a, rc in changes.items() if rc["change"]["actions"] == ["create"]}
     updated = {a for a, rc in changes.items() if rc["change"]["actions"] == ["update"]}
-    assert all(re.match(r"module\.(mwaa|redshift)\[0\]\.", a) for a in created), created
+    assert all(re.match(r"module\.(mwaa|redshift|quicksight)\[0\]\.", a) for a in created), created
     # Only the deploy policy grows (UpdateEnvironment on the new environment); nothing is replaced.
     assert updated == {"module.deployer.aws_iam_policy.this"}, updated
 
@@ -304,6 +304,49 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     params = {p["parameter_key"]: p["parameter_value"] for p in workgroup["config_parameter"]}
     assert params["require_ssl"] == "true"
     assert "module.redshift[0].aws_iam_role.spectrum" in created
+    check_quicksight_plan(changes)
+
+
+def check_quicksight_plan(changes: dict[str, Any]) -> None:
+    """QuickSight (on with Redshift): the rendered datasets and dashboard are dashboard.json's.
+
+    moto has no QuickSight data source, dataset or VPC connection API, so these resources are
+    planned (with the provider's schema checks), not applied."""
+    from lakehouse.dashboard.spec import load_spec
+
+    spec = load_spec()
+    prefix = "module.quicksight[0]."
+    source = changes[prefix + "aws_quicksight_data_source.redshift"]["change"]["after"]
+    assert source["type"] == "REDSHIFT"
+    assert source["ssl_properties"] == [{"disable_ssl": False}]
+    assert source["credentials"][0]["credential_pair"] == []  # the secret, never a password in state
+    assert prefix + "aws_quicksight_vpc_connection.this" in changes
+    for key, dataset in spec["datasets"].items():
+        after = changes[f'{prefix}aws_quicksight_data_set.this["{key}"]']["change"]["after"]
+        assert after["import_mode"] == "SPICE"
+        assert after["data_set_id"] == f"{DEPLOY_CONFIG['project']}-{DEPLOY_CONFIG['environment']}-{key}"
+        tables = {t["physical_table_map_id"]: t for t in after["physical_table_map"]}
+        if "mart" in dataset:
+            (table,) = tables["mart"]["relational_table"]
+            assert (table["schema"], table["name"]) == ("marts", dataset["mart"])
+            assert {c["name"]: c["type"] for c in table["input_columns"]} == dataset["columns"]
+        else:
+            (sql,) = tables["sql"]["custom_sql"]
+            assert {c["name"]: c["type"] for c in sql["columns"]} == dataset["columns"]
+            assert "{" not in sql["sql_query"], sql["sql_query"]  # the external schemas filled in
+        if "join" in dataset:
+            (dim,) = tables["dimension"]["relational_table"]
+            assert dim["name"] == dataset["join"]["mart"]
+            (joined,) = [t for t in after["logical_table_map"] if t["logical_table_map_id"] == "joined"]
+            assert joined["source"][0]["join_instruction"][0]["type"] == "LEFT"
+    dashboard = changes[prefix + "aws_quicksight_dashboard.orders"]["change"]["after"]
+    (sheet,) = dashboard["definition"][0]["sheets"]
+    drawn = {}
+    for visual in sheet["visuals"]:
+        ((kind, body),) = [(k, v[0]) for k, v in visual.items() if v]
+        drawn[body["visual_id"]] = (kind, body["title"][0]["format_text"][0]["plain_text"])
+    assert drawn == {v["id"]: (f"{v['kind']}_chart_visual", v["title"]) for v in spec["visuals"]}
+    assert prefix + "aws_quicksight_group.readers" in changes and prefix + "aws_quicksight_group.authors" in changes
 
 
 def test_the_nat_gateway_variant_plans(terraform_cli: Cli, moto_endpoint: str, tmp_path: Path) -> None:

@@ -45,6 +45,12 @@ CONFIGURATIONS = {
     "local": {},
     "glue-redshift": {**AWS_ENV, "LAKEHOUSE_SPARK_BACKEND": "glue"},
     "emr-redshift": {**AWS_ENV, "LAKEHOUSE_SPARK_BACKEND": "emr-serverless"},
+    # the SPICE refresh after the marts (dags/pipeline/quicksight.py): parses offline too
+    "glue-redshift-quicksight": {
+        **AWS_ENV,
+        "LAKEHOUSE_SPARK_BACKEND": "glue",
+        "LAKEHOUSE_QUICKSIGHT_DATASET_IDS": "lakehouse-dev-daily_sales,lakehouse-dev-gate_results",
+    },
 }
 
 

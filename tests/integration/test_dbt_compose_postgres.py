@@ -178,3 +178,18 @@ def test_build_on_postgres_passes_every_model_data_test_and_unit_test(
         ("select product_a, product_b, co_invoice_count, lift from marts.agg_product_affinity order by 1", []),
     )
     assert pairs == [["71053", "85123A", 2, 1.0], ["85123A", "71053", 2, 1.0]]
+
+
+def test_the_local_dashboard_reads_the_postgres_marts(warehouse: dict[str, str]) -> None:
+    """compose's dashboard: every mart visual's SQL runs on PostgreSQL (after the build above)."""
+    from lakehouse.dashboard import data
+
+    uri = f"postgresql+psycopg2://{warehouse['user']}@{warehouse['host']}:{warehouse['port']}/{warehouse['dbname']}"
+    settings = load_settings({"LAKEHOUSE_DBT_TARGET": "compose", "LAKEHOUSE_WAREHOUSE_DB_URI": uri})
+    marts = ("revenue_by_country", "top_products", "hourly_transactions", "customer_segments", "product_affinity")
+    for visual in marts:
+        values = data.READERS[visual](settings)
+        assert values["x"] and all(len(s) == len(values["x"]) for s in values["series"].values()), visual
+    assert data.product_affinity(settings)["x"] == ["71053 → 85123A", "85123A → 71053"]
+    overview = data.overview(settings)
+    assert overview["first_day"] <= overview["last_day"] and overview["orders"] > 0

@@ -199,3 +199,22 @@ module "deployer" {
   mwaa_environment_arn    = one(module.mwaa[*].environment_arn)
   mwaa_execution_role_arn = one(module.mwaa[*].execution_role_arn)
 }
+
+# QuickSight on the marts (needs Redshift, and a QuickSight Enterprise subscription in the
+# account: quicksight.enabled in the deploy configuration). The dataset ids feed
+# LAKEHOUSE_QUICKSIGHT_DATASET_IDS (lakehouse deploy), so the DAG refreshes them after the marts.
+module "quicksight" {
+  count                      = var.enable_redshift && try(local.cfg.quicksight.enabled, false) ? 1 : 0
+  source                     = "../../modules/quicksight"
+  name                       = local.name
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  redshift_security_group_id = module.network.security_group_ids.redshift
+  redshift_host              = module.redshift[0].host
+  redshift_database          = module.redshift[0].database
+  redshift_secret_arn        = module.redshift[0].secret_arn
+  audit_schema               = local.cfg.quicksight.audit_external_schema
+  bronze_schema              = local.cfg.quicksight.bronze_external_schema
+  author_group               = "${local.name}-${local.cfg.quicksight.author_group}"
+  reader_group               = "${local.name}-${local.cfg.quicksight.reader_group}"
+}

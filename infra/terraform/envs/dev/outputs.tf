@@ -167,3 +167,13 @@ output "deploy_policy_arn" {
   description = "Managed policy for the principal that runs lakehouse deploy."
   value       = module.deployer.policy_arn
 }
+
+output "quicksight_dataset_ids" {
+  description = "QuickSight SPICE datasets the DAG refreshes after the marts (LAKEHOUSE_QUICKSIGHT_DATASET_IDS); [] when QuickSight is off."
+  value       = try(module.quicksight[0].dataset_ids, [])
+}
+
+output "quicksight_dashboard_id" {
+  description = "The orders dashboard in QuickSight; \"\" when QuickSight is off."
+  value       = try(module.quicksight[0].dashboard_id, "")
+}

@@ -1,0 +1,257 @@
+"""What the local dashboard shows, read from the local marts and the pipeline's audit tables.
+
+The marts come from the dbt target's warehouse (the DuckDB file locally, PostgreSQL in
+compose); the data-quality history from the Iceberg tables the pipeline writes
+(`audit.dq_results`, `bronze.orders_quarantine`) through pyiceberg, as `lakehouse dq` reads
+them. Every query is small and aggregated in the database; the SQL is plain enough to run on
+both DuckDB and PostgreSQL. One function per visual of dashboard.json, returning plain
+Python values (the page turns them into chart options).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from pipeline.settings import Settings
+
+
+class WarehouseMissingError(RuntimeError):
+    """The marts are not there yet (no demo, or every run failed before dbt); says what to run."""
+
+
+_OPEN: dict[str, Any] = {}  # DuckDB connections kept open by `reading()`: one per build, not one per query
+
+
+@contextmanager
+def reading(settings: Settings) -> Iterator[None]:
+    """Keep one read-only DuckDB connection open for the queries inside (a build's dozen queries)."""
+    if settings.dbt_target != "local" or not _duckdb_file(settings).exists():
+        yield
+        return
+    import duckdb
+
+    key = str(_duckdb_file(settings))
+    _OPEN[key] = duckdb.connect(key, read_only=True)
+    try:
+        yield
+    finally:
+        _OPEN.pop(key).close()
+
+
+def _duckdb_file(settings: Settings):  # -> Path
+    from pipeline.dbt_cosmos import duckdb_path
+
+    return duckdb_path(settings)
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    """Rows of one query on the dbt target's warehouse (DuckDB file, or compose's PostgreSQL)."""
+    if settings.dbt_target == "compose":
+        from pipeline.warehouse_export import query_postgres
+
+        return query_postgres(settings, sql)[1]
+    if settings.dbt_target != "local":
+        raise WarehouseMissingError(
+            f"the local dashboard reads the local or compose warehouse; dbt target {settings.dbt_target!r} "
+            "is shown by QuickSight (infra/terraform/modules/quicksight)"
+        )
+    import duckdb
+
+    path = _duckdb_file(settings)
+    if not path.exists():
+        raise WarehouseMissingError(f"no warehouse at {path}: run `make demo` (or `lakehouse dbt`) first")
+    try:
+        if str(path) in _OPEN:
+            return _OPEN[str(path)].execute(sql).fetchall()
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+    except duckdb.CatalogException as exc:
+        raise WarehouseMissingError(f"{exc}; run `make demo` (or `lakehouse dbt`) first") from None
+
+
+def iceberg_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
+    """One of the pipeline's Iceberg tables; missing: WarehouseMissingError saying what to run."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    from pipeline.catalog import open_catalog
+
+    try:
+        return open_catalog(settings).load_table(identifier)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        raise WarehouseMissingError(f"no Iceberg table {identifier}: run `make demo` first") from None
+
+
+def _day(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def _num(value: Any) -> float:
+    return round(float(value or 0), 4)
+
+
+def revenue_by_country(settings: Settings, top: int = 8) -> dict[str, Any]:
+    """Net revenue per day, one series per country (the `top` biggest; the rest summed as 'other')."""
+    rows = query(
+        settings,
+        """
+        select order_date, country, currency, sum(net_revenue) as net_revenue
+        from marts.agg_daily_sales
+        group by order_date, country, currency
+        order by order_date, country, currency
+        """,
+    )
+    currencies = {r[2] for r in rows}
+    label = (lambda country, cur: f"{country} ({cur})") if len(currencies) > 1 else (lambda country, _: country)
+    totals: Counter = Counter()
+    for _, country, cur, revenue in rows:
+        totals[label(country, cur)] += float(revenue or 0)
+    kept = [name for name, _ in totals.most_common(top)]
+    days = sorted({_day(r[0]) for r in rows})
+    series: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(days, 0.0))
+    for day, country, cur, revenue in rows:
+        name = label(country, cur)
+        series[name if name in kept else "other"][_day(day)] += float(revenue or 0)
+    order = kept + (["other"] if "other" in series else [])
+    return {"x": days, "series": {name: [_num(series[name][d]) for d in days] for name in order}}
+
+
+def top_products(settings: Settings, limit: int = 10) -> dict[str, Any]:
+    """Products by net revenue over the whole range, named by dim_products' description."""
+    rows = query(
+        settings,
+        f"""
+        select coalesce(p.description, s.stock_code) as product, sum(s.net_revenue) as net_revenue
+        from marts.agg_daily_sales as s
+        left join marts.dim_products as p on p.stock_code = s.stock_code
+        group by coalesce(p.description, s.stock_code)
+        order by net_revenue desc, product
+        limit {int(limit)}
+        """,
+    )
+    return {"x": [str(r[0]) for r in rows], "series": {"net revenue": [_num(r[1]) for r in rows]}}
+
+
+def hourly_transactions(settings: Settings) -> dict[str, Any]:
+    rows = query(
+        settings,
+        "select transaction_hour, order_count from marts.agg_hourly_transactions order by transaction_hour",
+    )
+    return {
+        "x": [r[0].strftime("%Y-%m-%d %H:00") if hasattr(r[0], "strftime") else str(r[0]) for r in rows],
+        "series": {"orders": [int(r[1] or 0) for r in rows]},
+    }
+
+
+def customer_segments(settings: Settings) -> dict[str, Any]:
+    rows = query(
+        settings,
+        """
+        select rfm_segment, count(*) as customers
+        from marts.agg_customer_value
+        group by rfm_segment
+        order by customers desc, rfm_segment
+        """,
+    )
+    return {"x": [str(r[0]) for r in rows], "series": {"customers": [int(r[1]) for r in rows]}}
+
+
+def product_affinity(settings: Settings, limit: int = 15) -> dict[str, Any]:
+    """The strongest pairs by lift (ties: more shared invoices first)."""
+    rows = query(
+        settings,
+        f"""
+        select product_a, product_b, lift
+        from marts.agg_product_affinity
+        order by lift desc, co_invoice_count desc, product_a, product_b
+        limit {int(limit)}
+        """,
+    )
+    return {"x": [f"{r[0]} → {r[1]}" for r in rows], "series": {"lift": [_num(r[2]) for r in rows]}}
+
+
+def gate_pass_rate(settings: Settings) -> dict[str, Any]:
+    """Share of gate validations that passed, per arrival day of the run validated.
+
+    A validation fails on any failed critical expectation (`lakehouse dq`'s rule); a run's day is
+    its arrival hour's (audit.ingest_runs), so the chart lines up with the quarantine chart.
+    """
+    from lakehouse.dq_cmd import blocking, read_results
+
+    runs = iceberg_table(settings, "audit.ingest_runs").scan(selected_fields=("run_id", "arrival_hour"))
+    arrival = {row["run_id"]: row["arrival_hour"] for row in runs.to_arrow().to_pylist()}
+    validations: dict[tuple[str, Any], bool] = {}
+    for row in read_results(settings):
+        key = (row["run_id"], row["validated_at"])
+        validations[key] = validations.get(key, True) and not blocking(row)
+    per_day: dict[str, list[bool]] = defaultdict(list)
+    for (run_id, validated_at), passed in validations.items():
+        per_day[_day(arrival.get(run_id, validated_at))].append(passed)
+    days = sorted(per_day)
+    return {
+        "x": days,
+        "series": {"pass rate %": [round(100 * sum(per_day[d]) / len(per_day[d]), 1) for d in days]},
+        "validations": len(validations),
+        "failed": sum(1 for passed in validations.values() if not passed),
+    }
+
+
+def quarantine_reasons(settings: Settings) -> dict[str, Any]:
+    """Quarantined records per arrival day, one series per reason code."""
+    table = iceberg_table(settings, "bronze.orders_quarantine")
+    arrow = table.scan(selected_fields=("arrival_hour", "reason_code")).to_arrow()
+    counts: Counter = Counter(
+        (_day(hour), reason)
+        for hour, reason in zip(
+            arrow.column("arrival_hour").to_pylist(), arrow.column("reason_code").to_pylist(), strict=True
+        )
+    )
+    days = sorted({day for day, _ in counts})
+    reasons = sorted({reason for _, reason in counts})
+    return {"x": days, "series": {reason: [counts[(day, reason)] for day in days] for reason in reasons}}
+
+
+def overview(settings: Settings) -> dict[str, Any]:
+    """The run's date range and headline counts, shown above the charts."""
+    first, last, revenue, products = query(
+        settings,
+        "select min(order_date), max(order_date), sum(net_revenue), count(distinct stock_code) "
+        "from marts.agg_daily_sales",
+    )[0]
+    orders, cancellations, first_hour, last_hour = query(
+        settings,
+        "select sum(order_count), sum(cancellation_count), min(transaction_hour), max(transaction_hour) "
+        "from marts.agg_hourly_transactions",
+    )[0]
+    customers = query(settings, "select count(*) from marts.agg_customer_value")[0][0]
+    pairs = query(settings, "select count(*) from marts.agg_product_affinity")[0][0]
+    return {
+        "first_day": _day(first) if first else "",
+        "last_day": _day(last) if last else "",
+        "first_hour": str(first_hour or ""),
+        "last_hour": str(last_hour or ""),
+        "net_revenue": _num(revenue),
+        "orders": int(orders or 0),
+        "cancellations": int(cancellations or 0),
+        "customers": int(customers or 0),
+        "products": int(products or 0),
+        "product_pairs": int(pairs or 0),
+    }
+
+
+READERS = {
+    "revenue_by_country": revenue_by_country,
+    "top_products": top_products,
+    "hourly_transactions": hourly_transactions,
+    "customer_segments": customer_segments,
+    "product_affinity": product_affinity,
+    "gate_pass_rate": gate_pass_rate,
+    "quarantine_reasons": quarantine_reasons,
+}
