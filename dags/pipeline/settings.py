@@ -11,6 +11,7 @@ Import cost matters: DAG files import this at parse time, so it uses the standar
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
