@@ -101,7 +101,6 @@ with DAG(
 
     plan = landing_manifest()
     run = {key: _plan(key) for key in ("run_id", "arrival_hour", "audit_branch")}
-    retention = {"branch_retention_hours": str(SETTINGS.audit_branch_retention_hours)}
     ingest = spark_task(
         SETTINGS,
         "ingest",
@@ -115,7 +114,6 @@ with DAG(
         "validate_orders.py",
         {
             **run,
-            **retention,
             "expectations_dir": expectations_uri(SETTINGS),
             "reports_uri": reports_uri(SETTINGS),
             "quarantine_max_share": str(SETTINGS.quarantine_max_share),
@@ -129,7 +127,7 @@ with DAG(
         SETTINGS,
         "publish",
         "publish_orders.py",
-        {**run, **retention, "action": "publish"},
+        {**run, "action": "publish"},
         verdict_exit_codes=(1,),  # refused: the gate did not pass, or main moved
         outlets=assets.silver_assets(SETTINGS.catalog_name),
     )
@@ -140,7 +138,7 @@ with DAG(
         return context["data_interval_start"].hour == maintenance.SILVER_MAINTENANCE_HOUR
 
     maintain_silver = spark_task(
-        SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args(SETTINGS, (maintenance.SILVER,))
+        SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args((maintenance.SILVER,))
     )
 
     wait_for_hour >> plan
