@@ -1,80 +1,38 @@
-"""Where objects go: a local folder or an S3 prefix. Keys are relative to the output root."""
+"""Where objects go: a local folder or an S3 prefix (`spark_jobs.objectstore`, pyarrow.fs).
+
+Keys are relative to the output root. Local writes go through a temporary name and a rename,
+so a reader polling the folder never sees half an object; on S3 a put is atomic by itself.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from spark_jobs import objectstore
 
 
 class Sink:
-    """Where objects go: a local folder or an S3 prefix. Keys are relative to the output root."""
+    """Writes keys under one root (`out`: a folder or `s3://bucket/prefix`)."""
 
-    location: str
-
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        raise NotImplementedError
-
-    def list_keys(self, prefix: str) -> set[str] | None:
-        """Keys under `prefix` (relative), or None when listing is not possible."""
-        raise NotImplementedError
-
-
-class LocalSink(Sink):
-    def __init__(self, root: str) -> None:
-        self.root = Path(root.removeprefix("file://")).expanduser().resolve()
-        self.location = str(self.root)
+    def __init__(self, out: str) -> None:
+        if objectstore.is_s3(out):
+            bucket, prefix = objectstore.split_s3(out)  # a clear error for s3:// without a bucket
+            self.location = objectstore.join(f"s3://{bucket}", prefix)
+        else:
+            self.location = str(objectstore.local_path(out))
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        # Write then rename: a reader polling the folder never sees half an object.
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        objectstore.write_bytes(objectstore.join(self.location, key), data, content_type)
 
     def list_keys(self, prefix: str) -> set[str] | None:
-        folder = self.root / prefix
-        if not folder.is_dir():
-            return set()
-        return {f"{prefix}{p.name}" for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
-
-
-class S3Sink(Sink):
-    def __init__(self, uri: str) -> None:
-        import boto3  # lazy: a second of import time that local runs do not need
-        from botocore.config import Config
-
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        if not bucket:
-            raise ValueError(f"{uri!r} names no bucket (expected s3://bucket/prefix)")
-        self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.location = f"s3://{bucket}" + (f"/{self.prefix}" if self.prefix else "")
-        # Custom endpoints (moto, MinIO) do not resolve bucket subdomains: use path-style there.
-        custom = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        config = Config(s3={"addressing_style": "path"}, max_pool_connections=8) if custom else None
-        self.client = boto3.client("s3", config=config)
-
-    def _key(self, key: str) -> str:
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
-
-    def list_keys(self, prefix: str) -> set[str] | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        keys: set[str] = set()
-        strip = len(self._key(""))
+        """Keys under `prefix` (relative), or None when listing is not possible (no permission)."""
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self._key(prefix)
-            ):
-                keys.update(obj["Key"][strip:] for obj in page.get("Contents", []))
-        except (BotoCoreError, ClientError):
+            files = objectstore.list_files(objectstore.join(self.location, prefix))
+        except OSError:
+            if not objectstore.is_s3(self.location):
+                raise
             return None  # no ListBucket permission: skip the check, do not fail the run
-        return keys
+        return {f"{prefix}{f.uri.rsplit('/', 1)[-1]}" for f in files}
 
 
 def open_sink(out: str) -> Sink:
     """A sink for `out`: `s3://bucket/prefix` or a local folder."""
-    return S3Sink(out) if out.startswith("s3://") else LocalSink(out)
+    return Sink(out)

@@ -1,6 +1,7 @@
 """`lakehouse generate` writes the same Firehose layout to S3 (moto's real HTTP server) as to disk.
 
-The generator talks to the endpoint through boto3 and the standard AWS_ENDPOINT_URL variable,
+The generator talks to the endpoint through pyarrow.fs (`spark_jobs.objectstore`), which takes the
+endpoint from the standard AWS_ENDPOINT_URL variable as boto3 does,
 exactly as it would to MinIO or to AWS; the test reads the bucket back with its own client.
 """
 
