@@ -84,8 +84,8 @@ dbt-manifest: setup $(DBT_MANIFEST) ## dbt parse -> dbt/target/manifest.json (Co
 dbt: setup ## export silver to DuckDB and `dbt build` on the local target
 	$(LAKEHOUSE) dbt
 
-dbt-lint: $(DBT_STAMP) ## sqlfluff on the dbt models (jinja templater, offline)
-	cd dbt && ../$(DBT_VENV)/bin/sqlfluff lint models tests
+dbt-lint: $(DBT_STAMP) ## sqlfluff on the dbt models (dbt templater on the DuckDB target, in memory, offline)
+	cd dbt && LAKEHOUSE_DUCKDB_PATH=:memory: ../$(DBT_VENV)/bin/sqlfluff lint models tests --disable-progress-bar
 
 dbt-redshift-ddl: setup ## render the Redshift DDL of every mart offline and check dist/sort keys
 	$(DBT_VENV)/bin/python dbt/scripts/redshift_offline_ddl.py --project-dir dbt
@@ -153,9 +153,10 @@ bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hou
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags
 
-lint: $(MAIN_STAMP) ## ruff lint + format check
+lint: $(MAIN_STAMP) ## ruff lint + format check, then sqlfluff on the dbt models (dbt-lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory dbt-lint
 
 fmt: $(MAIN_STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
