@@ -18,7 +18,7 @@ CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-demo \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
 	bundle deploy compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
 
 help: ## list targets
@@ -139,7 +139,7 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-demo ## every benchmark
+bench: bench-ingest bench-dags bench-dbt bench-demo ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
@@ -149,6 +149,9 @@ bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental rat
 
 bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
 	$(LAKEHOUSE) bench-compose --cold
+
+bench-dbt: setup ## dbt build on DuckDB: empty silver vs one day of orders (ratio)
+	$(LAKEHOUSE) bench-dbt
 
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags

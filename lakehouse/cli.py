@@ -16,6 +16,7 @@ from lakehouse import (
     airflow_cmd,
     bench_compose,
     bench_dags,
+    bench_dbt,
     bench_demo,
     bench_ingest,
     bundle,
@@ -46,6 +47,7 @@ MODULES = (
     compose_cmd,
     bench_ingest,
     bench_dags,
+    bench_dbt,
     bench_demo,
     bench_compose,
 )
