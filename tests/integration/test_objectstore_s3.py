@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
 from pipeline import landing
@@ -27,21 +24,6 @@ pytestmark = pytest.mark.integration
 
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[Any, str]:
-    """A client on moto's server and a fresh bucket; the environment points the SDKs at the server."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    client = boto3.client("s3")
-    bucket = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:60]
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
 
 
 def test_s3_manifest_lists_and_is_stored_beside_the_raw_zone(s3, moto_endpoint: str, tmp_path: Path) -> None:
