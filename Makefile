@@ -18,7 +18,7 @@ CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-demo \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
 	dashboard bench-dashboard bundle deploy compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
 
 help: ## list targets
@@ -84,8 +84,8 @@ dbt-manifest: setup $(DBT_MANIFEST) ## dbt parse -> dbt/target/manifest.json (Co
 dbt: setup ## export silver to DuckDB and `dbt build` on the local target
 	$(LAKEHOUSE) dbt
 
-dbt-lint: $(DBT_STAMP) ## sqlfluff on the dbt models (jinja templater, offline)
-	cd dbt && ../$(DBT_VENV)/bin/sqlfluff lint models tests
+dbt-lint: $(DBT_STAMP) ## sqlfluff on the dbt models (dbt templater on the DuckDB target, in memory, offline)
+	cd dbt && LAKEHOUSE_DUCKDB_PATH=:memory: ../$(DBT_VENV)/bin/sqlfluff lint models tests --disable-progress-bar
 
 dbt-redshift-ddl: setup ## render the Redshift DDL of every mart offline and check dist/sort keys
 	$(DBT_VENV)/bin/python dbt/scripts/redshift_offline_ddl.py --project-dir dbt
@@ -142,7 +142,7 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-demo bench-dashboard ## every benchmark
+bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
@@ -156,12 +156,16 @@ bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hou
 bench-dashboard: setup ## time building the dashboard page from the demo's marts (run make demo first)
 	$(LAKEHOUSE) bench-dashboard
 
+bench-dbt: setup ## dbt build on DuckDB: empty silver vs one day of orders (ratio)
+	$(LAKEHOUSE) bench-dbt
+
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags
 
-lint: $(MAIN_STAMP) ## ruff lint + format check
+lint: $(MAIN_STAMP) ## ruff lint + format check, then sqlfluff on the dbt models (dbt-lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory dbt-lint
 
 fmt: $(MAIN_STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

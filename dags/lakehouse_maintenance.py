@@ -6,12 +6,11 @@ pipeline: local, Glue or EMR Serverless) does, per table except silver (which
 `orders_lakehouse` maintains after its 03:00 publish, so a compaction never moves silver's
 `main` under a publish; see `pipeline/maintenance.py`):
 
-1. drop `audit_*` branches older than `LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS` (they pin
-   snapshots; a failed gate's branch is kept that long for inspection);
-2. `rewrite_data_files` (bin-pack the hourly small files);
-3. `rewrite_manifests`;
-4. `expire_snapshots` (7 days of time travel, at least 10 snapshots);
-5. `remove_orphan_files` (files older than 3 days that no metadata references).
+1. `rewrite_data_files` (bin-pack the hourly small files);
+2. `rewrite_manifests`;
+3. `expire_snapshots` (7 days of time travel, at least 10 snapshots; also removes refs past
+   their own ref age, such as a failed run's audit branch, created with `RETAIN 72 HOURS`);
+4. `remove_orphan_files` (files older than 3 days that no metadata references).
 
 When the warehouse is Redshift, `ANALYZE` then refreshes the planner statistics of every mart
 (the list comes from the dbt manifest, so new marts are covered without a code change).
@@ -51,7 +50,7 @@ with DAG(
         "maintain_tables",
         "maintain_tables.py",
         # silver is maintained by orders_lakehouse after a publish (pipeline.maintenance)
-        maintenance.maintenance_args(SETTINGS, maintenance.daily_tables()),
+        maintenance.maintenance_args(maintenance.daily_tables()),
     )
 
     if SETTINGS.dbt_target == "redshift":

@@ -131,7 +131,7 @@ with DAG(
         return context["data_interval_start"].hour == maintenance.SILVER_MAINTENANCE_HOUR
 
     maintain_silver = spark_task(
-        SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args(SETTINGS, (maintenance.SILVER,))
+        SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args((maintenance.SILVER,))
     )
 
     wait_for_hour >> plan

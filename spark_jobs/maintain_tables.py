@@ -2,15 +2,15 @@
 
 Why each step, in the order it runs per table:
 
-1. Drop stale audit branches (`audit_*` older than the retention): write-audit-publish leaves
-   a branch per run (a failed gate's branch is kept on purpose, for inspection). A branch pins
-   its snapshots, so without this, snapshot expiry could never free their files.
-2. `rewrite_data_files` (bin-pack): hourly MERGEs and hour-partition overwrites leave many
+1. `rewrite_data_files` (bin-pack): hourly MERGEs and hour-partition overwrites leave many
    small files; readers (Spectrum, DuckDB, Spark) pay per file.
-3. `rewrite_manifests`: hourly commits leave one small manifest each; planning reads them all.
-4. `expire_snapshots`: keeps time travel for the retention window (and at least `retain_last`
-   snapshots), then deletes metadata and data files no snapshot references any more.
-5. `remove_orphan_files`: files no metadata references (a crashed writer's leftovers). Only
+2. `rewrite_manifests`: hourly commits leave one small manifest each; planning reads them all.
+3. `expire_snapshots`: keeps time travel for the retention window (and at least `retain_last`
+   snapshots), then deletes metadata and data files no snapshot references any more. It also
+   removes refs older than their own ref age: write-audit-publish leaves a branch per failed
+   run (kept on purpose, for inspection), created with `RETAIN n HOURS` by the ingest, so
+   Iceberg drops it here and then frees the snapshots it pinned. No branch sweep of ours.
+4. `remove_orphan_files`: files no metadata references (a crashed writer's leftovers). Only
    files older than a safety age, so an in-flight write is never mistaken for an orphan.
 
 Every step is idempotent: running the job twice in a day does no harm; on a table with nothing
@@ -18,8 +18,8 @@ to do each procedure is a cheap no-op. The job prints one JSON line per step (wh
 
 Arguments (the same on every platform): the catalog arguments every job takes
 (`spark_jobs.jobargs.CATALOG_ARGS`), `--tables` (comma-separated `namespace.table`),
-`--snapshot_retention_hours`, `--retain_last`, `--orphan_age_hours`,
-`--audit_branch_retention_hours`, `--dry_run` (`true`: report what would change, change nothing).
+`--snapshot_retention_hours`, `--retain_last`, `--orphan_age_hours`, `--dry_run` (`true`:
+report what would change, change nothing).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from spark_jobs.naming import physical
 from spark_jobs.quality.jobs import CATALOG_ARGS, get_spark
 
 MIN_ORPHAN_AGE_HOURS = 24
-AUDIT_BRANCH = re.compile(r"^audit_[A-Za-z0-9_.\-]+$")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 SPECS = (
@@ -45,7 +44,6 @@ SPECS = (
     JobArg("snapshot_retention_hours", "expire snapshots older than this", "168"),
     JobArg("retain_last", "always keep at least this many snapshots", "10"),
     JobArg("orphan_age_hours", "only delete unreferenced files older than this", "72"),
-    JobArg("audit_branch_retention_hours", "drop audit_* branches older than this", "72"),
     JobArg("dry_run", "true = report only", "false"),
 )
 
@@ -59,7 +57,6 @@ class Plan:
     snapshots_before: datetime
     retain_last: int
     orphans_before: datetime
-    branches_before: datetime
     dry_run: bool
 
 
@@ -77,7 +74,6 @@ def plan_from_args(args: dict[str, str], now: datetime) -> Plan:
         snapshots_before=now - timedelta(hours=int(args["snapshot_retention_hours"])),
         retain_last=max(1, int(args["retain_last"])),
         orphans_before=now - timedelta(hours=int(args["orphan_age_hours"])),
-        branches_before=now - timedelta(hours=int(args["audit_branch_retention_hours"])),
         dry_run=args["dry_run"].strip().lower() in ("1", "true", "yes", "on"),
     )
 
@@ -110,38 +106,8 @@ def procedure_calls(plan: Plan, table: str) -> list[tuple[str, str]]:
     ]
 
 
-def stale_audit_branches(refs: dict[str, int], committed: dict[int, datetime], before: datetime) -> list[str]:
-    """Names of `audit_*` branches whose head snapshot was committed before `before`."""
-    stale = []
-    for name, snapshot_id in sorted(refs.items()):
-        when = committed.get(snapshot_id)
-        if AUDIT_BRANCH.match(name) and when is not None and _aware(when) < before:
-            stale.append(name)
-    return stale
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def maintain_table(spark, plan: Plan, table: str) -> Iterator[dict[str, object]]:
     """Run every step on one table, yielding one report per step as it finishes."""
-    qualified = f"{plan.catalog}.{physical(table)}"
-    refs = {
-        r["name"]: int(r["snapshot_id"])
-        for r in spark.sql(f"SELECT name, type, snapshot_id FROM {qualified}.refs").collect()
-        if r["type"] == "BRANCH"
-    }
-    committed = {
-        int(r["snapshot_id"]): r["committed_at"]
-        for r in spark.sql(f"SELECT snapshot_id, committed_at FROM {qualified}.snapshots").collect()
-    }
-    stale = stale_audit_branches(refs, committed, plan.branches_before)
-    if not plan.dry_run:
-        for name in stale:
-            spark.sql(f"ALTER TABLE {qualified} DROP BRANCH IF EXISTS `{name}`")
-    yield {"table": table, "step": "drop_audit_branches", "dropped": stale, "dry_run": plan.dry_run}
-
     for step, sql in procedure_calls(plan, table):
         if plan.dry_run and step != "remove_orphan_files":
             yield {"table": table, "step": step, "skipped": "dry_run"}

@@ -2,9 +2,10 @@
 
 `--action publish` (the DAG's publish task, after the gate): fast-forwards main to the branch
 when the run's latest validation in `audit.dq_results` passed, and drops the branch; refuses
-otherwise. `--action discard` (manual recovery): drops the branch; main is untouched. Both
-then drop audit branches older than `--branch_retention_hours`. Idempotent: publishing a
-published run, or discarding a dropped branch, succeeds and changes nothing.
+otherwise. `--action discard` (manual recovery): drops the branch; main is untouched.
+Idempotent: publishing a published run, or discarding a dropped branch, succeeds and changes
+nothing. Other runs' branches are not swept here: they carry a ref age and Iceberg's snapshot
+expiry removes them.
 
 Exit codes: 0 done (or already done), 1 refused (gate not passed, branch moved, main moved),
 2 bad arguments or an engine error. Same arguments on Glue, EMR Serverless and local spark-submit.
@@ -35,20 +36,12 @@ def main(argv: Sequence[str] | None = None, spark=None) -> int:
     if action not in ACTIONS:
         print(f"publish_orders: --action {action!r} is not one of {', '.join(ACTIONS)}", file=sys.stderr)
         return 2
-    try:
-        retention = int(args["branch_retention_hours"])
-    except ValueError:
-        print(
-            f"publish_orders: --branch_retention_hours {args['branch_retention_hours']!r} is not an integer",
-            file=sys.stderr,
-        )
-        return 2
     from spark_jobs.quality import publish as wap
 
     spark = spark or get_spark(APP_NAME, args)
     step = wap.publish if action == "publish" else wap.discard
     try:
-        result = step(spark, args["catalog_name"], args["run_id"], args["audit_branch"], retention)
+        result = step(spark, args["catalog_name"], args["run_id"], args["audit_branch"])
     except ValueError as exc:
         print(f"publish_orders: {exc}", file=sys.stderr)
         return 2

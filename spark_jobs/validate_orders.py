@@ -37,7 +37,7 @@ SPECS = (
 
 
 def request_from_args(args: dict[str, str]):
-    from spark_jobs.quality.validate import ValidationRequest
+    from spark_jobs.quality.gate import ValidationRequest
 
     return ValidationRequest(
         catalog=args["catalog_name"],
@@ -49,7 +49,6 @@ def request_from_args(args: dict[str, str]):
         quarantine_max_share=float(args["quarantine_max_share"]),
         lateness_hours=int(args["lateness_hours"]),
         clock_skew_minutes=int(args["clock_skew_minutes"]),
-        branch_retention_hours=int(args["branch_retention_hours"]),
         sample_rows=int(args["sample_rows"]),
     )
 
@@ -62,7 +61,8 @@ def main(argv: Sequence[str] | None = None, spark=None) -> int:
     except ValueError as exc:
         print(f"validate_orders: bad argument: {exc}", file=sys.stderr)
         return 2
-    from spark_jobs.quality.validate import GateError, run_validation
+    from spark_jobs.quality.gate import GateError
+    from spark_jobs.quality.validate import run_validation
 
     spark = spark or get_spark(APP_NAME, args)
     try:

@@ -13,22 +13,19 @@ Standard library only: imported when the DAG files are parsed.
 
 from __future__ import annotations
 
-from pipeline.settings import Settings
-
 SILVER = "silver.order_lines"
 # Every Iceberg table of the lakehouse (as in pipeline.tables, which DAG parsing must not import).
 TABLES = ("bronze.orders_raw", "bronze.orders_quarantine", SILVER, "audit.ingest_runs", "audit.dq_results")
 SILVER_MAINTENANCE_HOUR = 3  # UTC: after the night's quiet hours, before Europe's business day
 
 
-def maintenance_args(settings: Settings, tables: tuple[str, ...]) -> dict[str, str]:
+def maintenance_args(tables: tuple[str, ...]) -> dict[str, str]:
     """The `maintain_tables.py` arguments, the same for both DAGs."""
     return {
         "tables": ",".join(tables),
         "snapshot_retention_hours": "168",
         "retain_last": "10",
         "orphan_age_hours": "72",
-        "audit_branch_retention_hours": str(settings.audit_branch_retention_hours),
     }
 
 

@@ -150,7 +150,6 @@ class Settings:
     lateness_hours: int  # how far before its arrival hour an event may be and still pass the gate
     clock_skew_minutes: int  # how far after its arrival hour's end an event time may be
     quarantine_max_share: float  # quarantined / read above this fails the gate
-    audit_branch_retention_hours: int
     dbt_target: str
     dbt_executable: str
     aws_region: str
@@ -243,7 +242,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", 48, minimum=0),
         clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
-        audit_branch_retention_hours=_int(env, "LAKEHOUSE_AUDIT_BRANCH_RETENTION_HOURS", 72),
         dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
         aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),

@@ -57,7 +57,6 @@ def gate_args(settings: Settings, *, run_id: str, arrival_hour: str = "", audit_
             "quarantine_max_share": str(settings.quarantine_max_share),
             "lateness_hours": str(settings.lateness_hours),
             "clock_skew_minutes": str(settings.clock_skew_minutes),
-            "branch_retention_hours": str(settings.audit_branch_retention_hours),
         }
     )
 
@@ -69,7 +68,6 @@ def publish_args(settings: Settings, *, run_id: str, action: str, audit_branch: 
             "run_id": run_id,
             "action": action,
             "audit_branch": audit_branch,
-            "branch_retention_hours": str(settings.audit_branch_retention_hours),
         }
     )
 

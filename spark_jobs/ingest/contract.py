@@ -24,6 +24,9 @@ MALFORMED, MISSING, WRONG_TYPE, OVERSIZE, CORRUPT_OBJECT, NOT_AN_OBJECT, LATE_BE
 
 MAX_RECORD_BYTES = 1_024_000  # Firehose's record limit (1,000 KiB)
 LATENESS_HOURS = 48  # default lateness window; the quality gate's range check uses the same setting
+# An audit branch's ref age (Iceberg `RETAIN n HOURS`): a failed run's branch is kept this long
+# for inspection, then the daily `expire_snapshots` removes the ref (and later its files).
+AUDIT_BRANCH_RETAIN_HOURS = 72
 RAW_RECORD_MAX_CHARS = 4096  # quarantine keeps this much of a rejected record's text
 
 MONEY = T.DecimalType(12, 3)

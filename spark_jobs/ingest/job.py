@@ -28,7 +28,13 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from spark_jobs.ingest import reader, transforms, writes
-from spark_jobs.ingest.contract import CORRUPT_OBJECT, LATENESS_HOURS, MAX_RECORD_BYTES, IngestTables
+from spark_jobs.ingest.contract import (
+    AUDIT_BRANCH_RETAIN_HOURS,
+    CORRUPT_OBJECT,
+    LATENESS_HOURS,
+    MAX_RECORD_BYTES,
+    IngestTables,
+)
 from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, parse_hour, resolve_platform
 from spark_jobs.quality.branches import check_branch_name
 from spark_jobs.session import UNCOMPRESSED_CACHE, catalog_conf, runtime_conf
@@ -39,6 +45,11 @@ JOB_ARGS = (
     JobArg("arrival_hour", "UTC arrival hour, ISO 8601 (e.g. 2026-11-01T08:00:00Z)"),
     JobArg("run_id", "id of this run (lineage column, audit row)"),
     JobArg("audit_branch", "write silver to this Iceberg branch instead of main", ""),
+    JobArg(
+        "audit_branch_retain_hours",
+        "the audit branch's ref age (RETAIN n HOURS): snapshot expiry drops the branch when its head is older",
+        str(AUDIT_BRANCH_RETAIN_HOURS),
+    ),
     JobArg("max_record_bytes", "records larger than this are quarantined", str(MAX_RECORD_BYTES)),
     JobArg(
         "lateness_hours",
@@ -61,6 +72,7 @@ class IngestArgs:
     catalog_jdbc_user: str = ""
     catalog_jdbc_password: str = ""
     audit_branch: str = ""
+    audit_branch_retain_hours: int = AUDIT_BRANCH_RETAIN_HOURS
     max_record_bytes: int = MAX_RECORD_BYTES
     lateness_hours: int = LATENESS_HOURS
 
@@ -87,6 +99,9 @@ class IngestArgs:
         lateness = int(values.get("lateness_hours") or LATENESS_HOURS)
         if lateness < 0:
             raise ValueError("--lateness_hours must be >= 0")
+        retain = int(values.get("audit_branch_retain_hours") or AUDIT_BRANCH_RETAIN_HOURS)
+        if retain < 1:
+            raise ValueError("--audit_branch_retain_hours must be >= 1")
         return cls(
             platform=platform,
             catalog_name=values["catalog_name"],
@@ -98,6 +113,7 @@ class IngestArgs:
             catalog_jdbc_user=user,
             catalog_jdbc_password=password,
             audit_branch=values.get("audit_branch", ""),
+            audit_branch_retain_hours=retain,
             max_record_bytes=max_bytes,
             lateness_hours=lateness,
         )
@@ -264,8 +280,7 @@ def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[dateti
     in full a second time.
     """
     branch = args.audit_branch or None
-    if branch:
-        writes.prepare_branch(spark, t.silver, branch)
+    branch_cut = bool(branch) and writes.prepare_branch(spark, t.silver, branch, args.audit_branch_retain_hours)
     repeated = transforms.duplicate_ids(bronze).collect()  # small: the re-sent events of the hour
     duplicates = spark.createDataFrame([(r["event_id"], r["copies"]) for r in repeated], "event_id string, copies long")
     latest = transforms.silver_rows(transforms.latest_per_event(bronze, duplicates))
@@ -306,6 +321,8 @@ def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[dateti
             log(f"{t.silver}: nothing new in this hour")
     finally:
         found.unpersist()
+    if branch and not branch_cut:  # the write made the branch (silver had no snapshot to cut from)
+        writes.retain_branch(spark, t.silver, branch, args.audit_branch_retain_hours)
     record["silver_snapshot_id"] = writes.current_snapshot_id(spark, t.silver, branch or "main")
 
 

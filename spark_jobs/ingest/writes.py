@@ -88,17 +88,33 @@ def current_snapshot_id(spark, table: str, ref: str = MAIN) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def prepare_branch(spark, table: str, branch: str) -> None:
+def prepare_branch(spark, table: str, branch: str, retain_hours: int) -> bool:
     """Point `branch` at main's current snapshot (create or replace), so the run starts from main.
 
+    The branch is created with a ref age (`RETAIN n HOURS`): Iceberg's `expire_snapshots`
+    removes it once its head is older than that, so a failed run's branch, kept for inspection,
+    goes by itself with the daily snapshot expiry; nothing of ours sweeps branches.
+
     A table without any snapshot has nothing to branch from: a stale branch of an earlier
-    attempt is dropped and the first write on the branch creates it.
+    attempt is dropped, the first write on the branch creates it, and `retain_branch` gives it
+    its ref age afterwards. Returns whether the branch was cut here.
     """
     check_branch_name(branch)
     if current_snapshot_id(spark, table, MAIN) is not None:
-        spark.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH `{branch}`")
-    elif current_snapshot_id(spark, table, branch) is not None:
+        spark.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH `{branch}` RETAIN {int(retain_hours)} HOURS")
+        return True
+    if current_snapshot_id(spark, table, branch) is not None:
         spark.sql(f"ALTER TABLE {table} DROP BRANCH `{branch}`")
+    return False
+
+
+def retain_branch(spark, table: str, branch: str, retain_hours: int) -> None:
+    """Give a branch that a write created (see `prepare_branch`) its ref age; no branch, no-op."""
+    head = current_snapshot_id(spark, table, check_branch_name(branch))
+    if head is not None:
+        spark.sql(
+            f"ALTER TABLE {table} REPLACE BRANCH `{branch}` AS OF VERSION {head} RETAIN {int(retain_hours)} HOURS"
+        )
 
 
 def merge_silver(

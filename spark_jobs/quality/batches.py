@@ -54,6 +54,7 @@ class BranchState:
     run_snapshots: list[int]
     days: list[date]
     main_is_ancestor: bool = True  # False: main moved since the branch was cut; publish will refuse
+    branch_max_age_ms: int | None = None  # the branch's ref age: snapshot expiry removes it when older
 
 
 def branch_state(spark, catalog: str, branch: str, table: str = SILVER) -> BranchState:
@@ -68,7 +69,16 @@ def branch_state(spark, catalog: str, branch: str, table: str = SILVER) -> Branc
     parents = branches.snapshot_parents(spark, name)
     own = branches.branch_only_snapshots(parents, head, main)
     days = branches.touched_days(spark, name, own, PARTITION_DAY_FIELD)
-    return BranchState(name, branch, head, main, own, days, branches.is_ancestor(parents, main, head))
+    return BranchState(
+        name,
+        branch,
+        head,
+        main,
+        own,
+        days,
+        branches.is_ancestor(parents, main, head),
+        all_refs[branch].max_age_ms,
+    )
 
 
 def day_ranges_filter(days: list[date], column: str = "event_ts"):

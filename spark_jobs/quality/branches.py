@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 MAIN = "main"
 # Iceberg branch names are free text, but ours go into SQL identifiers and strings.
@@ -35,24 +35,18 @@ class Ref:
     name: str
     kind: str  # BRANCH or TAG
     snapshot_id: int
+    max_age_ms: int | None = None  # the ref age (`RETAIN n HOURS`); snapshot expiry drops older refs
 
 
 def refs(spark, table: str) -> dict[str, Ref]:
     """Every ref of `table` (fully qualified, e.g. `lakehouse.silver.order_lines`), by name."""
-    rows = spark.sql(f"SELECT name, type, snapshot_id FROM {table}.refs").collect()
-    return {r["name"]: Ref(r["name"], r["type"], int(r["snapshot_id"])) for r in rows}
+    rows = spark.sql(f"SELECT name, type, snapshot_id, max_reference_age_in_ms FROM {table}.refs").collect()
+    return {r["name"]: Ref(r["name"], r["type"], int(r["snapshot_id"]), r["max_reference_age_in_ms"]) for r in rows}
 
 
 def snapshot_parents(spark, table: str) -> dict[int, int | None]:
     rows = spark.sql(f"SELECT snapshot_id, parent_id FROM {table}.snapshots").collect()
     return {int(r["snapshot_id"]): (int(r["parent_id"]) if r["parent_id"] is not None else None) for r in rows}
-
-
-def snapshot_times(spark, table: str) -> dict[int, datetime]:
-    """Commit time of every snapshot, aware UTC (read as epoch micros: collected timestamps would
-    be in the driver's local zone)."""
-    rows = spark.sql(f"SELECT snapshot_id, unix_micros(committed_at) AS micros FROM {table}.snapshots").collect()
-    return {int(r["snapshot_id"]): datetime.fromtimestamp(r["micros"] / 1e6, tz=UTC) for r in rows}
 
 
 def ancestors(parents: dict[int, int | None], head: int | None) -> list[int]:

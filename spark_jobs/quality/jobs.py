@@ -18,7 +18,6 @@ __all__ = ["CATALOG_ARGS", "RUN_ARGS", "get_spark", "session_conf"]
 RUN_ARGS = (
     JobArg("run_id", "ingest run id whose audit branch is gated"),
     JobArg("audit_branch", "the run's audit branch (default: from audit.ingest_runs / audit.dq_results)", ""),
-    JobArg("branch_retention_hours", "keep a failed run's branch this long before a sweep drops it", "72"),
 )
 
 

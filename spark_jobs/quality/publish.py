@@ -9,21 +9,19 @@ twice is harmless: a run whose validated snapshot is already on `main` is report
 
 discard: drops the branch; `main` never saw it. Also idempotent.
 
-Both end with a sweep of expired audit branches: a failed gate keeps its branch for
-inspection, and this removes such branches once they are older than the retention (their
-`dq_results` rows and Data Docs stay). Iceberg's `expire_snapshots` then frees their files.
+Neither sweeps other branches: a failed gate's branch, kept for inspection, carries a ref age
+(`RETAIN n HOURS`, set by the ingest when it cuts the branch), and Iceberg's daily
+`expire_snapshots` removes the ref once it is older (its `dq_results` rows and Data Docs stay).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 
 from spark_jobs.naming import physical
 from spark_jobs.quality import batches, branches, results
 
-AUDIT_PREFIX = "audit_"
 PUBLISHED = "published"
 ALREADY_PUBLISHED = "already_published"
 DISCARDED = "discarded"
@@ -40,7 +38,6 @@ class PublishResult:
     table: str
     main_before: int | None = None
     main_after: int | None = None
-    expired_branches: list[str] = field(default_factory=list)
     message: str = ""
 
     @property
@@ -56,8 +53,6 @@ class PublishResult:
             lines.append(f"  main stays at {before if self.main_before is None else f'snapshot {before}'}")
         if self.message:
             lines += [f"  {line}" for line in self.message.splitlines()]
-        if self.expired_branches:
-            lines.append(f"  expired audit branches dropped: {', '.join(self.expired_branches)}")
         return "\n".join(lines)
 
 
@@ -76,14 +71,7 @@ def _refused(spark, action: str, run_id: str, branch: str, table: str) -> tuple[
     return result, all_refs
 
 
-def publish(
-    spark,
-    catalog: str,
-    run_id: str,
-    branch: str = "",
-    retention_hours: int = 72,
-    now: datetime | None = None,
-) -> PublishResult:
+def publish(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult:
     """Fast-forward `main` of silver to the run's validated audit branch; refuse without a passed gate."""
     table = batches.qualified(catalog, batches.SILVER)
     with branches.without_wap(spark):
@@ -111,7 +99,6 @@ def publish(
                 result.message = f"snapshot {validated} is already on main"
             else:
                 result.message = f"branch {branch} does not exist and its validated snapshot is not on main"
-            result.expired_branches = expire_branches(spark, catalog, retention_hours, now, keep={branch})
             return result
         head = all_refs[branch].snapshot_id
         if validated is not None and int(validated) != head:
@@ -132,19 +119,11 @@ def publish(
         result.outcome = PUBLISHED
         days = ", ".join(context.get("event_days", [])) or "no"
         result.message = f"readers now see the run's rows (event days: {days}) as validated"
-        result.expired_branches = expire_branches(spark, catalog, retention_hours, now, keep={branch})
         return result
 
 
-def discard(
-    spark,
-    catalog: str,
-    run_id: str,
-    branch: str = "",
-    retention_hours: int = 72,
-    now: datetime | None = None,
-) -> PublishResult:
-    """Drop the run's audit branch (main untouched), then sweep expired audit branches."""
+def discard(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult:
+    """Drop the run's audit branch (main untouched)."""
     table = batches.qualified(catalog, batches.SILVER)
     with branches.without_wap(spark):
         if not branch:
@@ -162,7 +141,6 @@ def discard(
         else:
             result.outcome = NOTHING_TO_DISCARD
             result.message = f"branch {branch} does not exist"
-        result.expired_branches = expire_branches(spark, catalog, retention_hours, now, keep={branch})
         return result
 
 
@@ -177,30 +155,3 @@ def _branch_from_ingest(spark, catalog: str, run_id: str) -> str:
         .first()
     )
     return (row["audit_branch"] or "") if row else ""
-
-
-def expire_branches(
-    spark,
-    catalog: str,
-    retention_hours: int,
-    now: datetime | None = None,
-    keep: set[str] | None = None,
-) -> list[str]:
-    """Drop `audit_*` branches of silver whose head snapshot is older than the retention; their names.
-
-    Age is that of the branch's head commit: for a failed run, when its ingest wrote. Branches in
-    `keep` (the one being handled) are never dropped here.
-    """
-    table = batches.qualified(catalog, batches.SILVER)
-    now = now or datetime.now(UTC)
-    cutoff = now - timedelta(hours=retention_hours)
-    committed = branches.snapshot_times(spark, table)
-    dropped: list[str] = []
-    for name, ref in sorted(branches.refs(spark, table).items()):
-        if ref.kind != "BRANCH" or not name.startswith(AUDIT_PREFIX) or name in (keep or set()):
-            continue
-        at = committed.get(ref.snapshot_id)
-        if at is not None and at < cutoff:
-            spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS `{name}`")
-            dropped.append(name)
-    return dropped

@@ -1,17 +1,18 @@
 """Where a run's Data Docs go: `<reports_uri>/<run_id>/`, a local folder or an S3 prefix.
 
 GX 1.x writes Data Docs only to a filesystem site, so for `s3://` the job builds them in a
-temporary folder and uploads the tree with boto3 (available on Glue and EMR). One folder per
+temporary folder and uploads the tree (`spark_jobs.objectstore`, with content types). One folder per
 run keeps runs apart and makes the link in `audit.dq_results` stable.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from spark_jobs import objectstore
 
 
 @dataclass(frozen=True)
@@ -45,21 +46,6 @@ def docs_target(reports_uri: str, run_id: str) -> DocsTarget:
 def publish_docs(target: DocsTarget) -> str:
     """Upload when the target is S3 (then remove the temporary folder); the index's location."""
     if target.upload_to:
-        upload_tree(target.local_dir, target.upload_to)
+        objectstore.upload_tree(target.local_dir, target.upload_to)
         shutil.rmtree(target.local_dir, ignore_errors=True)
     return target.index_uri
-
-
-def upload_tree(folder: Path, s3_prefix: str) -> int:
-    """Upload every file under `folder` to `s3_prefix`, with a content type browsers render."""
-    import boto3
-
-    bucket, _, prefix = s3_prefix[len("s3://") :].partition("/")
-    client = boto3.client("s3")
-    count = 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        key = f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}".lstrip("/")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
-        count += 1
-    return count

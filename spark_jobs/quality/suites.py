@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from spark_jobs import objectstore
+
 SUITE_SUFFIX = ".json"
 PARAMETER_KEY = "$PARAMETER"
 POSITION_KEY = "position"
@@ -140,7 +142,7 @@ def load_suites(expectations_dir: str, tables: list[str] | tuple[str, ...]) -> d
     for table in tables:
         source = f"{expectations_dir.rstrip('/')}/{table}{SUITE_SUFFIX}"
         try:
-            text = _read_text(source)
+            text = objectstore.read_text(source)
         except FileNotFoundError:
             raise SuiteError(f"no suite for table {table}: {source} does not exist") from None
         try:
@@ -151,19 +153,6 @@ def load_suites(expectations_dir: str, tables: list[str] | tuple[str, ...]) -> d
         suite.check()
         suites[table] = suite
     return suites
-
-
-def _read_text(uri: str) -> str:
-    if uri.startswith("s3://"):
-        import boto3  # on Glue and EMR boto3 is on the path; locally it comes with the AWS provider
-
-        bucket, _, key = uri[len("s3://") :].partition("/")
-        client = boto3.client("s3")
-        try:
-            return client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
-        except client.exceptions.NoSuchKey:
-            raise FileNotFoundError(uri) from None
-    return Path(uri.removeprefix("file://")).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -5,31 +5,28 @@ non-product codes, guests) is appended to `silver.order_lines` through pyiceberg
 lakehouse home, exported to DuckDB by `lakehouse.dbt_runner.export_silver`, and built with
 `dbt build` (all data tests and unit tests). Then mart values are spot-checked, an incremental
 rebuild after a late event is shown to replace only the touched day, and one day of generated
-data (about 3,000 lines) must build in under 60 seconds.
+data (about 3,000 lines) builds (its timing is `make bench-dbt`, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
-import time
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from lakehouse.bench_dbt import dbt_build, make_lake, one_day_of_lines, silver_row
 from lakehouse.dbt_runner import DBT_PROJECT_DIR, duckdb_path, export_silver, run_dbt
 from pipeline.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
-
-BUILD_BUDGET_SECONDS = 60.0
 
 # One line per order-line event; customer "-" = null (guest), "''" = empty string (also a guest).
 LINES_TABLE = """
@@ -73,78 +70,6 @@ LINES = parse_lines(LINES_TABLE)
 
 def _ts(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def silver_row(line: tuple, ingested_at: datetime, run_id: str = "run-1") -> dict:
-    event_id, invoice_no, stock_code, description, quantity, price, currency, customer_id, country, ts = line
-    event_ts = _ts(ts) if isinstance(ts, str) else ts
-    return {
-        "event_id": event_id,
-        "invoice_no": invoice_no,
-        "invoice_line": 1,
-        "stock_code": stock_code,
-        "description": description,
-        "quantity": quantity,
-        "unit_price": Decimal(price).quantize(Decimal("0.001")),
-        "currency": currency,
-        "customer_id": customer_id,
-        "country": country,
-        "event_ts": event_ts,
-        "emitted_at": event_ts + timedelta(seconds=5),
-        "is_cancellation": invoice_no.startswith("C"),
-        "source_object": f"raw/orders/{event_ts:%Y/%m/%d/%H}/orders-stream-1.gz",
-        "arrival_hour": event_ts.replace(minute=0, second=0, microsecond=0),
-        "run_id": run_id,
-        "ingested_at": ingested_at,
-    }
-
-
-def one_day_of_lines(day: datetime, invoices: int = 330, seed: int = 5) -> list[tuple]:
-    """About 3,000 order lines of one day in the Online Retail shape."""
-    rng = random.Random(seed)
-    products = [(f"{20000 + i}{rng.choice(['', '', 'A', 'B'])}", f"PRODUCT {i}") for i in range(600)]
-    customers = [str(12000 + i) for i in range(400)]
-    countries = ["United Kingdom"] * 8 + ["France", "Germany", "EIRE", "Netherlands"]
-    lines: list[tuple] = []
-    for n in range(invoices):
-        ts = day + timedelta(seconds=rng.randrange(24 * 3600))
-        cancelled = rng.random() < 0.03
-        invoice = f"{'C' if cancelled else ''}{580000 + n}"
-        customer = None if rng.random() < 0.25 else rng.choice(customers)
-        country = rng.choice(countries)
-        for stock_code, description in rng.sample(products, rng.randint(1, 17)):
-            quantity = rng.randint(1, 24) * (-1 if cancelled else 1)
-            price = f"{rng.randint(29, 1500) / 100:.2f}"
-            line = (stock_code, description, quantity, price, "GBP", customer, country, ts)
-            lines.append((f"d{len(lines):06d}", invoice, *line))
-        if not cancelled and rng.random() < 0.3:
-            lines.append((f"d{len(lines):06d}", invoice, "POST", "POSTAGE", 1, "18.00", "GBP", customer, country, ts))
-    return lines
-
-
-def make_lake(home: Path, lines: list[tuple], ingested_at: datetime) -> Settings:
-    """A fresh lakehouse home whose silver.order_lines holds `lines` (written through pyiceberg)."""
-    import pyarrow as pa
-
-    from pipeline.catalog import init_catalog, open_catalog
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "DBT_"))}
-    settings = load_settings({**env, "LAKEHOUSE_ENV": "local", "LAKEHOUSE_HOME": str(home)})
-    init_catalog(settings)
-    table = open_catalog(settings).load_table("silver.order_lines")
-    rows = [silver_row(line, ingested_at) for line in lines]
-    table.append(pa.Table.from_pylist(rows, schema=table.schema().as_arrow()))
-    return settings
-
-
-def dbt_build(settings: Settings, work: Path, *extra: str) -> tuple[int, dict, float]:
-    """(exit code, run_results.json, seconds) of `dbt build` on the settings' DuckDB file."""
-    started = time.perf_counter()
-    code = run_dbt(settings, ["build", "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *extra])
-    elapsed = time.perf_counter() - started
-    results_path = work / "target" / "run_results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    return code, results, elapsed
 
 
 def query(settings: Settings, sql: str, parameters: list | None = None) -> list[tuple]:
@@ -193,7 +118,7 @@ def test_build_passes_every_model_data_test_and_unit_test(built: dict) -> None:
     for r in results:
         kind = r["unique_id"].split(".", 1)[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds["model"] == 11
+    assert kinds["model"] == 12
     assert kinds["unit_test"] >= 6
     assert kinds["test"] >= 80
 
@@ -352,6 +277,8 @@ def test_sql_style_is_clean() -> None:
     completed = subprocess.run(
         [str(sqlfluff), "lint", "models", "tests", "--disable-progress-bar"],
         cwd=DBT_PROJECT_DIR,
+        # the dbt templater compiles on the DuckDB target: in memory, no warehouse file (as `make dbt-lint`)
+        env={**os.environ, "LAKEHOUSE_DUCKDB_PATH": ":memory:"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -360,20 +287,12 @@ def test_sql_style_is_clean() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-def test_one_day_of_data_builds_within_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_day_of_generated_data_builds(tmp_path: Path) -> None:
+    """How long it takes is `make bench-dbt`'s question (docs/benchmarks.md), not a test's."""
     lines = one_day_of_lines(datetime(2011, 3, 1, tzinfo=UTC))
     settings = make_lake(tmp_path, lines, ingested_at=datetime(2011, 3, 2, 1, tzinfo=UTC))
-    started = time.perf_counter()
     rows = export_silver(settings)
-    export_seconds = time.perf_counter() - started
-
-    code, results, build_seconds = dbt_build(settings, tmp_path / "dbt")
-
+    code, results, _ = dbt_build(settings, tmp_path / "dbt")
     assert code == 0
     assert rows == len(lines) and 2000 <= rows <= 5000
-    with capsys.disabled():
-        print(
-            f"\n[dbt timing] one day, {rows} lines: export {export_seconds:.1f}s, dbt build {build_seconds:.1f}s "
-            f"({len(results['results'])} nodes; dbt's own elapsed {results['elapsed_time']:.1f}s)"
-        )
-    assert build_seconds < BUILD_BUDGET_SECONDS
+    assert all(r["status"] in ("success", "pass") for r in results["results"])

@@ -1,6 +1,7 @@
 """`lakehouse generate` writes the same Firehose layout to S3 (moto's real HTTP server) as to disk.
 
-The generator talks to the endpoint through boto3 and the standard AWS_ENDPOINT_URL variable,
+The generator talks to the endpoint through pyarrow.fs (`spark_jobs.objectstore`), which takes the
+endpoint from the standard AWS_ENDPOINT_URL variable as boto3 does,
 exactly as it would to MinIO or to AWS; the test reads the bucket back with its own client.
 """
 
@@ -13,7 +14,6 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from lakehouse.cli import main
@@ -25,20 +25,6 @@ KEY_RE = re.compile(
     r"^raw/orders/\d{4}/\d{2}/\d{2}/\d{2}/orders-stream-1-\d{4}(-\d{2}){5}-"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.gz$"
 )
-
-
-@pytest.fixture
-def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[Any, str]:
-    """A client on moto's server and a fresh bucket; the environment points boto3 at the server."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    client = boto3.client("s3")
-    bucket = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:60]
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
 
 
 def _count_records(data: bytes) -> int:

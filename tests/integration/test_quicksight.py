@@ -25,9 +25,6 @@ from types import SimpleNamespace
 
 import pytest
 
-os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-
 from lakehouse.dashboard import spec as dashboard_spec
 from pipeline.settings import REPO_ROOT, SettingsError, load_settings
 from pipeline.tables import TABLES

@@ -104,7 +104,7 @@ class Scenario:
         self.qualified = self.tables.qualified(session_lake.catalog_name)
         self.runs: list[dict] = []
 
-    def ingest(self, hour_index: int, run_id: str, branch: str = "") -> dict:
+    def ingest(self, hour_index: int, run_id: str, branch: str = "", retain_hours: int = 72) -> dict:
         hour = START + timedelta(hours=hour_index)
         manifest = landing.write_manifest(self.settings, landing.build_manifest(self.settings, hour))
         args = IngestArgs(
@@ -115,6 +115,7 @@ class Scenario:
             arrival_hour=hour,
             run_id=run_id,
             audit_branch=branch,
+            audit_branch_retain_hours=retain_hours,
         )
         record = run_ingest(self.spark, args, self.tables, log=lambda _: None)
         self.runs.append(record)
@@ -240,19 +241,25 @@ def test_audit_branch_takes_silver_changes_and_main_stays(spark, session_lake, t
         rows = spark.sql(f"SELECT name, snapshot_id FROM {silver}.refs").collect()
         return {r["name"]: r["snapshot_id"] for r in rows}
 
+    def ref_age_hours(name: str) -> float | None:
+        age = spark.sql(f"SELECT max_reference_age_in_ms FROM {silver}.refs WHERE name = '{name}'").first()[0]
+        return None if age is None else age / 3_600_000
+
     # 1. a table without any snapshot: the branch is created by the write, main does not appear
     first = scenario.ingest(0, "wap-0-branch", branch="audit_wap_0")
     assert "main" not in refs() and refs()["audit_wap_0"] == first["silver_snapshot_id"]
     assert (
         spark.sql(f"SELECT count(*) FROM {silver} VERSION AS OF 'audit_wap_0'").first()[0] == first["silver_inserted"]
     )
+    assert ref_age_hours("audit_wap_0") == 72, "a branch the write created gets its ref age afterwards"
     # bronze and quarantine always go to main
     assert scenario.table("bronze").count() == scenario.truth["hours"][0]["bronze_rows"]
 
     # 2. main gets hour 0; 3. hour 1 on a branch: main stays at hour 0's snapshot
     main_0 = scenario.ingest(0, "wap-0-main")["silver_snapshot_id"]
-    second = scenario.ingest(1, "wap-1-branch", branch="audit_wap_1")
+    second = scenario.ingest(1, "wap-1-branch", branch="audit_wap_1", retain_hours=5)
     assert refs()["main"] == main_0
+    assert ref_age_hours("audit_wap_1") == 5 and ref_age_hours("main") is None, "cut with RETAIN 5 HOURS"
     assert second["silver_snapshot_id"] == refs()["audit_wap_1"] != main_0
     parent = spark.sql(
         f"SELECT parent_id FROM {silver}.snapshots WHERE snapshot_id = {second['silver_snapshot_id']}"

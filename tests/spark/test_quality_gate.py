@@ -31,9 +31,10 @@ import pytest
 from lakehouse import dq_cmd
 from pipeline.catalog import init_catalog
 from pipeline.settings import Settings, load_settings
-from spark_jobs import publish_orders, validate_orders
+from spark_jobs import maintain_tables, publish_orders, validate_orders
+from spark_jobs.ingest import writes
+from spark_jobs.ingest.contract import AUDIT_BRANCH_RETAIN_HOURS
 from spark_jobs.jobargs import jdbc_catalog_uri
-from spark_jobs.quality import publish as wap
 from spark_jobs.session import catalog_conf
 
 pytestmark = pytest.mark.spark
@@ -118,7 +119,7 @@ class Lake:
         `unaccounted_bytes` decoded bytes are in no record, no quarantined span and no whitespace.
         """
         spark, branch = self.spark, f"audit_{run_id}"
-        spark.sql(f"ALTER TABLE {SILVER} CREATE BRANCH `{branch}`")
+        assert writes.prepare_branch(spark, SILVER, branch, AUDIT_BRANCH_RETAIN_HOURS), "cut as the ingest cuts it"
         target = f"{SILVER}.branch_{branch}"
         incoming = self.frame(run_id, hour, lines)
         ids = [x["event_id"] for x in lines]
@@ -305,6 +306,7 @@ def test_defect_blocks_publish(lake: Lake, defect: str, capsys: pytest.CaptureFi
     assert "quality gate FAILED" in out
     assert f"{expectation}({column})" in out, out
     assert "sample:" in out, "the summary shows offending rows"
+    assert f"until snapshot expiry drops it ({AUDIT_BRANCH_RETAIN_HOURS} h after its last commit)" in out
 
     failed = [r for r in lake.results(run) if not r["success"]]
     assert (expectation, column) in {(r["expectation"], r["column_name"]) for r in failed}
@@ -338,9 +340,10 @@ def test_rerun_after_fix_publishes_without_leftovers(lake: Lake) -> None:
     second = f"orders_{hour:%Y%m%d%H}_try2"
     branch = lake.ingest(second, hour, clean_lines("rerun", hour))
     assert lake.validate(second, hour) == 0
+    head = lake.refs()[branch]
     assert lake.publish(second) == 0
     refs = lake.refs()
-    assert refs["main"] == lake.refs().get("main") != main_before
+    assert refs["main"] == head != main_before, "main is the validated head of the re-run's branch"
     assert branch not in refs and bad_branch in refs, "the failed attempt's branch is only kept, never published"
 
     rows = lake.spark.table(SILVER).where("event_id LIKE 'rerun-%'")
@@ -354,15 +357,31 @@ def test_rerun_after_fix_publishes_without_leftovers(lake: Lake) -> None:
     assert lake.publish(first, "discard") == 0
 
 
-def test_expired_audit_branches_are_swept(lake: Lake) -> None:
+def test_an_old_audit_branch_goes_with_snapshot_expiry_and_main_stays(lake: Lake) -> None:
+    """No sweep of ours: the branch carries a ref age and the maintenance job's expire_snapshots drops it."""
     hour = hour_of(21)
-    run = f"orders_{hour:%Y%m%d%H}_old"
-    branch = lake.ingest(run, hour, clean_lines("old", hour, 5))
-    kept = wap.expire_branches(lake.spark, CATALOG, retention_hours=1)
-    assert branch not in kept and branch in lake.refs(), "younger than the retention: kept"
-    later = datetime.now(UTC) + timedelta(hours=2)
-    assert branch in wap.expire_branches(lake.spark, CATALOG, retention_hours=1, now=later)
-    assert branch not in lake.refs()
+    old = lake.ingest(f"orders_{hour:%Y%m%d%H}_old", hour, clean_lines("old", hour, 5))
+    young = lake.ingest(f"orders_{hour:%Y%m%d%H}_young", hour, clean_lines("young", hour, 5))
+    rows = lake.spark.sql(f"SELECT name, max_reference_age_in_ms AS age FROM {SILVER}.refs").collect()
+    ages = {r["name"]: r["age"] for r in rows}
+    retain_ms = AUDIT_BRANCH_RETAIN_HOURS * 3_600_000
+    assert ages[old] == ages[young] == retain_ms, "cut with RETAIN n HOURS, kept through the branch's MERGE"
+    assert ages["main"] is None
+    main_before, content_before = lake.main_snapshot(), lake.main_content()
+
+    # Age the old branch past its ref age: 1 ms through Iceberg's API (SQL's smallest unit is a minute).
+    jvm = lake.spark.sparkContext._jvm
+    table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(lake.spark._jsparkSession, SILVER)
+    table.manageSnapshots().setMaxRefAgeMs(old, 1).commit()
+    args = {"catalog_name": CATALOG, "tables": "silver.order_lines", "snapshot_retention_hours": "168",
+            "retain_last": "10", "orphan_age_hours": "72", "dry_run": "false"}  # fmt: skip
+    plan = maintain_tables.plan_from_args(args, datetime.now(UTC))
+    lake.spark.sql(dict(maintain_tables.procedure_calls(plan, "silver.order_lines"))["expire_snapshots"])
+
+    refs = lake.refs()
+    assert old not in refs, "older than its ref age: removed by expire_snapshots"
+    assert young in refs, "younger than its ref age: kept"
+    assert refs["main"] == main_before and lake.main_content() == content_before, "main stays"
 
 
 def test_publish_refuses_unvalidated_stale_and_modified_branches(

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from lakehouse import generate as gen
-from lakehouse.console import parse_hour
 from lakehouse.generate import GenerateConfig, generate
 
 pytestmark = pytest.mark.unit
@@ -575,25 +574,6 @@ def test_without_faults_every_record_is_valid(tmp_path: Path) -> None:
         assert hour["quarantine_rows"] == hour["duplicates"] == hour["late_events"] == 0
     assert truth["expected"]["quarantine_rows"] == 0
     assert truth["expected"]["silver_rows"] == 600
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-11-01T08", datetime(2026, 11, 1, 8, tzinfo=UTC)),
-        ("2026-11-01T08:00", datetime(2026, 11, 1, 8, tzinfo=UTC)),
-        ("2026-11-01T08:00:00Z", datetime(2026, 11, 1, 8, tzinfo=UTC)),
-        ("2026-11-01T09:00:00+01:00", datetime(2026, 11, 1, 8, tzinfo=UTC)),
-    ],
-)
-def test_parse_hour(text: str, expected: datetime) -> None:
-    assert parse_hour(text) == expected
-
-
-@pytest.mark.parametrize("text", ["yesterday", "2026-11-01T08:30", "2026-13-01T08"])
-def test_parse_hour_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_hour(text)
 
 
 def test_config_validation() -> None:

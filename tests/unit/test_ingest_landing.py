@@ -1,4 +1,7 @@
-"""Landing manifests: the exact objects of one arrival hour, locally and on S3 (moto)."""
+"""Landing manifests: the exact objects of one arrival hour, in a local raw zone.
+
+The same on S3 (moto's server): tests/integration/test_objectstore_s3.py.
+"""
 
 from __future__ import annotations
 
@@ -55,35 +58,3 @@ def test_an_empty_hour_is_a_manifest_with_no_objects(tmp_path: Path, settings_fo
 def test_naive_hours_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         landing.hour_prefix(datetime(2026, 11, 1, 8))
-
-
-def test_s3_manifest_lists_and_is_stored_beside_the_raw_zone(tmp_path: Path, monkeypatch, settings_for) -> None:
-    moto = pytest.importorskip("moto")
-    import boto3
-
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    with moto.mock_aws():
-        s3 = boto3.client("s3", region_name="eu-west-1")
-        s3.create_bucket(Bucket="raw", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        for key, body in {
-            "zone/orders/2026/11/01/08/s-1-2026-11-01-08-40-00-b.gz": b"bb",
-            "zone/orders/2026/11/01/08/s-1-2026-11-01-08-10-00-a.gz": b"a",
-            "zone/orders/2026/11/01/08/": b"",  # a console "folder"
-            "zone/orders/2026/11/01/07/s-1-2026-11-01-07-10-00-z.gz": b"previous hour",
-        }.items():
-            s3.put_object(Bucket="raw", Key=key, Body=body)
-        settings = settings_for(tmp_path / "lake")
-        settings = type(settings)(**{**settings.__dict__, "raw_root": "s3://raw/zone"})
-
-        manifest = landing.build_manifest(settings, HOUR)
-        assert [(o["uri"], o["size"]) for o in manifest["objects"]] == [
-            ("s3://raw/zone/orders/2026/11/01/08/s-1-2026-11-01-08-10-00-a.gz", 1),
-            ("s3://raw/zone/orders/2026/11/01/08/s-1-2026-11-01-08-40-00-b.gz", 2),
-        ]
-        uri = landing.write_manifest(settings, manifest)
-        assert uri == "s3://raw/zone/_manifests/orders/2026110108.json"
-        assert landing.read_manifest(uri) == manifest

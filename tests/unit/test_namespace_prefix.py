@@ -43,7 +43,7 @@ def test_every_job_table_name_goes_through_the_prefix() -> None:
     assert batches.qualified("lakehouse", batches.DQ_RESULTS) == "lakehouse.prod_audit.dq_results"
     args = {
         "catalog_name": "lakehouse", "tables": "silver.order_lines", "snapshot_retention_hours": "168",
-        "retain_last": "10", "orphan_age_hours": "72", "audit_branch_retention_hours": "72", "dry_run": "false",
+        "retain_last": "10", "orphan_age_hours": "72", "dry_run": "false",
     }  # fmt: skip
     calls = procedure_calls(plan_from_args(args, datetime(2026, 11, 1, tzinfo=UTC)), "silver.order_lines")
     assert all("table => 'prod_silver.order_lines'" in sql for _, sql in calls)

@@ -12,7 +12,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import pytest
 
 from lakehouse import dq_cmd
@@ -157,23 +156,6 @@ def test_local_docs_target_is_one_folder_per_run(tmp_path: Path) -> None:
     assert target.local_dir == tmp_path / "gx" / "orders_2026010110_ab" and target.local_dir.is_dir()
     assert target.index_uri == str(tmp_path / "gx" / "orders_2026010110_ab" / "index.html")
     assert reports.publish_docs(target) == target.index_uri
-
-
-def test_s3_docs_are_built_locally_then_uploaded() -> None:
-    moto = pytest.importorskip("moto")
-    with moto.mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="reports")
-        target = reports.docs_target("s3://reports/gx/", "r1")
-        (target.local_dir / "validations").mkdir()
-        (target.local_dir / "index.html").write_text("<html>index</html>")
-        (target.local_dir / "validations" / "page.html").write_text("<html>page</html>")
-        assert reports.publish_docs(target) == "s3://reports/gx/r1/index.html"
-        assert not target.local_dir.exists(), "the temporary folder is removed after upload"
-        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="reports")["Contents"]}
-        assert keys == {"gx/r1/index.html", "gx/r1/validations/page.html"}
-        head = s3.head_object(Bucket="reports", Key="gx/r1/index.html")
-        assert head["ContentType"] == "text/html", "browsers render it instead of downloading"
 
 
 def dq_rows(run_id: str, at: datetime, failing: bool) -> list[dict]:

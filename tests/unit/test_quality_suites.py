@@ -132,13 +132,15 @@ def test_event_time_window_and_parameters() -> None:
         ("2026-01-01T10:00:00Z", datetime(2026, 1, 1, 10, tzinfo=UTC)),
         ("2026-01-01T10:00:00", datetime(2026, 1, 1, 10, tzinfo=UTC)),
         ("2026-01-01T12:00:00+02:00", datetime(2026, 1, 1, 10, tzinfo=UTC)),
+        ("2026-11-01T08", datetime(2026, 11, 1, 8, tzinfo=UTC)),  # the CLI's short forms (lakehouse.console)
+        ("2026-11-01T08:00", datetime(2026, 11, 1, 8, tzinfo=UTC)),
     ],
 )
 def test_arrival_hour_parsing(text: str, expected: datetime) -> None:
     assert parse_hour(text) == expected
 
 
-@pytest.mark.parametrize("text", ["2026-01-01T10:30:00Z", "yesterday"])
+@pytest.mark.parametrize("text", ["2026-01-01T10:30:00Z", "yesterday", "2026-11-01T08:30", "2026-13-01T08"])
 def test_arrival_hour_refuses_what_is_not_an_hour(text: str) -> None:
     with pytest.raises(ValueError, match="arrival hour"):
         parse_hour(text)

@@ -2,7 +2,7 @@ with
 
 invoices as (
 
-    select * from {{ ref('fct_invoices') }}
+    select * from {{ ref('int_invoices') }}
 
 ),
 

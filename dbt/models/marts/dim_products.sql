@@ -2,7 +2,7 @@ with
 
 order_lines as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ ref('int_order_lines_classified') }}
 
 ),
 

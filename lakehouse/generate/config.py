@@ -1,0 +1,130 @@
+"""What the simulator produces: the record contract, the fault rates and `GenerateConfig`.
+
+Why one module: every other part of the simulator reads these numbers, and the tests
+compare the contract (required fields, quarantine reasons, record limit) with the ingest
+job's own copy, so they live in one place that imports nothing else of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pipeline.settings import FRAMINGS
+
+FAULT_MODES = ("none", "all")
+# Quarantine reason codes: a contract shared with the ingest job (bronze.orders_quarantine.reason_code).
+QUARANTINE_REASONS = (
+    "malformed_json",
+    "missing_required_field",
+    "wrong_type",
+    "oversize_record",
+    "corrupt_object",
+    "not_an_object",
+    "late_beyond_window",
+)
+# Written out here rather than imported from spark_jobs.ingest.contract on purpose: the
+# simulator is the tests' independent oracle, so a drift between producer and consumer shows
+# up as a failing reconciliation instead of changing both sides at once.
+REQUIRED_FIELDS = (
+    "event_id",
+    "invoice_no",
+    "invoice_line",
+    "stock_code",
+    "quantity",
+    "unit_price",
+    "currency",
+    "country",
+    "event_ts",
+)
+EVENT_FIELDS = (
+    "event_id",
+    "invoice_no",
+    "invoice_line",
+    "stock_code",
+    "description",
+    "quantity",
+    "unit_price",
+    "currency",
+    "customer_id",
+    "country",
+    "event_ts",
+    "emitted_at",
+    "schema_version",
+)
+MAX_RECORD_BYTES = 1_024_000  # Firehose's record limit, 1,000 KiB
+TABLE_PREFIX = "orders"
+DELIVERY_STREAM_VERSION = 1
+GROUND_TRUTH_DIR = "_ground_truth"
+GZIP_LEVEL = 5  # 1-6 keep 1M events well under a minute; 5 is close to 6's ratio at less cost
+GROUND_TRUTH_VERSION = 1
+
+# Fault rates and per-hour counts with --faults all.
+DUPLICATE_SHARE = 0.01
+LATE_SHARE = 0.02
+MALFORMED_PER_HOUR = 2
+MISSING_PER_HOUR = 2
+WRONG_TYPE_PER_HOUR = 2
+OVERSIZE_PER_HOUR = 1
+NOT_AN_OBJECT_PER_HOUR = 1
+LATE_BEYOND_WINDOW_PER_HOUR = 1
+NOT_AN_OBJECT_VALUES = ("[1, 2, 3]", "42", '"ORDER"', "null", "true")  # the hour picks one
+LATENESS_HOURS = 48  # the pipeline's default lateness window (LAKEHOUSE_LATENESS_HOURS)
+EXTRA_FIELD_PER_HOUR = 3
+CORRUPT_OBJECT_EVENTS = 5
+MIN_EVENTS_WITH_FAULTS = 10
+
+# Domain rates (UCI Online Retail).
+CANCELLATION_SHARE = 0.02  # of invoices
+GUEST_SHARE = 0.25  # invoices without customer_id
+NULL_DESCRIPTION_SHARE = 0.003  # of lines
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """What to generate. `start` is the first UTC arrival hour; validated on construction."""
+
+    start: datetime
+    hours: int = 3
+    events_per_hour: int = 2000
+    seed: int = 7
+    stream_name: str = "orders-stream"
+    framing: str = "concatenated"
+    faults: str = "none"
+    buffer_mib: float = 5.0
+    buffer_seconds: int = 300
+    gzip_level: int = GZIP_LEVEL
+    lateness_hours: int = LATENESS_HOURS  # the pipeline's window: one event per hour is made older
+
+    def __post_init__(self) -> None:
+        start = self.start if self.start.tzinfo else self.start.replace(tzinfo=UTC)
+        start = start.astimezone(UTC)
+        if (start.minute, start.second, start.microsecond) != (0, 0, 0):
+            raise ValueError(f"start {start.isoformat()} is not on the hour (arrival hours start at :00)")
+        object.__setattr__(self, "start", start)
+        if self.hours < 1:
+            raise ValueError("hours must be >= 1")
+        if self.framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}")
+        if self.faults not in FAULT_MODES:
+            raise ValueError(f"faults must be one of {', '.join(FAULT_MODES)}")
+        minimum = MIN_EVENTS_WITH_FAULTS if self.faults == "all" else 1
+        if self.events_per_hour < minimum:
+            raise ValueError(f"events_per_hour must be >= {minimum} with faults={self.faults}")
+        if not 0 < self.buffer_mib <= 128:
+            raise ValueError("buffer_mib must be > 0 and <= 128 (Firehose's range)")
+        if not 1 <= self.buffer_seconds <= 900:
+            raise ValueError("buffer_seconds must be between 1 and 900 (Firehose's range)")
+        if not 1 <= self.gzip_level <= 9:
+            raise ValueError("gzip_level must be between 1 and 9")
+        if self.lateness_hours < 0:
+            raise ValueError("lateness_hours must be >= 0")
+        if not self.stream_name or "/" in self.stream_name:
+            raise ValueError("stream_name must be a non-empty name without '/'")
+
+    @property
+    def ground_truth_key(self) -> str:
+        """Where the ground truth goes, relative to the output root (outside `orders/`)."""
+        return f"{GROUND_TRUTH_DIR}/{TABLE_PREFIX}-{self.start:%Y%m%d%H}-{self.hours}h.json"
