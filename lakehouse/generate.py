@@ -39,11 +39,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from lakehouse.console import arg_hour
+from lakehouse.customer_preferences import Tastes, customer_id_of
 from pipeline.settings import FRAMINGS, load_settings
 
 FAULT_MODES = ("none", "all")
@@ -452,6 +453,11 @@ class Catalogue:
         self.customer_table = _lookup_table(customer_heads, popularity, 16)
         self.customer_countries = dict(zip((str(i) for i in ids), homes, strict=True))
 
+    @cached_property
+    def tastes(self) -> Tastes:
+        """Customers' stable theme preferences and seasons (hook: lakehouse.customer_preferences)."""
+        return Tastes(self.products, self.product_table, 16)
+
     @staticmethod
     def _product(code: str, desc: str, price: float, fixed: int | None) -> _Product:
         head = f'"stock_code":{json.dumps(code)},"description":{json.dumps(desc)},"quantity":'
@@ -469,15 +475,24 @@ class Catalogue:
         """
         bits = rng.getrandbits
         rand = rng.random
-        who = self.guest_table[bits(12)] if rand() < GUEST_SHARE else self.customer_table[bits(16)]
+        guest = rand() < GUEST_SHARE
+        who = self.guest_table[bits(12)] if guest else self.customer_table[bits(16)]
+        # --- hook: customer preferences (lakehouse.customer_preferences) --------------------------
+        # A known customer's invoice is a basket with a theme (their tastes, or the season's);
+        # guests shop the global popularity mix.
+        if guest:
+            products, product_bits = self.product_table, 16
+        else:
+            products, product_bits = self.tastes.basket(customer_id_of(who) or "", event_ms, rand)
+        # --- end of hook ----------------------------------------------------------------------------
         sign = -1 if invoice_no[0] == "C" else 1
         emitted = _fmt_ms(event_ms + int(rand() * min(max_emit_delay_ms, 2000)))
         middle = f'{who}"event_ts":"{_fmt_ms(event_ms)}","emitted_at":"{emitted}","schema_version":1}}'
         prefix = f'","invoice_no":"{invoice_no}","invoice_line":'
-        products, quantities = self.product_table, _QUANTITY_TABLE
+        quantities = _QUANTITY_TABLE
         out = []
         for i in range(1, n_lines + 1):
-            p = products[bits(16)]
+            p = products[bits(product_bits)]
             q = quantities[bits(10)] if p.fixed_quantity is None else p.fixed_quantity
             x = bits(128)  # _uuid4_text, inlined: this loop runs once per event
             h = f"{x:032x}"
