@@ -39,7 +39,7 @@ DAYS = 120  # August to November: the summer, autumn and Christmas seasons
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench-recommend",
-        help="benchmark the recommendation job: training time for 1M lines / 10k customers, metrics (docs/benchmarks.md)",
+        help="benchmark the recommendation job: training time (1M lines, 10k customers), metrics (docs/benchmarks.md)",
         description=__doc__.split("\n\n")[0],
     )
     p.add_argument("--lines", type=int, default=1_000_000, help="order lines (default: %(default)s)")
@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------- history
 
 
-def load_simulated_silver(settings: Settings, *, seed: int, customers: int, lines: int, start: datetime, days: int) -> int:
+def load_simulated_silver(
+    settings: Settings, *, seed: int, customers: int, lines: int, start: datetime, days: int
+) -> int:
     """Append a simulated history to `silver.order_lines` (pyiceberg, one commit); rows written."""
     import pyarrow as pa
 
@@ -187,13 +189,14 @@ def render(result: dict[str, Any]) -> str:
     ]
     metrics = result["metrics"]
     popularity = next((m for m in metrics if m["model"] == "popularity"), None)
+    base = popularity["precision_at_k"] if popularity else 0.0
     metric_rows = [
         (
             m["model"],
             f"{m['precision_at_k']:.4f}",
             f"{m['recall_at_k']:.4f}",
             f"{m['coverage']:.3f}",
-            f"{m['precision_at_k'] / popularity['precision_at_k']:.2f}x" if popularity and popularity["precision_at_k"] else "",
+            f"{m['precision_at_k'] / base:.2f}x" if base else "",
             m["evaluated_customers"],
         )
         for m in metrics
@@ -204,7 +207,10 @@ def render(result: dict[str, Any]) -> str:
             table(("measure", "value", "note"), rows),
             "",
             f"holdout metrics (last 7 days before {result['as_of']}; trained on the days before):",
-            table(("model", f"precision@{k}", f"recall@{k}", "coverage", "precision vs popularity", "customers"), metric_rows),
+            table(
+                ("model", f"precision@{k}", f"recall@{k}", "coverage", "precision vs popularity", "customers"),
+                metric_rows,
+            ),
         ]
     )
 

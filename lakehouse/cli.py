@@ -18,6 +18,7 @@ from lakehouse import (
     bench_dags,
     bench_demo,
     bench_ingest,
+    bench_recommend,
     bundle,
     compose_cmd,
     dbt_runner,
@@ -28,6 +29,7 @@ from lakehouse import (
     generate,
     ingest_cmd,
     init_tables,
+    recommend_cmd,
 )
 from pipeline.settings import SettingsError
 
@@ -39,6 +41,7 @@ MODULES = (
     ingest_cmd,
     dq_cmd,
     dbt_runner,
+    recommend_cmd,
     airflow_cmd,
     demo,
     bundle,
@@ -48,6 +51,7 @@ MODULES = (
     bench_dags,
     bench_demo,
     bench_compose,
+    bench_recommend,
 )
 
 

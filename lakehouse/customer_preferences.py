@@ -123,9 +123,7 @@ class Tastes:
         self.global_basket = _Basket(global_table, global_bits)
         slots = Counter(id(p) for p in global_table)
         weights = [slots.get(id(p), 0) / len(global_table) for p in products]
-        self.theme_of = {
-            p.stock_code: product_theme(p.description) for p in products if p.fixed_quantity is None
-        }
+        self.theme_of = {p.stock_code: product_theme(p.description) for p in products if p.fixed_quantity is None}
         self.baskets: dict[str, _Basket] = {}
         for theme in (*THEMES, DEFAULT_THEME):
             in_theme = [
@@ -134,9 +132,8 @@ class Tastes:
             mass = sum(in_theme)
             if not mass:
                 continue
-            mix = [
-                THEMED_LINE_SHARE * t / mass + (1 - THEMED_LINE_SHARE) * w for t, w in zip(in_theme, weights, strict=True)
-            ]
+            share = THEMED_LINE_SHARE
+            mix = [share * t / mass + (1 - share) * w for t, w in zip(in_theme, weights, strict=True)]
             self.baskets[theme] = _Basket(_lookup_table(list(products), mix, TABLE_BITS), TABLE_BITS)
         self._tastes: dict[str, tuple[str, str]] = {}
 

@@ -35,8 +35,9 @@ def check_lists(recommendations: DataFrame, customers: int, products: DataFrame,
     stats = recommendations.agg(
         F.countDistinct("customer_id").alias("customers"),
         F.count("*").alias("rows"),
-        F.sum(F.when(F.isnan("score") | F.col("score").isNull() | (F.abs("score") == float("inf")), 1).otherwise(0))
-        .alias("not_finite"),
+        F.sum(
+            F.when(F.isnan("score") | F.col("score").isNull() | (F.abs("score") == float("inf")), 1).otherwise(0)
+        ).alias("not_finite"),
     ).first()
     short = recommendations.groupBy("customer_id").count().where(F.col("count") < expected).count()
     if (stats["customers"] or 0) < customers:

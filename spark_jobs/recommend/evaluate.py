@@ -47,8 +47,11 @@ def split(purchases: DataFrame, holdout_start: datetime) -> tuple[DataFrame, Dat
 def truth(train: DataFrame, test: DataFrame) -> DataFrame:
     """(customer_id, stock_code): what each evaluable customer bought in the holdout."""
     known = train.where(F.col("customer_id").isNotNull()).select("customer_id").distinct()
-    return test.where(F.col("customer_id").isNotNull()).select("customer_id", "stock_code").distinct().join(
-        known, "customer_id"
+    return (
+        test.where(F.col("customer_id").isNotNull())
+        .select("customer_id", "stock_code")
+        .distinct()
+        .join(known, "customer_id")
     )
 
 

@@ -119,7 +119,8 @@ def load_purchases(spark, catalog: str, params: RunParams) -> DataFrame:
 
 def evaluate_models(purchases: DataFrame, params: RunParams) -> tuple[list[evaluate.Metrics], float]:
     """Metrics of ALS, popularity and affinity on the holdout; and the ALS fit's seconds."""
-    holdout_start = datetime(params.holdout_start.year, params.holdout_start.month, params.holdout_start.day, tzinfo=UTC)
+    day = params.holdout_start
+    holdout_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     train, test = evaluate.split(purchases, holdout_start)
     train = train.cache()
     truth = evaluate.truth(train, test).cache()

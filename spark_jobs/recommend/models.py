@@ -140,7 +140,8 @@ def popularity(purchases: DataFrame, k: int) -> DataFrame:
 
 def popularity_recommendations(top: DataFrame, customers: DataFrame) -> DataFrame:
     """The same list for every customer: (customer_id, rank, stock_code, score)."""
-    return customers.select("customer_id").distinct().crossJoin(top).select("customer_id", "rank", "stock_code", "score")
+    everyone = customers.select("customer_id").distinct()
+    return everyone.crossJoin(top).select("customer_id", "rank", "stock_code", "score")
 
 
 def affinity_pairs(purchases: DataFrame, min_co_invoices: int = 2) -> DataFrame:

@@ -102,7 +102,7 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
         "PluginsS3ObjectVersion": latest["plugins.zip"],
     }
     jobs = {job["Name"]: job for job in glue.get_jobs()["Jobs"]}
-    programs = ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables")
+    programs = ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables", "recommend-products")
     assert set(jobs) == {f"lakehouse-dev-{program}" for program in programs}
     ingest = jobs["lakehouse-dev-ingest-orders"]
     artifacts = f"s3://{out['artifacts_bucket']}"

@@ -45,9 +45,7 @@ def lake(spark, tmp_path_factory: pytest.TempPathFactory):
     for key, value in catalog_conf("local", CATALOG, settings.warehouse, uri, user, password).items():
         if key.startswith(f"spark.sql.catalog.{CATALOG}"):
             spark.conf.set(key, value)
-    load_simulated_silver(
-        settings, seed=3, customers=400, lines=12_000, start=datetime(2026, 9, 1, tzinfo=UTC), days=35
-    )
+    load_simulated_silver(settings, seed=3, customers=300, lines=9_000, start=datetime(2026, 9, 1, tzinfo=UTC), days=35)
     return settings
 
 
@@ -73,7 +71,7 @@ def first_run(spark, lake):
 def test_every_known_customer_gets_ten_real_products(spark, first_run) -> None:
     recs = spark.table(RECS)
     per_customer = recs.groupBy("customer_id").agg({"rank": "max", "*": "count", "stock_code": "count"}).collect()
-    assert len(per_customer) >= 300
+    assert len(per_customer) >= 200
     assert {(r["max(rank)"], r["count(1)"]) for r in per_customer} == {(10, 10)}
     products = {r[0] for r in spark.sql(f"SELECT DISTINCT stock_code FROM {CATALOG}.silver.order_lines").collect()}
     codes = {r[0] for r in recs.select("stock_code").distinct().collect()}
@@ -91,7 +89,7 @@ def test_holdout_metrics_beat_popularity_by_the_stated_margin(spark, first_run) 
     assert set(rows) == {"als", "popularity", "affinity"}
     als, popular = rows["als"], rows["popularity"]
     assert {r["status"] for r in rows.values()} == {"published"}
-    assert als["evaluated_customers"] > 100
+    assert als["evaluated_customers"] > 60
     assert als["precision_at_k"] >= MARGIN * popular["precision_at_k"] > 0
     assert als["recall_at_k"] > popular["recall_at_k"]
     assert als["coverage"] > popular["coverage"]
@@ -117,12 +115,6 @@ def test_a_degenerate_model_is_refused_and_the_published_tables_stay(spark, firs
     assert "does not beat popularity" in audit[0]["reasons"]
 
 
-def test_bad_arguments_exit_2_before_spark(spark) -> None:
-    assert recommend_products.main(["--as_of", "yesterday"], spark=spark) == 2
-    assert recommend_products.main(["--as_of", "2026-10-06", "--holdout_days", "x"], spark=spark) == 2
-    assert recommend_products.main(["--as_of", "2026-10-06", "--holdout_days", "400"], spark=spark) == 2
-
-
 def test_the_list_checks_catch_what_they_claim(spark) -> None:
     from spark_jobs.recommend.checks import check_lists
 
@@ -141,3 +133,17 @@ def test_the_list_checks_catch_what_they_claim(spark) -> None:
     assert any("fewer than 2" in p for p in problems)
     assert any("2 scores are not finite" in p for p in problems)
     assert any("1 recommended stock codes are not products" in p for p in problems)
+
+
+def test_lakehouse_recommend_prints_a_customers_list_and_refuses_an_unknown_one(spark, lake, first_run, capsys) -> None:
+    from lakehouse import recommend_cmd
+
+    customer = spark.table(RECS).select("customer_id").orderBy("customer_id").first()["customer_id"]
+    assert recommend_cmd.show_customer(lake, customer) == 0
+    out = capsys.readouterr().out
+    assert f"customer {customer}: model als-20261006-" in out
+    assert len([line for line in out.splitlines() if line[:2].strip().isdigit()]) == 10
+    assert recommend_cmd.show_customer(lake, "NOBODY") == 2
+    assert "no recommendations for customer 'NOBODY'" in capsys.readouterr().err
+    assert recommend_cmd.show_runs(lake, 5) == 0
+    assert "popularity" in capsys.readouterr().out
