@@ -17,7 +17,7 @@ owns the day that just ended: the job trains on silver's purchases strictly befo
    verdict: not retried) and the previous tables stay; every run writes its metrics to
    `audit.recommendation_runs`. Emits the gold assets when it publishes.
 
-The `fct_product_recommendations` mart is rebuilt by the hourly DAG's dbt group, so the
+The `agg_customer_recommendations` mart is rebuilt by the hourly DAG's dbt group, so the
 warehouse follows a new model within the hour. Re-running a day writes the same rows (fixed
 seed, data cut by date); see docs/operations.md for re-runs and backfills.
 """
