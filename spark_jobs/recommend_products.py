@@ -29,7 +29,7 @@ SPECS = (
     JobArg("lookback_days", "train on at most this many days before --as_of", "365"),
     JobArg("top_k", "recommendations per customer (and the k of the metrics)", "10"),
     JobArg("similar_k", "similar products per product", "10"),
-    JobArg("min_lift", "required relative margin of precision@k over popularity (0.1 = 10%)", "0"),
+    JobArg("min_lift", "required relative margin of precision@k over popularity (0.1 = 10%%)", "0"),
     JobArg("min_co_invoices", "affinity baseline: shared invoices a pair needs (as dbt's var)", "2"),
     JobArg("seed", "ALS seed", "42"),
     JobArg("rank", "ALS latent factors", "16"),
