@@ -19,7 +19,8 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
-	dashboard bench-dashboard bundle deploy compose-build compose-up compose-demo compose-status compose-down test-compose bench-compose
+	dashboard bench-dashboard bench-recommend recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
+	test-compose bench-compose
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -101,6 +102,9 @@ airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:808
 run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2026-11-01T09
 	$(LAKEHOUSE) run-hour $(HOUR)
 
+recommend: setup ## train, check and publish product recommendations locally: make recommend [AS_OF=2026-11-02]
+	$(LAKEHOUSE) recommend --train $(if $(AS_OF),--as-of $(AS_OF))
+
 backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11
 	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO)
 
@@ -142,13 +146,16 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard ## every benchmark
+bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard bench-recommend ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest
+
+bench-recommend: setup ## recommendation job on 1M order lines / 10k customers: training time, holdout metrics vs baselines
+	$(LAKEHOUSE) bench-recommend
 
 bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
 	$(LAKEHOUSE) bench-compose --cold

@@ -64,7 +64,13 @@ DBT_ON_MWAA = ("dbt-core", "dbt-redshift")
 JOBS_REQUIREMENTS = ("great-expectations", "numpy", "pyarrow")
 # Top-level files of the dbt project that go to MWAA (target/ is made fresh, logs never go).
 DBT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests", "packages.yml")
-ENTRY_SCRIPTS = ("ingest_orders.py", "validate_orders.py", "publish_orders.py", "maintain_tables.py")
+ENTRY_SCRIPTS = (
+    "ingest_orders.py",
+    "validate_orders.py",
+    "publish_orders.py",
+    "maintain_tables.py",
+    "recommend_products.py",
+)
 AIRFLOWIGNORE = """\
 # Not DAG files: MWAA's DAG processor must not scan them (helpers, the Spark package, dbt).
 pipeline/

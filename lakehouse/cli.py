@@ -20,6 +20,7 @@ from lakehouse import (
     bench_dbt,
     bench_demo,
     bench_ingest,
+    bench_recommend,
     bundle,
     compose_cmd,
     dashboard_cmd,
@@ -31,6 +32,7 @@ from lakehouse import (
     generate,
     ingest_cmd,
     init_tables,
+    recommend_cmd,
 )
 from pipeline.settings import SettingsError
 
@@ -42,6 +44,7 @@ MODULES = (
     ingest_cmd,
     dq_cmd,
     dbt_runner,
+    recommend_cmd,
     airflow_cmd,
     demo,
     dashboard_cmd,
@@ -54,6 +57,7 @@ MODULES = (
     bench_demo,
     bench_dashboard,
     bench_compose,
+    bench_recommend,
 )
 
 

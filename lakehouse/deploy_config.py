@@ -166,6 +166,8 @@ class DeployConfig:
             "DBT_REDSHIFT_SPECTRUM_ROLE_ARN": str(self.output("redshift_spectrum_role_arn", "")),
             "DBT_SPECTRUM_SCHEMA": str(self.get("redshift.spectrum_schema", "silver_ext")),
             "DBT_GLUE_DATABASE_SILVER": f"{self.namespace_prefix}silver",
+            "DBT_SPECTRUM_SCHEMA_GOLD": str(self.get("redshift.spectrum_schema_gold", "gold_ext")),
+            "DBT_GLUE_DATABASE_GOLD": f"{self.namespace_prefix}gold",
         }
 
     @staticmethod

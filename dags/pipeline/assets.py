@@ -27,14 +27,22 @@ SILVER_TABLES: tuple[str, ...] = ("silver.order_lines",)
 MARTS_FOLDER = "marts"
 
 
+# Gold tables the recommendation DAG publishes (identifiers as in pipeline.tables).
+GOLD_TABLES: tuple[str, ...] = ("gold.product_recommendations", "gold.similar_products")
+
+
 def iceberg_asset(catalog_name: str, identifier: str) -> Asset:
-    """`x-iceberg://<catalog>/<namespace>/<table>`, named by the table identifier."""
+    """`x-iceberg://<catalog>/<namespace>/<table>`, named by the table identifier, grouped by namespace."""
     namespace, _, table = identifier.partition(".")
-    return Asset(name=identifier, uri=f"x-iceberg://{catalog_name}/{namespace}/{table}", group="silver")
+    return Asset(name=identifier, uri=f"x-iceberg://{catalog_name}/{namespace}/{table}", group=namespace)
 
 
 def silver_assets(catalog_name: str) -> list[Asset]:
     return [iceberg_asset(catalog_name, identifier) for identifier in SILVER_TABLES]
+
+
+def gold_assets(catalog_name: str) -> list[Asset]:
+    return [iceberg_asset(catalog_name, identifier) for identifier in GOLD_TABLES]
 
 
 def mart_nodes(manifest_path: Path) -> list[dict]:

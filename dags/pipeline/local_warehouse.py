@@ -1,4 +1,4 @@
-"""The local warehouse: silver copied into the database dbt's `local` / `compose` target reads.
+"""The local warehouse: silver (and the gold tables) copied into the database dbt's `local` / `compose` target reads.
 
 DuckDB's Iceberg extension cannot be installed offline, so before dbt builds the marts locally
 the silver Iceberg tables are copied into the DuckDB file (the DAG's `export_silver` task and
@@ -18,6 +18,10 @@ from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 SILVER_TABLES = ("silver.order_lines",)
+# The recommendation job's gold tables, which the recommendations mart reads (created empty by
+# the table init, so the export never waits for the first recommendation run).
+GOLD_TABLES = ("gold.product_recommendations", "gold.similar_products")
+WAREHOUSE_TABLES = SILVER_TABLES + GOLD_TABLES
 # Targets whose warehouse reads a copy of silver (DuckDB, compose's PostgreSQL); Redshift reads it in place.
 COPYING_TARGETS = ("local", "compose")
 
@@ -26,8 +30,8 @@ class MissingTableError(RuntimeError):
     """A silver table to export does not exist yet; says what to run."""
 
 
-def export_silver(settings: Settings, tables: Sequence[str] = SILVER_TABLES) -> int:
-    """Copy the silver Iceberg tables into the warehouse of the dbt target; returns the rows copied.
+def export_silver(settings: Settings, tables: Sequence[str] = WAREHOUSE_TABLES) -> int:
+    """Copy the silver (and gold) Iceberg tables into the warehouse of the dbt target; returns the rows copied.
 
     `local`: the DuckDB file; `compose`: PostgreSQL (`pipeline.warehouse_export`). Each table
     is replaced inside a single transaction, so a reader (or a failed export) never sees half a
@@ -71,9 +75,18 @@ def _silver_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Ta
 
     from pipeline.catalog import open_catalog
 
+    catalog = open_catalog(settings)
     try:
-        return open_catalog(settings).load_table(identifier)
+        return catalog.load_table(identifier)
     except NoSuchTableError:
+        if identifier in GOLD_TABLES:
+            # A lake made before the recommendation tables existed: create them empty (what
+            # `lakehouse init` would do), so the marts build before the first recommendation run.
+            from pipeline.catalog import init_catalog
+            from pipeline.tables import table
+
+            init_catalog(settings, (table(identifier),))
+            return catalog.load_table(identifier)
         raise MissingTableError(
             f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
             "run `lakehouse init` (and an ingest) first"

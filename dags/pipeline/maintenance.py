@@ -15,7 +15,16 @@ from __future__ import annotations
 
 SILVER = "silver.order_lines"
 # Every Iceberg table of the lakehouse (as in pipeline.tables, which DAG parsing must not import).
-TABLES = ("bronze.orders_raw", "bronze.orders_quarantine", SILVER, "audit.ingest_runs", "audit.dq_results")
+TABLES = (
+    "bronze.orders_raw",
+    "bronze.orders_quarantine",
+    SILVER,
+    "audit.ingest_runs",
+    "audit.dq_results",
+    "gold.product_recommendations",
+    "gold.similar_products",
+    "audit.recommendation_runs",
+)
 SILVER_MAINTENANCE_HOUR = 3  # UTC: after the night's quiet hours, before Europe's business day
 
 

@@ -20,6 +20,7 @@ from pyiceberg.table.sorting import SortField, SortOrder
 from pyiceberg.transforms import DayTransform, HourTransform, IdentityTransform
 from pyiceberg.types import (
     BooleanType,
+    DateType,
     DecimalType,
     DoubleType,
     IntegerType,
@@ -207,7 +208,73 @@ DQ_RESULTS = TableDef(
     doc="One row per expectation per validation run.",
 )
 
-TABLES: tuple[TableDef, ...] = (ORDERS_RAW, ORDERS_QUARANTINE, ORDER_LINES, INGEST_RUNS, DQ_RESULTS)
+# Product recommendations (spark_jobs/recommend_products.py): replaced as a whole by each run
+# that passes its quality check (one overwrite commit per table), unpartitioned (thousands of
+# rows per customer list, not billions), sorted for the lookups that serve them.
+PRODUCT_RECOMMENDATIONS = TableDef(
+    identifier="gold.product_recommendations",
+    schema=_fields(
+        ("customer_id", StringType(), True, "Customer the list is for"),
+        ("rank", IntegerType(), True, "1 = the best recommendation"),
+        ("stock_code", StringType(), True, "Recommended product"),
+        ("score", DoubleType(), True, "ALS preference score (higher is better; comparable within a run)"),
+        ("model_version", StringType(), True, "als-<as_of>-<parameters>: the data cut and parameters"),
+        ("trained_at", TimestamptzType(), True, "When the run trained the model"),
+    ),
+    sort_by=("customer_id", "rank"),
+    doc="Top-k products per known customer from implicit ALS; the last run that passed its check.",
+)
+
+SIMILAR_PRODUCTS = TableDef(
+    identifier="gold.similar_products",
+    schema=_fields(
+        ("stock_code", StringType(), True, "Product being viewed"),
+        ("rank", IntegerType(), True, "1 = the most similar"),
+        ("similar_stock_code", StringType(), True, "Product to show next to it"),
+        ("score", DoubleType(), True, "Cosine similarity of the ALS item factors (-1..1)"),
+        ("model_version", StringType(), True, "Same as product_recommendations of the run"),
+        ("trained_at", TimestamptzType(), True, "When the run trained the model"),
+    ),
+    sort_by=("stock_code", "rank"),
+    doc="Item-to-item recommendations for anonymous visitors (no customer needed).",
+)
+
+RECOMMENDATION_RUNS = TableDef(
+    identifier="audit.recommendation_runs",
+    schema=_fields(
+        ("run_id", StringType(), True, "Recommendation run id"),
+        ("model_version", StringType(), True, ""),
+        ("trained_at", TimestamptzType(), True, ""),
+        ("as_of", DateType(), True, "Training data is strictly before this day (UTC)"),
+        ("holdout_start", DateType(), True, "Evaluation: trained before, tested from this day to as_of"),
+        ("model", StringType(), True, "als, popularity or affinity"),
+        ("k", IntegerType(), True, "List length the metrics are computed at"),
+        ("precision_at_k", DoubleType(), True, ""),
+        ("recall_at_k", DoubleType(), True, ""),
+        ("coverage", DoubleType(), True, "Share of the catalogue in at least one evaluated list"),
+        ("evaluated_customers", LongType(), True, "Customers who bought both before and in the holdout"),
+        ("status", StringType(), True, "published or rejected (the whole run)"),
+        ("reasons", StringType(), False, "Why a run was rejected; null when published"),
+        ("train_purchases", LongType(), False, "Purchase lines the published model was trained on"),
+        ("customers", LongType(), False, "Customers with a published list"),
+        ("products", LongType(), False, "Products in the catalogue the model knows"),
+        ("training_seconds", DoubleType(), False, "Wall time of the run's two ALS fits"),
+        ("parameters", StringType(), False, "ALS parameters and seed, as JSON"),
+    ),
+    partition_by=(("trained_at", DayTransform(), "trained_at_day"),),
+    doc="One row per model per recommendation run: the holdout metrics and the run's verdict.",
+)
+
+TABLES: tuple[TableDef, ...] = (
+    ORDERS_RAW,
+    ORDERS_QUARANTINE,
+    ORDER_LINES,
+    INGEST_RUNS,
+    DQ_RESULTS,
+    PRODUCT_RECOMMENDATIONS,
+    SIMILAR_PRODUCTS,
+    RECOMMENDATION_RUNS,
+)
 NAMESPACES: tuple[str, ...] = tuple(dict.fromkeys(t.namespace for t in TABLES))
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+from lakehouse.generate.preferences import Tastes
 from lakehouse.generate.sampling import cumulative, lookup_table
 
 # Real UCI items (code, description, price) keep the data recognisable; the rest is synthesised.
@@ -231,6 +232,13 @@ class Catalogue:
         popularity = [rng.paretovariate(1.5) for _ in range(n_customers)]
         self.customer_table = lookup_table(customer_heads, popularity, 16)
         self.customer_countries = dict(zip((str(i) for i in ids), homes, strict=True))
+        # the id behind each pre-rendered customer fragment: the key of a customer's tastes
+        self.customer_of_head = dict(zip(customer_heads, (str(i) for i in ids), strict=True))
+
+    @cached_property
+    def tastes(self) -> Tastes:
+        """Customers' stable theme preferences and the seasons (`lakehouse.generate.preferences`)."""
+        return Tastes(self.products, self.product_table, 16)
 
     @staticmethod
     def _product(code: str, desc: str, price: float, fixed: int | None) -> Product:

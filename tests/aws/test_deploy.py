@@ -76,7 +76,7 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
         plan = deploy.deploy("dev", glue_bundle, clients, dry_run=True, deploy_dir=folder)
     counts = plan.counts()
     files = len(glue_bundle.files())
-    assert counts == {"upload": files, "create-job": 4, "update-environment": 1}
+    assert counts == {"upload": files, "create-job": 5, "update-environment": 1}  # one job per program
     assert versions(s3, out["mwaa_bucket"]) == versions(s3, out["artifacts_bucket"]) == 0
     assert glue.get_jobs()["Jobs"] == []
     assert mwaa.updates == []
@@ -102,7 +102,7 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
         "PluginsS3ObjectVersion": latest["plugins.zip"],
     }
     jobs = {job["Name"]: job for job in glue.get_jobs()["Jobs"]}
-    programs = ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables")
+    programs = ("ingest-orders", "validate-orders", "publish-orders", "maintain-tables", "recommend-products")
     assert set(jobs) == {f"lakehouse-dev-{program}" for program in programs}
     ingest = jobs["lakehouse-dev-ingest-orders"]
     artifacts = f"s3://{out['artifacts_bucket']}"
@@ -123,7 +123,7 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
     with mwaa.stub:
         plan = deploy.deploy("dev", glue_bundle, clients, deploy_dir=folder)
     assert plan.actions == []
-    assert plan.unchanged == files + 4 + 1
+    assert plan.unchanged == files + 5 + 1  # files, one Glue job per program, the environment
     assert (versions(s3, out["mwaa_bucket"]), versions(s3, out["artifacts_bucket"])) == before
     assert len(mwaa.updates) == 1
 
@@ -163,7 +163,7 @@ def test_a_changed_job_setting_plans_a_glue_update(glue_bundle, aws_env, tmp_pat
     with mwaa.stub:
         plan = deploy.deploy("dev", glue_bundle, deploy.Clients(s3, glue, mwaa.client), dry_run=True, deploy_dir=bigger)
     updates = [a for a in plan.actions if a.kind == "update-job"]
-    assert len(updates) == 4
+    assert len(updates) == 5
     assert all(a.detail == "changed: NumberOfWorkers, WorkerType" for a in updates)
 
 

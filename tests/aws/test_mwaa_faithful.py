@@ -38,10 +38,11 @@ def test_dags_import_in_an_mwaa_like_environment(backend, glue_bundle, emr_bundl
     )
     result = parse_dags(mwaa_venv, home, saved, tmp_path)
     assert result["import_errors"] == {}
-    assert set(result["dags"]) == {"orders_lakehouse", "lakehouse_maintenance"}
+    assert set(result["dags"]) == {"orders_lakehouse", "lakehouse_maintenance", "product_recommendations"}
     operators = result["operators"]["orders_lakehouse"]
     expected = "GlueSparkJobOperator" if backend == "glue" else "EmrServerlessSparkJobOperator"
     assert {operators[t] for t in ("ingest", "quality_gate", "publish")} == {expected}
+    assert result["operators"]["product_recommendations"]["recommend"] == expected
     # the dbt models render as Cosmos tasks from the bundled redshift manifest
     assert sum(t.startswith("dbt.") for t in result["dags"]["orders_lakehouse"]) > 10
     assert "analyze_marts" in result["dags"]["lakehouse_maintenance"]

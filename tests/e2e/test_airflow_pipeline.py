@@ -155,7 +155,11 @@ def test_good_hours_end_green_with_the_ground_truth_counts(first_pass, ground_tr
 
     marts = first_pass["marts"]
     assert {"fct_order_lines", "dim_date", "agg_daily_sales"} <= set(marts), sorted(marts)
-    assert all(m["rows"] > 0 for m in marts.values()), marts
+    # every mart over silver has rows; the recommendations mart stays empty until the
+    # product_recommendations DAG publishes (it reads the gold tables, created empty here)
+    from_silver = {name: m for name, m in marts.items() if name != "agg_customer_recommendations"}
+    assert all(m["rows"] > 0 for m in from_silver.values()), marts
+    assert marts["agg_customer_recommendations"]["rows"] == 0
 
 
 def test_the_gates_data_docs_are_where_lakehouse_dq_says(lake, first_pass, capsys) -> None:

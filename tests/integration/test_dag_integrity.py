@@ -19,7 +19,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,7 +30,7 @@ from pipeline.settings import REPO_ROOT, load_settings
 pytestmark = pytest.mark.integration
 
 DAGS_FOLDER = REPO_ROOT / "dags"
-DAG_IDS = {"orders_lakehouse", "lakehouse_maintenance"}
+DAG_IDS = {"orders_lakehouse", "lakehouse_maintenance", "product_recommendations"}
 AWS_ENV = {
     "LAKEHOUSE_ENV": "aws",
     "LAKEHOUSE_WAREHOUSE": "s3://acme-lake/warehouse",
@@ -138,7 +138,8 @@ def test_every_dag_has_docs_tags_owner_and_a_retry_policy(local_bag) -> None:
         for task in dag.tasks:
             assert task.owner == "data-platform", task.task_id
             assert task.on_failure_callback, task.task_id
-        spark_tasks = [t for t in dag.tasks if t.task_id in {"ingest", "quality_gate", "publish", "maintain_tables"}]
+        spark_ids = {"ingest", "quality_gate", "publish", "maintain_tables", "recommend"}
+        spark_tasks = [t for t in dag.tasks if t.task_id in spark_ids]
         assert spark_tasks, dag_id
         for task in spark_tasks:
             assert task.retries >= 1, task.task_id
@@ -213,6 +214,51 @@ def test_assets_match_the_tables_and_the_marts(local_bag, dbt_manifest: Path) ->
     hourly = dag.get_task("maintain_silver").op_kwargs["job_args"]
     assert hourly["tables"] == "silver.order_lines"
     assert set(daily["tables"].split(",")) == {t.identifier for t in tables.TABLES} - {"silver.order_lines"}
+
+
+def test_product_recommendations_wiring(local_bag) -> None:
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    from pipeline.assets import GOLD_TABLES
+
+    dag = local_bag.dags["product_recommendations"]
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.summary == "30 2 * * *"  # after the day closed and its last hour published
+    assert dag.catchup is False
+    recommend = dag.get_task("recommend")
+    assert recommend.upstream_task_ids == {"ensure_tables"}
+    assert {a.name for a in recommend.outlets} == set(GOLD_TABLES)
+    assert recommend.op_kwargs["script"] == "recommend_products.py"
+    assert recommend.op_kwargs["verdict_exit_codes"] == [1]  # a refused model is not retried
+    recommend.render_template_fields({"data_interval_end": datetime(2026, 11, 2, 2, 30, tzinfo=UTC)})
+    assert recommend.op_kwargs["job_args"]["as_of"] == "2026-11-02"
+    assert recommend.op_kwargs["job_args"]["run_id"] == "recommend_20261102"
+
+
+@pytest.mark.parametrize("config", ["glue-redshift", "emr-redshift"])
+def test_product_recommendations_renders_glue_and_emr_arguments(config, dbt_manifest, lake_env, monkeypatch) -> None:
+    bag = parse(CONFIGURATIONS[config], monkeypatch)
+    recommend = bag.dags["product_recommendations"].get_task("recommend")
+    recommend.render_template_fields(
+        {"data_interval_end": datetime(2026, 11, 2, 2, 30, tzinfo=UTC), "ts_nodash": "20261102T023000"}
+    )
+    if config == "glue-redshift":
+        assert type(recommend).__name__ == "GlueSparkJobOperator"
+        assert recommend.job_name == "lakehouse-recommend-products"
+        assert recommend.script_location == "s3://acme-artifacts/lakehouse/spark_jobs/recommend_products.py"
+        args = recommend.script_args
+        assert args["--as_of"] == "2026-11-02" and args["--run_id"] == "recommend_20261102"
+        assert args["--environment"] == "glue" and args["--datalake-formats"] == "iceberg"
+        assert args["--extra-py-files"] == "s3://acme-artifacts/lakehouse/spark_jobs.zip"
+    else:
+        assert type(recommend).__name__ == "EmrServerlessSparkJobOperator"
+        submit = recommend.job_driver["sparkSubmit"]
+        assert submit["entryPoint"] == "s3://acme-artifacts/lakehouse/spark_jobs/recommend_products.py"
+        argv = submit["entryPointArguments"]
+        assert argv[argv.index("--as_of") + 1] == "2026-11-02"
+        assert argv[argv.index("--environment") + 1] == "emr"
+        assert "--py-files s3://acme-artifacts/lakehouse/spark_jobs.zip" in submit["sparkSubmitParameters"]
+    assert recommend.deferrable is True
 
 
 def test_silver_compaction_cannot_run_beside_a_publish(local_bag) -> None:

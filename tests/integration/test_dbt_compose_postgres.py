@@ -25,6 +25,22 @@ from pipeline.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
+# The gold tables as the export creates them (pipeline.warehouse_export); one recommendation list
+# so the mart and its tests run on rows.
+GOLD_DDL = """
+create schema if not exists gold;
+create table gold.product_recommendations (
+    customer_id text, rank integer, stock_code text, score double precision, model_version text,
+    trained_at timestamptz
+);
+create table gold.similar_products (
+    stock_code text, rank integer, similar_stock_code text, score double precision, model_version text,
+    trained_at timestamptz
+);
+insert into gold.product_recommendations values
+    ('17850', 1, '85123A', 0.9, 'als-test', '2010-12-03 02:30+00'),
+    ('17850', 2, '22423', 0.4, 'als-test', '2010-12-03 02:30+00');
+"""
 SILVER_DDL = """
 create schema if not exists silver;
 create table silver.order_lines (
@@ -146,7 +162,7 @@ def warehouse(postgres: dict[str, str]) -> dict[str, str]:
         )
         for i, (invoice, code, quantity, price, customer, country, ts) in enumerate(ROWS, start=1)
     ]
-    postgres_sql(params, (SILVER_DDL, []), *inserts)
+    postgres_sql(params, (SILVER_DDL, []), (GOLD_DDL, []), *inserts)
     return params
 
 

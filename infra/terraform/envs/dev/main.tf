@@ -13,7 +13,7 @@ locals {
   }
 
   # Iceberg namespaces the pipeline uses (dags/pipeline/tables.py) -> Glue database names.
-  namespaces     = ["bronze", "silver", "audit"]
+  namespaces     = ["bronze", "silver", "audit", "gold"]
   glue_databases = { for ns in local.namespaces : ns => "${local.cfg.namespace_prefix}${ns}" }
 
   # The raw root is the part of the Firehose prefix before the pipeline's table prefix
