@@ -30,7 +30,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, waits
+from pipeline import assets, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
@@ -65,13 +65,7 @@ with DAG(
         SETTINGS,
         "recommend",
         "recommend_products.py",
-        {
-            "as_of": "{{ data_interval_end | ds }}",
-            "run_id": "recommend_{{ data_interval_end | ds_nodash }}",
-            "holdout_days": "7",
-            "top_k": "10",
-            "seed": "42",
-        },
+        spark_args.recommend_args(as_of="{{ data_interval_end | ds }}"),
         # exit 1 is the quality check's verdict: retrying cannot change it, so fail at once
         verdict_exit_codes=(1,),
         outlets=assets.gold_assets(SETTINGS.catalog_name),

@@ -107,19 +107,14 @@ def load_simulated_silver(
 def spark_session(settings: Settings):
     """A local[2] session on `settings`' catalog (the launcher's JVM parts)."""
     from pipeline import jvm
-    from pipeline.catalog import jdbc_catalog_uri
-    from spark_jobs.session import catalog_conf, get_session, local_tuning
+    from pipeline.spark_backends import LocalSpark
+    from spark_jobs.session import get_session, local_tuning
 
     found = jvm.discover(settings)
     if not found.ok:
         raise SystemExit(f"bench-recommend: local Spark cannot start; run `lakehouse doctor` ({found.missing()})")
     os.environ.update(found.environ())
-    uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
-    conf = {
-        **local_tuning(),
-        **found.spark_conf(),
-        **catalog_conf("local", settings.catalog_name, settings.warehouse, uri, user, password),
-    }
+    conf = {**local_tuning(), **found.spark_conf(), **LocalSpark(settings).catalog_conf()}
     return get_session("lakehouse-bench-recommend", conf)
 
 

@@ -183,8 +183,11 @@ def train(settings: Settings, as_of: date, seed: int) -> int:
     from pipeline.catalog import init_catalog
 
     init_catalog(settings)
-    job_args = {"as_of": as_of.isoformat(), "run_id": f"recommend_{as_of:%Y%m%d}", "seed": str(seed)}
-    progress(f"spark-submit {SCRIPT.name} " + " ".join(f"--{k} {v}" for k, v in job_args.items()))
+    from pipeline.spark_args import recommend_args
+    from spark_jobs.jobargs import to_argv
+
+    job_args = recommend_args(as_of=as_of.isoformat(), seed=seed)
+    progress(f"spark-submit {SCRIPT.name} " + " ".join(to_argv(job_args)))
     code = local_spark.run_job(settings, SCRIPT, job_args)
     progress(f"recommend: {'published' if code == 0 else 'refused' if code == 1 else f'could not run (exit {code})'}")
     return code

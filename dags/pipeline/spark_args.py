@@ -1,7 +1,7 @@
 """What each Spark program is given, from settings: one builder per program.
 
 The DAG (with Jinja templates for a run's values) and the CLI (`lakehouse ingest`, `validate`,
-`publish`, `discard`, with plain strings) call the same builders, so a job run by hand gets the
+`publish`, `discard`, `recommend --train`, with plain strings) call the same builders, so a job run by hand gets the
 arguments the scheduled task gives it. The catalog arguments every job takes are not here: the
 backend adds them (`pipeline.spark_backends.SparkBackend.catalog_args`). Empty values are left
 out (a job gives an unset optional argument its default, and Glue rejects empty values).
@@ -70,6 +70,15 @@ def publish_args(settings: Settings, *, run_id: str, action: str, audit_branch: 
             "audit_branch": audit_branch,
         }
     )
+
+
+def recommend_args(*, as_of: str, seed: int | str = 42) -> dict[str, str]:
+    """The arguments of `spark_jobs/recommend_products.py` for the day `as_of` (YYYY-MM-DD or a template).
+
+    The run id (`recommend_<yyyymmdd>`), the holdout, k and the ALS parameters are the job's
+    defaults, so a scheduled run and `lakehouse recommend --train` are the same run.
+    """
+    return _given({"as_of": as_of, "seed": str(seed)})
 
 
 def _given(args: dict[str, str]) -> dict[str, str]:

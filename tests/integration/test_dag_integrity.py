@@ -231,8 +231,8 @@ def test_product_recommendations_wiring(local_bag) -> None:
     assert recommend.op_kwargs["script"] == "recommend_products.py"
     assert recommend.op_kwargs["verdict_exit_codes"] == [1]  # a refused model is not retried
     recommend.render_template_fields({"data_interval_end": datetime(2026, 11, 2, 2, 30, tzinfo=UTC)})
-    assert recommend.op_kwargs["job_args"]["as_of"] == "2026-11-02"
-    assert recommend.op_kwargs["job_args"]["run_id"] == "recommend_20261102"
+    # the run id (recommend_20261102) and the model's parameters are the job's defaults
+    assert recommend.op_kwargs["job_args"] == {"as_of": "2026-11-02", "seed": "42"}
 
 
 @pytest.mark.parametrize("config", ["glue-redshift", "emr-redshift"])
@@ -247,7 +247,7 @@ def test_product_recommendations_renders_glue_and_emr_arguments(config, dbt_mani
         assert recommend.job_name == "lakehouse-recommend-products"
         assert recommend.script_location == "s3://acme-artifacts/lakehouse/spark_jobs/recommend_products.py"
         args = recommend.script_args
-        assert args["--as_of"] == "2026-11-02" and args["--run_id"] == "recommend_20261102"
+        assert args["--as_of"] == "2026-11-02" and args["--seed"] == "42"
         assert args["--environment"] == "glue" and args["--datalake-formats"] == "iceberg"
         assert args["--extra-py-files"] == "s3://acme-artifacts/lakehouse/spark_jobs.zip"
     else:

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 import pytest
 
 from lakehouse.bench_recommend import load_simulated_silver
-from pipeline.catalog import init_catalog, jdbc_catalog_uri
+from pipeline.catalog import init_catalog
 from pipeline.settings import load_settings
+from pipeline.spark_backends import LocalSpark
 from spark_jobs import recommend_products
 from spark_jobs.recommend.lines import NON_PRODUCT_STOCK_CODES
-from spark_jobs.session import catalog_conf
 
 pytestmark = pytest.mark.spark
 
@@ -42,8 +42,7 @@ def lake(spark, tmp_path_factory: pytest.TempPathFactory):
     env.update(LAKEHOUSE_ENV="local", LAKEHOUSE_HOME=str(home), LAKEHOUSE_CATALOG_NAME=CATALOG)
     settings = load_settings(env)
     init_catalog(settings)
-    uri, user, password = jdbc_catalog_uri(settings.catalog_uri)
-    for key, value in catalog_conf("local", CATALOG, settings.warehouse, uri, user, password).items():
+    for key, value in LocalSpark(settings).catalog_conf().items():
         if key.startswith(f"spark.sql.catalog.{CATALOG}"):
             spark.conf.set(key, value)
     load_simulated_silver(settings, seed=3, customers=300, lines=9_000, start=datetime(2026, 9, 1, tzinfo=UTC), days=35)
