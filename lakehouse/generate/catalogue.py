@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from lakehouse.generate.preferences import Tastes
+from lakehouse.generate.preferences import THEMES, Tastes  # the design themes products are named after
 from lakehouse.generate.sampling import cumulative, lookup_table
 
 # Real UCI items (code, description, price) keep the data recognisable; the rest is synthesised.
@@ -70,25 +70,6 @@ _NON_PRODUCTS: tuple[tuple[str, str, float, float], ...] = (
     ("AMAZONFEE", "AMAZON FEE", 1_867.86, 0.0001),
 )
 _COLOURS = ("RED", "PINK", "BLUE", "WHITE", "IVORY", "GREEN", "BLACK", "CREAM", "SILVER", "GOLD")
-_THEMES = (
-    "RETROSPOT",
-    "POLKADOT",
-    "VINTAGE PAISLEY",
-    "REGENCY",
-    "SPACEBOY",
-    "DOLLY GIRL",
-    "WOODLAND",
-    "SKULLS",
-    "ENGLISH ROSE",
-    "STRAWBERRY",
-    "BIRDHOUSE",
-    "CHRISTMAS",
-    "UNION JACK",
-    "VINTAGE DOILY",
-    "BAROQUE",
-    "FLORAL",
-    "HEART",
-)
 _ITEMS = (
     "LUNCH BOX",
     "TEA CUP AND SAUCER",
@@ -190,7 +171,7 @@ class Catalogue:
             else:
                 code = str(rng.randrange(20600, 23400))
             shape = rng.random()
-            theme, item = rng.choice(_THEMES), rng.choice(_ITEMS)
+            theme, item = rng.choice(THEMES), rng.choice(_ITEMS)
             if shape < 0.5:
                 desc = f"{rng.choice(_COLOURS)} {theme} {item}"
             elif shape < 0.75:
