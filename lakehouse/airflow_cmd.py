@@ -242,6 +242,9 @@ def run_hour(
     return result
 
 
+STOP_GRACE_SECONDS = 15.0  # SIGTERM, then SIGKILL what is left
+
+
 def stop_process_tree(process: subprocess.Popen, grace: float = 5.0) -> None:
     """SIGTERM the run's process group and every descendant (Spark jobs have their own groups),
     then SIGKILL what is still there after `grace` seconds."""
@@ -401,10 +404,17 @@ def run_standalone(args: argparse.Namespace) -> int:
     else:
         progress(f"airflow: listening on {settings.airflow_host}: anyone who reaches it can log in as admin/admin")
     progress(f"airflow: home {airflow_home(settings)}, DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
-    try:
-        return subprocess.run(command, env=env, cwd=REPO_ROOT, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    # Its own session: Ctrl-C reaches this process only, which stops the whole tree (SIGTERM, then
+    # SIGKILL after STOP_GRACE_SECONDS). Standalone's own Ctrl-C shutdown hung here for 90 s+ on
+    # its scheduler and LocalExecutor workers; SIGTERM is what the scheduler handles gracefully.
+    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, start_new_session=True)
+    with interruptible():
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            progress("airflow: stopping the API server, scheduler, DAG processor and triggerer")
+            stop_process_tree(process, grace=STOP_GRACE_SECONDS)
+            return 0
 
 
 def _browse_host(settings: Settings) -> str:

@@ -1,12 +1,12 @@
 """`lakehouse airflow` for real: `airflow standalone` headless, a run triggered through the REST API.
 
-The server is started exactly as `lakehouse airflow` starts it (same command and environment
-from `lakehouse.airflow_cmd.standalone_command`), on a free port, in a throwaway lakehouse
-home. The test logs in with the documented admin/admin (Airflow 3: JWT from `/auth/token`),
+The server is started by `lakehouse airflow --port N` itself, on a free port, in a throwaway
+lakehouse home. The test logs in with the documented admin/admin (Airflow 3: JWT from `/auth/token`),
 unpauses `orders_lakehouse`, triggers a run for an hour with no data through `/api/v2`, and
 waits for it to succeed: an empty hour is a normal green run that skips the Spark steps, so it
 proves the scheduler, DAG processor, triggerer and executor work together without Spark.
-Then the server is stopped (Ctrl-C, as a person would; the process group if that fails).
+Then it is stopped with Ctrl-C as a terminal sends it (SIGINT to the foreground process group,
+here `lakehouse airflow` alone): the command exits 0 and no process it started is left.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,16 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
-from lakehouse.airflow_cmd import ADMIN_PASSWORD, ADMIN_USER, DAG_ID, standalone_command
-from pipeline.settings import REPO_ROOT, load_settings
+from lakehouse.airflow_cmd import ADMIN_PASSWORD, ADMIN_USER, DAG_ID, STOP_GRACE_SECONDS
+from pipeline.settings import REPO_ROOT
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 STARTUP_SECONDS = 180
 RUN_SECONDS = 150
+STOP_SECONDS = STOP_GRACE_SECONDS + 30  # a bound, not a measurement: SIGTERM, grace, SIGKILL
 # Nothing is ever generated for it; after the DAG's start_date (else Airflow creates no task).
 EMPTY_HOUR = "2024-06-01T00:00:00+00:00"
 EMPTY_HOUR_END = "2024-06-01T01:00:00+00:00"
@@ -85,50 +88,53 @@ def wait_for(what: str, check, timeout: float, log: Path, interval: float = 2.0)
 
 @pytest.fixture
 def standalone(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
-    """A running `airflow standalone` with our DAGs; stopped (and its processes gone) afterwards."""
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "AIRFLOW"))}
-    base_env.update(
+    """A running `lakehouse airflow` with our DAGs; stopped with Ctrl-C afterwards, and checked."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "AIRFLOW"))}
+    env.update(
         {
             "LAKEHOUSE_HOME": str(tmp_path / "lake"),
             # An empty hour needs no waiting: the hour is "complete" as soon as it ends.
             "LAKEHOUSE_FIREHOSE_BUFFER_SECONDS": "0",
             "LAKEHOUSE_LANDING_MARGIN_SECONDS": "0",
+            "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache"),
         }
     )
-    settings = load_settings(base_env)
-    port = free_port()
-    command, env = standalone_command(settings, port, base=base_env)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.setdefault("PYTHONPYCACHEPREFIX", str(tmp_path / "pycache"))
+    port = free_port()
     log = tmp_path / "standalone.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            command, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [str(Path(sys.executable).with_name("lakehouse")), "airflow", "--port", str(port)],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own foreground group, as in a terminal
         )
+    started: list[psutil.Process] = []
     try:
         api = Api(f"http://127.0.0.1:{port}")
         wait_for("the API server", lambda: api.call("GET", "/api/v2/monitor/health")[0] == 200, STARTUP_SECONDS, log)
+        started = psutil.Process(process.pid).children(recursive=True)
         yield api, log
-    finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Ctrl-C first (standalone shuts its components down), then the whole process group."""
-    if process.poll() is None:
+        started = psutil.Process(process.pid).children(recursive=True)  # now with the executor's workers
+        # Ctrl-C: the terminal signals the foreground group, i.e. `lakehouse airflow` alone
         os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-    # components that outlived their parent are in the same (our) process group
+        assert process.wait(timeout=STOP_SECONDS) == 0, log.read_text()[-3000:]
+        _, alive = psutil.wait_procs(started, timeout=5)
+        assert not alive, f"left running after Ctrl-C: {[p.pid for p in alive]}"
+    finally:
+        kill_all(process, started)
+
+
+def kill_all(process: subprocess.Popen, started: list[psutil.Process]) -> None:
+    """Whatever a failed test left: the command's group and every process it started."""
+    for proc in [*started, psutil.Process(process.pid)] if process.poll() is None else started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def test_standalone_runs_an_empty_hour_green_through_the_rest_api(standalone: tuple[Api, Path]) -> None:
