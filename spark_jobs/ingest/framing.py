@@ -54,7 +54,7 @@ trailing whitespace); `ends` gives each span's trimmed end, for sizes and quaran
 
 from __future__ import annotations
 
-import gzip
+import bisect
 import json
 import re
 import zlib
@@ -81,13 +81,35 @@ RECORD, NOT_AN_OBJECT, MALFORMED = 0, 1, 2
 # with '}{' inside a string is never split; junk that never closes its quote stops here).
 GLUE_LIMIT_BYTES = 2 * 1024 * 1024
 _SHORT_GAP = 64  # separators up to this long are counted vectorised
-# How far the scanner looks for the closing brace of an unparsable `{`: past this, the `{`
-# is not taken as the start of one broken record, and the text resynchronises by lines.
-EXTENT_LIMIT_CHARS = 2 * 1024 * 1024
 
 
 class CorruptObject(ValueError):
-    """The object cannot be decoded (truncated or damaged GZIP stream)."""
+    """The object cannot be decoded to its end (truncated or damaged GZIP stream)."""
+
+
+class ObjectTooLarge(CorruptObject):
+    """The object decodes to more than the cap (`max_object_bytes`): a gzip bomb or a runaway object."""
+
+
+# The decoded size beyond which an object is quarantined whole (`object_too_large`) rather than
+# decoded: 4x Firehose's largest buffer (128 MiB, applied before compression), so no real
+# delivery comes near it, while a gzip bomb stops here instead of exhausting the worker.
+MAX_OBJECT_BYTES = 512 * 1024 * 1024
+_INPUT_CHUNK = 256 * 1024  # compressed bytes per zlib call: at most this much is lost before a damage
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An object's text bytes, and why it could not be decoded to its end (None: it was).
+
+    On damage, `text` holds what decoded before it (framed like any object: the records there
+    are salvaged) and `damage` says where the stream broke. `too_large`: decoding stopped at
+    the cap and `text` is empty (nothing of the object is used).
+    """
+
+    text: bytes
+    damage: str | None = None
+    too_large: bool = False
 
 
 def is_gzip(data: bytes) -> bool:
@@ -95,14 +117,56 @@ def is_gzip(data: bytes) -> bool:
     return data[:2] == GZIP_MAGIC
 
 
-def decode_object(data: bytes) -> bytes:
-    """The object's text bytes: decompressed when GZIP, as-is otherwise."""
+def decode(data: bytes, max_bytes: int = MAX_OBJECT_BYTES) -> Decoded:
+    """The object's text bytes: decompressed when GZIP (streamed, capped at `max_bytes`), as-is otherwise.
+
+    Streamed member by member (multi-member streams are fine) with zlib, never more than
+    `max_bytes` + one chunk in memory: an object that decodes to more is `too_large`. A
+    truncated or damaged stream keeps what decoded before the damage.
+    """
     if not is_gzip(data):
-        return data
-    try:
-        return gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as exc:  # truncated -> EOFError; damaged -> BadGzipFile/zlib.error
-        raise CorruptObject(f"unreadable gzip stream ({type(exc).__name__}: {exc})") from exc
+        return Decoded(b"", too_large=True) if len(data) > max_bytes else Decoded(data)
+    out: list[bytes] = []
+    size = 0
+    pos = 0
+    view = memoryview(data)
+    while pos < len(data):
+        if data[pos : pos + 2] != GZIP_MAGIC:
+            damage = f"{len(data) - pos:,} bytes after the gzip member that ends at byte {pos:,} are not a gzip member"
+            return Decoded(b"".join(out), damage)
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while not inflater.eof:
+            if pos >= len(data):
+                damage = (
+                    f"gzip stream truncated: it ends after {len(data):,} bytes, inside a member "
+                    f"({size:,} bytes decoded before the end; the rest of the object is missing)"
+                )
+                return Decoded(b"".join(out), damage)
+            chunk = view[pos : pos + _INPUT_CHUNK]
+            try:
+                piece = inflater.decompress(chunk, max_bytes - size + 1)
+            except zlib.error as exc:
+                damage = (
+                    f"gzip stream damaged in its bytes {pos:,}-{pos + len(chunk):,} of {len(data):,} ({exc}): "
+                    f"{size:,} bytes decoded before the damage; the {len(data) - pos:,} bytes from there on are lost"
+                )
+                return Decoded(b"".join(out), damage)
+            size += len(piece)
+            if size > max_bytes:
+                return Decoded(b"", too_large=True)
+            out.append(piece)
+            pos += len(chunk) - len(inflater.unused_data)
+    return Decoded(out[0] if len(out) == 1 else b"".join(out))
+
+
+def decode_object(data: bytes, max_bytes: int = MAX_OBJECT_BYTES) -> bytes:
+    """The object's text bytes, or CorruptObject / ObjectTooLarge (all or nothing; see `decode`)."""
+    decoded = decode(data, max_bytes)
+    if decoded.too_large:
+        raise ObjectTooLarge(f"the object decodes to more than {max_bytes:,} bytes")
+    if decoded.damage:
+        raise CorruptObject(decoded.damage)
+    return decoded.text
 
 
 @dataclass(frozen=True)
@@ -123,6 +187,7 @@ class Framing:
     whitespace: np.ndarray  # int64: whitespace bytes attributed to each span
     whitespace_bytes: int  # all whitespace bytes of the object (= whitespace.sum() unless it has no span)
     scanned_bytes: int = 0  # bytes in regions scanned value by value (the rest was cut by the regex)
+    scan_work: int = 0  # steps the scanner took in those regions (see `Scan`): linear in scanned_bytes
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -167,9 +232,9 @@ def frame(data: bytes) -> Framing:
     odd = (np.searchsorted(quotes, ends) - quotes_before_start) % 2 == 1
     clean = _balanced_pieces(view, starts, ends, closes, quotes, quotes_before_start, odd)
     kinds = np.zeros(len(starts), dtype=np.int8)
-    scanned = 0
+    scanned = work = 0
     if not clean.all():
-        starts, ends, kinds, scanned = _rescan_regions(data, starts, ends, odd, clean)
+        starts, ends, kinds, scanned, work = _rescan_regions(data, starts, ends, odd, clean)
     whitespace = _whitespace_after(view, starts, ends, len(data))
     return Framing(
         starts,
@@ -180,6 +245,7 @@ def frame(data: bytes) -> Framing:
         whitespace,
         int(whitespace.sum()),
         scanned,
+        work,
     )
 
 
@@ -315,14 +381,17 @@ def _balanced_by_depth(
 
 def _rescan_regions(
     data: bytes, starts: np.ndarray, ends: np.ndarray, odd: np.ndarray, clean: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Replace the unbalanced pieces by the spans the value-by-value scanner finds in them."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Replace the unbalanced pieces by the spans the value-by-value scanner finds in them.
+
+    Returns the spans, the bytes scanned and the scanner's work (see `Scan.work`).
+    """
     out_starts: list[np.ndarray] = []
     out_ends: list[np.ndarray] = []
     out_kinds: list[np.ndarray] = []
     odd_list, clean_list = odd.tolist(), clean.tolist()
     n = len(starts)
-    scanned = 0
+    scanned = work = 0
     done = 0  # pieces before this index are emitted
     for i in np.flatnonzero(~clean).tolist():
         if i < done:
@@ -336,19 +405,39 @@ def _rescan_regions(
             j += 1
             inside_string ^= odd_list[j]
         lo, hi = int(starts[i]), int(ends[j])
-        following = iter(ends[j + 1 :].tolist())
-        spans, hi = scan(data, lo, hi, lambda following=following: next(following, None))
-        scanned += hi - lo
-        out_starts.append(np.asarray([s for s, _, _ in spans], dtype=np.int64))
-        out_ends.append(np.asarray([e for _, e, _ in spans], dtype=np.int64))
-        out_kinds.append(np.asarray([k for _, _, k in spans], dtype=np.int8))
-        j = int(np.searchsorted(ends, hi)) if hi != int(ends[j]) else j  # pieces the scan took along
+        found = Scan(data, lo, hi, _following_ends(ends, j + 1)).run()
+        scanned += found.hi - lo
+        work += found.work
+        out_starts.append(np.asarray([s for s, _, _ in found.spans], dtype=np.int64))
+        out_ends.append(np.asarray([e for _, e, _ in found.spans], dtype=np.int64))
+        out_kinds.append(np.asarray([k for _, _, k in found.spans], dtype=np.int8))
+        if found.hi != hi:  # pieces the scan took along
+            j = int(np.searchsorted(ends, found.hi))
         done = j + 1
     if done < n:
         out_starts.append(starts[done:])
         out_ends.append(ends[done:])
         out_kinds.append(np.zeros(n - done, dtype=np.int8))
-    return np.concatenate(out_starts), np.concatenate(out_ends), np.concatenate(out_kinds), scanned
+    return np.concatenate(out_starts), np.concatenate(out_ends), np.concatenate(out_kinds), scanned, work
+
+
+def _following_ends(ends: np.ndarray, first: int) -> Callable[[int], int | None]:
+    """`more(target)`: the end of the first later piece that reaches `target` (else the last one), or None.
+
+    By index into `ends` (a binary search), never a copy of the rest: an object with many bad
+    regions stays linear.
+    """
+    state = {"next": first}
+
+    def more(target: int) -> int | None:
+        k = state["next"]
+        if k >= len(ends):
+            return None
+        k = min(max(k, int(np.searchsorted(ends, target))), len(ends) - 1)
+        state["next"] = k + 1
+        return int(ends[k])
+
+    return more
 
 
 # ------------------------------------------------------------------ the value-by-value scanner
@@ -360,108 +449,263 @@ def _reject_constant(name: str) -> None:
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _WS = re.compile(r"[ \t\r\n\f\v\ufeff]*")
-# A whole string (JSON strings hold no raw line break), a brace, or a quote that opens no string.
-_STRUCTURE = re.compile(r'"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|[{}]|"')
 _CONTINUES_A_VALUE = frozenset(",:]}")
 _BLANK = frozenset(" \t\r\n\f\v\ufeff")
+_CONTINUES_CODES = np.array([ord(c) for c in ",:]}"], dtype=np.uint32)
+_BLANK_CODES = np.array([ord(c) for c in " \t\r\n\f\v\ufeff"], dtype=np.uint32)
+_LINE = re.compile(r"[^ \t\r\n\f\v\ufeff](?:[^\n]*[^ \t\r\n\f\v\ufeff])?")
+# Parse work a region may spend, per character of it (plus a constant), before the rest of it is
+# resynchronised by lines only. Ordinary bad input spends about 1-2x; the bound is what keeps an
+# adversarial region (nested broken records, each parse attempt reaching far) linear.
+WORK_PER_CHAR = 8
+WORK_BASE = 4096
 
 
-def scan(data: bytes, lo: int, hi: int, more: Callable[[], int | None] | None = None) -> tuple[list, int]:
-    """The spans (start, end, kind) of `data[lo:hi]`, value by value, by the module's rules.
+class _Extents:
+    """Where the balanced `{...}` (and `[...]`) opening at each position ends: one vectorised pass.
+
+    A brace at position k is outside strings, for a parse that starts at a brace p of the same
+    line, exactly when the number of unescaped quotes between p and k is even (JSON strings hold
+    no raw line break). So the braces of a line fall into two classes by the parity of the
+    quotes before them, each class one tokenization, and one depth count per class finds every
+    extent of that class at once: no start position is ever rescanned. At a line break, the
+    class that is outside strings at the end of the line carries on into the next line (a
+    record printed over several lines); the other ended inside a string that never closes, and
+    its open braces have no extent. `chain` names the tokenization of each `{`: braces with
+    another chain inside an extent lie inside its strings.
+
+    Pairs are found without a stack: within one tokenization and one bracket kind, the depth
+    (a running count clamped at zero, so a stray closer is ignored) puts an opener and its
+    closer on the same level, and on each level openers and closers alternate in text order.
+    Work (`work`) is the number of tokens: each is touched a constant number of times.
+    """
+
+    def __init__(self, text: str) -> None:
+        code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        n = len(code)
+        backslash = code == 0x5C
+        index = np.arange(n)
+        last_other = np.maximum.accumulate(np.where(backslash, -1, index))  # last non-backslash at or before
+        run_before = np.zeros(n, dtype=np.int64)
+        run_before[1:] = index[:-1] - last_other[:-1]  # backslashes right before each position
+        escaped = run_before % 2 == 1
+        newline = code == 0x0A
+        quote = (code == 0x22) & ~escaped
+        # braces count whatever precedes them: a backslash escapes nothing outside a string, and
+        # inside one a brace is not structure anyway (a parse may start at any `{`)
+        opens = (code == 0x7B) | (code == 0x5B)
+        closes = (code == 0x7D) | (code == 0x5D)
+        tokens = np.flatnonzero(quote | opens | closes | newline)
+        self.work = len(tokens)
+        # parity of the quotes before each position, counted from its line's start
+        quotes_before = np.cumsum(quote) - quote
+        line_of = np.cumsum(newline) - newline  # line number of each position (a newline ends its line)
+        line_starts = np.concatenate(([0], np.flatnonzero(newline) + 1))
+        lines = len(line_starts)
+        parity = (quotes_before - quotes_before[np.minimum(line_starts, n - 1)][line_of]) % 2 if n else quotes_before
+        # the parity at each line's end: which class carries on into the next line
+        line_ends = np.concatenate((np.flatnonzero(newline), [n]))
+        total = np.concatenate((quotes_before, [int(quote.sum())]))
+        end_parity = (total[line_ends] - total[line_starts]) % 2
+        # chains: class 1 of line L is 2L+1 (new); class 0 is line 0's 0, or the class-1 chain of
+        # the last earlier line that ended in class 1 (else, carried class 0 from line 0)
+        carried = np.where(end_parity == 1, np.arange(lines), -1)
+        carried = np.maximum.accumulate(carried)
+        class0 = np.zeros(lines, dtype=np.int64)
+        class0[1:] = np.where(carried[:-1] >= 0, 2 * carried[:-1] + 1, 0)
+        positions = np.flatnonzero(opens | closes)
+        lp = line_of[positions]
+        klass = parity[positions]
+        chain = np.where(klass == 1, 2 * lp + 1, class0[lp])
+        # a chain that does not carry on past a line end dies there: later lines never see it
+        is_open = opens[positions]
+        kind = (code[positions] == 0x5B) | (code[positions] == 0x5D)  # bracket (1) or brace (0)
+        group = chain * 2 + kind
+        order = np.lexsort((positions, group))
+        g, step = group[order], np.where(is_open[order], 1, -1)
+        self.end, self.chain_of, braces, ends = self._pairs(
+            positions[order], g, step, is_open[order], chain[order], kind[order]
+        )
+        # record starts: a `{` whose extent is followed, past whitespace, by the end or not by `,:]}`
+        blank = np.isin(code, _BLANK_CODES)
+        visible = np.flatnonzero(~blank)
+        after = np.searchsorted(visible, ends)
+        follower = np.where(after < len(visible), code[visible[np.minimum(after, len(visible) - 1)]], 0)
+        good = (after >= len(visible)) | ~np.isin(follower, _CONTINUES_CODES)
+        self.starts = np.sort(braces[good]).tolist()
+        self.work += len(braces)
+
+    @staticmethod
+    def _pairs(pos, group, step, is_open, chain, kind) -> tuple[dict[int, int], dict[int, int]]:
+        """{opener position: end}, {`{` position: chain}, from the events sorted by (group, position)."""
+        n = len(pos)
+        if not n:
+            return {}, {}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        first = np.concatenate(([True], group[1:] != group[:-1]))
+        group_index = np.cumsum(first) - 1
+        walk = np.cumsum(step)
+        starts = np.flatnonzero(first)
+        walk -= np.repeat(np.where(starts > 0, walk[starts - 1], 0), np.diff(np.append(starts, n)))
+        spread = 2 * n + 2  # groups offset apart so one running minimum serves them all
+        running_min = np.minimum.accumulate(walk - group_index * spread) + group_index * spread
+        min_before = np.zeros(n, dtype=np.int64)
+        min_before[1:] = running_min[:-1]
+        min_before[first] = 0
+        min_before = np.minimum(min_before, 0)
+        stray = ~is_open & (walk < min_before)  # a closer with nothing open: ignored
+        depth_after = walk - np.minimum(min_before, walk)
+        level = np.where(is_open, depth_after, depth_after + 1)  # an opener's level is after it, a closer's before
+        keep = ~stray
+        p, o, lv, gr = pos[keep], is_open[keep], level[keep], group[keep]
+        order = np.lexsort((p, lv, gr))
+        p, o, lv, gr = p[order], o[order], lv[order], gr[order]
+        pair = np.flatnonzero(o[:-1] & ~o[1:] & (lv[:-1] == lv[1:]) & (gr[:-1] == gr[1:]))
+        openers, closed = p[pair], p[pair + 1] + 1
+        end = dict(zip(openers.tolist(), closed.tolist(), strict=True))
+        braces = is_open & (kind == 0)
+        chains = dict(zip(pos[braces].tolist(), chain[braces].tolist(), strict=True))
+        is_brace = np.isin(openers, pos[braces])
+        return end, chains, openers[is_brace], closed[is_brace]
+
+
+class Scan:
+    """The spans (start, end, kind) of `data[lo:hi]`, value by value, in time linear in its size.
 
     Works on text (the JSON decoder needs `str`) decoded with `surrogateescape`, so any byte
-    sequence round-trips and invalid UTF-8 only makes its span unparsable; positions are
-    mapped back to bytes at the end. When a value fails to parse only because the text ended
-    (a string still open: the region was cut at a `}{` inside it), `more()` gives a later
-    end to extend to (None: there is none). Returns the spans and the end actually scanned.
+    sequence round-trips; positions are mapped back to bytes at the end. The rules:
+
+    - At each position, a JSON value is parsed (`raw_decode`): an object is a `RECORD` span,
+      any other value `NOT_AN_OBJECT`. When it fails only because the text ended (the region
+      was cut at a `}{` inside a string), `more` gives a later end to grow to, doubling the
+      region each time (so the re-parses add up to a constant factor).
+    - Where no value parses, the text up to the next plausible record start is one
+      `MALFORMED` span. A plausible record start is a `{` whose balanced extent (`_Extents`) is
+      followed by what ends a record (whitespace, a line break, the end, or anything but
+      `,:]}`). A `{` that opens such an extent itself is one broken record, up to its end,
+      unless a record start of another tokenization (inside its strings) comes first; else the
+      span ends at the next record start on the line, or the line's end.
+    - A value nested deeper than Python's parser allows (RecursionError) that is a balanced
+      `{...}` is a `RECORD` span: the reader quarantines it as `nesting_too_deep`.
+    - Work is counted (`work`: tokens of the extent pass, characters each parse reached,
+      candidates looked at); past `WORK_PER_CHAR` per character the rest of the region is
+      cut by lines only, one `MALFORMED` span per line.
     """
-    text = data[lo:hi].decode("utf-8", "surrogateescape")
-    spans: list[tuple[int, int, int]] = []
-    pos = _WS.match(text).end()
-    while pos < len(text):
+
+    def __init__(self, data: bytes, lo: int, hi: int, more: Callable[[int], int | None] | None = None) -> None:
+        self.data, self.lo, self.hi, self.more = data, lo, hi, more
+        self.text = data[lo:hi].decode("utf-8", "surrogateescape")
+        self.extents: _Extents
+        self.extent_work = 0
+        self.spans: list[tuple[int, int, int]] = []
+        self.work = 0
+        self._candidates: list[int] = []
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Extents and record starts of the text as it is now (again after it grew)."""
+        self.extents = _Extents(self.text)
+        self.extent_work += self.extents.work
+        self._candidates = self.extents.starts
+        self.budget = WORK_PER_CHAR * len(self.text) + WORK_BASE
+
+    def run(self) -> Scan:
+        text = self.text
+        pos = _WS.match(text).end()
+        while pos < len(text):
+            if self.work + self.extent_work > self.budget:
+                self._by_lines(pos)
+                break
+            outcome = self._value(pos)
+            if outcome is None:  # the text ended inside the value: it grew, try again
+                text = self.text
+                continue
+            end, kind = outcome
+            if kind == MALFORMED:
+                end = self._malformed_end(pos)
+            self.spans.append((pos, end, kind))
+            pos = _WS.match(text, end).end()
+        self.work += self.extent_work
+        if len(self.text) != self.hi - self.lo:  # not one character per byte: positions are characters
+            self.spans = _to_bytes(self.text, self.spans, self.lo)
+        else:
+            self.spans = [(self.lo + s, self.lo + e, k) for s, e, k in self.spans]
+        return self
+
+    def _value(self, pos: int) -> tuple[int, int] | None:
+        """(end, kind) of the value at `pos` ((pos, MALFORMED) when none parses), None when the text grew."""
+        text = self.text
         try:
             value, end = _DECODER.raw_decode(text, pos)
-            kind = RECORD if isinstance(value, dict) else NOT_AN_OBJECT
-        except (ValueError, RecursionError) as exc:
-            if more is not None and _hit_the_end(exc, text):
-                extended = more()
-                if extended is not None:
-                    text += data[hi:extended].decode("utf-8", "surrogateescape")
-                    hi = extended
-                    continue  # parse the same value again, with more text
-            kind = MALFORMED
-            end = _broken_record_end(text, pos)
-            if end is None or _record_start(text, pos + 1, end, followed=True) is not None:
-                end = _rstrip(text, pos, _resync(text, pos))
-        spans.append((pos, end, kind))
-        pos = _WS.match(text, end).end()
-    if len(text) == hi - lo:  # one character per byte: positions are bytes
-        return [(lo + s, lo + e, k) for s, e, k in spans], hi
-    return _to_bytes(text, spans, lo), hi
-
-
-def _hit_the_end(exc: BaseException, text: str) -> bool:
-    """Did the decoder fail because the text ended (so more text could change the outcome)?"""
-    if not isinstance(exc, json.JSONDecodeError):
-        return False
-    return exc.pos >= len(text) or exc.msg.startswith("Unterminated string")
-
-
-def _resync(text: str, pos: int) -> int:
-    """Where the unparsable text at `pos` ends: the next line, or an earlier `{` that starts a record."""
-    newline = text.find("\n", pos)
-    limit = len(text) if newline < 0 else newline
-    found = _record_start(text, pos + 1, limit)
-    return limit if found is None else found
-
-
-def _record_start(text: str, start: int, stop: int, followed: bool = False) -> int | None:
-    """The first `{` in text[start:stop] from which an object parses, or which opens a broken record.
-
-    With `followed`, only an object that could end a record (see `_ends_a_record`) counts:
-    inside a balanced `{...}` a parsable `{` is either a nested object (followed by `,` or
-    `}`: part of the broken record) or the next record after one cut inside a string.
-    """
-    brace = text.find("{", start, stop)
-    while brace >= 0:
-        try:
-            _, end = _DECODER.raw_decode(text, brace)
-            if not followed or _ends_a_record(text, end):
-                return brace
+        except json.JSONDecodeError as exc:
+            self.work += exc.pos - pos + 1
+            ended = exc.pos >= len(text) or exc.msg.startswith("Unterminated string")
+            if ended and self._grow(pos):
+                return None
+            return pos, MALFORMED
         except (ValueError, RecursionError):
-            if not followed and _broken_record_end(text, brace) is not None:
-                return brace
-        brace = text.find("{", brace + 1, stop)
-    return None
+            extent = self.extents.end.get(pos) if text[pos] in "{[" else None
+            self.work += (extent or len(text)) - pos
+            if text[pos] == "{" and extent is not None and self._ends_a_record(extent):
+                return extent, RECORD  # balanced, too deep for the parser: the reader says so
+            return pos, MALFORMED
+        self.work += end - pos
+        return end, (RECORD if isinstance(value, dict) else NOT_AN_OBJECT)
+
+    def _grow(self, pos: int) -> bool:
+        """Take later pieces along (at least doubling the text), unless none is left or the value
+        would be longer than any record (`GLUE_LIMIT_BYTES`)."""
+        if self.more is None or len(self.text) - pos > GLUE_LIMIT_BYTES:
+            return False
+        extended = self.more(self.hi + max(self.hi - self.lo, 64))
+        if extended is None:
+            return False
+        self.text += self.data[self.hi : extended].decode("utf-8", "surrogateescape")
+        self.hi = extended
+        self._prepare()
+        return True
+
+    def _malformed_end(self, pos: int) -> int:
+        """Where the unparsable text at `pos` ends (see the class docstring)."""
+        text = self.text
+        extent = self.extents.end.get(pos) if text[pos] == "{" else None
+        if extent is not None and self._ends_a_record(extent):
+            own = self.extents.chain_of[pos]
+            for start in self._starts_after(pos, extent):
+                if self.extents.chain_of[start] != own:
+                    return _rstrip(text, pos, start)  # a record cut inside a string of this one
+            return extent
+        newline = text.find("\n", pos)
+        line_end = len(text) if newline < 0 else newline
+        for start in self._starts_after(pos, line_end):
+            return _rstrip(text, pos, start)
+        return _rstrip(text, pos, line_end)
+
+    def _starts_after(self, pos: int, stop: int):
+        """Record starts in (pos, stop), in order. Positions only move forward, so each start
+        is looked at about once over the whole scan."""
+        starts = self._candidates
+        k = bisect.bisect_right(starts, pos)
+        while k < len(starts) and starts[k] < stop:
+            self.work += 1
+            yield starts[k]
+            k += 1
+
+    def _ends_a_record(self, end: int) -> bool:
+        """Could a record end at `end`: not followed (past whitespace) by what continues a value (`,:]}`)?"""
+        after = _WS.match(self.text, end).end()
+        return after == len(self.text) or self.text[after] not in _CONTINUES_A_VALUE
+
+    def _by_lines(self, pos: int) -> None:
+        """Past the work bound: every line of the rest is one MALFORMED span (its blanks trimmed)."""
+        for match in _LINE.finditer(self.text, pos):
+            self.spans.append((match.start(), match.end(), MALFORMED))
+        self.work += len(self.text) - pos
 
 
-def _ends_a_record(text: str, end: int) -> bool:
-    """Could a record end at `end`: not followed (past whitespace) by what continues a value (`,:]}`)?"""
-    after = _WS.match(text, end).end()
-    return after == len(text) or text[after] not in _CONTINUES_A_VALUE
-
-
-def _broken_record_end(text: str, pos: int) -> int | None:
-    """The end of the balanced `{...}` that opens at `pos`, when a record could end there.
-
-    It could unless what follows it (past whitespace) continues a value (`,:]}`: then the
-    braces are a nested object of something larger). None then, or when `pos` holds no `{`,
-    or the braces never close (within EXTENT_LIMIT_CHARS).
-    """
-    if text[pos] != "{":
-        return None
-    depth = 0
-    for match in _STRUCTURE.finditer(text, pos, min(len(text), pos + EXTENT_LIMIT_CHARS)):
-        token = match.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth == 0:
-                return match.end() if _ends_a_record(text, match.end()) else None
-        elif token == '"':
-            return None  # a quote that never closes: no balanced extent
-    return None
+def scan(data: bytes, lo: int, hi: int, more: Callable[[int], int | None] | None = None) -> tuple[list, int]:
+    """The spans (start, end, kind) of `data[lo:hi]` and the end actually scanned (see `Scan`)."""
+    found = Scan(data, lo, hi, more).run()
+    return found.spans, found.hi
 
 
 def _rstrip(text: str, start: int, end: int) -> int:
