@@ -157,6 +157,8 @@ class Settings:
     emr_application_id: str = ""
     emr_execution_role_arn: str = ""
     artifacts_uri: str = ""  # s3:// prefix where job scripts and the package zip are shipped
+    # an object that decodes to more is quarantined whole (object_too_large): 4x Firehose's largest buffer
+    max_object_bytes: int = 512 * 1024 * 1024
     # JVM parts for local Spark (see pipeline.jvm); empty = discover.
     java_home: str = ""
     iceberg_jar: str = ""
@@ -242,6 +244,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", 48, minimum=0),
         clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
+        max_object_bytes=_int(env, "LAKEHOUSE_MAX_OBJECT_BYTES", 512 * 1024 * 1024, minimum=1),
         dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
         aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),

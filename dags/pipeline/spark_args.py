@@ -38,6 +38,8 @@ def ingest_args(
             "audit_branch": audit_branch,
             # the gate's window: ingest quarantines what the gate's range check would fail
             "lateness_hours": str(settings.lateness_hours),
+            "clock_skew_minutes": str(settings.clock_skew_minutes),
+            "max_object_bytes": str(settings.max_object_bytes),
             "max_record_bytes": "" if max_record_bytes is None else str(max_record_bytes),
         }
     )

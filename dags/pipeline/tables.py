@@ -19,6 +19,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table.sorting import SortField, SortOrder
 from pyiceberg.transforms import DayTransform, HourTransform, IdentityTransform
 from pyiceberg.types import (
+    BinaryType,
     BooleanType,
     DateType,
     DecimalType,
@@ -122,13 +123,20 @@ ORDERS_QUARANTINE = TableDef(
             "reason_code",
             StringType(),
             True,
-            "Why it was rejected (malformed_json, not_an_object, late_beyond_window, ...)",
+            "Why it was rejected (malformed_json, not_an_object, late_beyond_window, invalid_utf8, ...)",
         ),
         ("reason_detail", StringType(), False, "Human-readable detail: the field, the value, the error"),
-        ("raw_record", StringType(), False, "The raw text, truncated to a bound"),
+        ("raw_record", StringType(), False, "The record's text, whole up to max_record_bytes characters"),
         ("raw_size_bytes", LongType(), False, "Size of the raw record (or object) in bytes"),
         ("record_index", LongType(), False, "Position inside the object; null for an object-level row"),
         *LINEAGE_COLUMNS,
+        # Last, and optional: existing tables gain it by evolution.
+        (
+            "raw_bytes",
+            BinaryType(),
+            False,
+            "The record's exact bytes when they are not UTF-8 (invalid_utf8); null otherwise",
+        ),
     ),
     partition_by=(("arrival_hour", HourTransform(), "arrival_hour_hour"),),
     doc="What could not be parsed or validated, one row per record (or per unreadable object).",
@@ -182,6 +190,12 @@ INGEST_RUNS = TableDef(
         ("bytes_parsed", LongType(), False, "Bytes of the records written to bronze"),
         ("bytes_quarantined", LongType(), False, "Bytes of the quarantined spans and unreadable objects"),
         ("bytes_whitespace", LongType(), False, "Whitespace between records (separators, BOMs), counted by byte class"),
+        (
+            "bytes_corrupt",
+            LongType(),
+            False,
+            "Raw bytes of the objects not read whole (corrupt_object, object_too_large); the gate weighs them",
+        ),
     ),
     partition_by=(("arrival_hour", DayTransform(), "arrival_hour_day"),),
     doc="One row per ingest run with its counts; reconciliation reads from here.",

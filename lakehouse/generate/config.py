@@ -22,6 +22,10 @@ QUARANTINE_REASONS = (
     "corrupt_object",
     "not_an_object",
     "late_beyond_window",
+    "invalid_utf8",
+    "future_event",
+    "object_too_large",
+    "nesting_too_deep",
 )
 # Written out here rather than imported from spark_jobs.ingest.contract on purpose: the
 # simulator is the tests' independent oracle, so a drift between producer and consumer shows

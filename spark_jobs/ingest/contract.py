@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from pyspark.sql import types as T
 
+from spark_jobs.ingest.framing import MAX_OBJECT_BYTES  # the default decoded-size cap of one object
+
+__all__ = ["MAX_OBJECT_BYTES"]  # re-exported: the job's default, beside the other limits
+
 REASONS = (
     "malformed_json",  # no JSON value parses there (framing), or a record's JSON is invalid (Spark)
     "missing_required_field",
@@ -19,15 +23,36 @@ REASONS = (
     "corrupt_object",  # the object cannot be decoded: one row for the whole object
     "not_an_object",  # a JSON value that is not an object: [1, 2], 42, "x", null
     "late_beyond_window",  # a valid event older than the lateness window before its arrival hour
+    "invalid_utf8",  # bytes that are not UTF-8: kept exactly in raw_bytes, never repaired into silver
+    "future_event",  # a valid event later than its arrival hour's end plus the clock skew
+    "object_too_large",  # the object decodes to more than max_object_bytes: one row for the object
+    "nesting_too_deep",  # a record nested deeper than MAX_NESTING_DEPTH (the JSON parsers' limits)
 )
-MALFORMED, MISSING, WRONG_TYPE, OVERSIZE, CORRUPT_OBJECT, NOT_AN_OBJECT, LATE_BEYOND_WINDOW = REASONS
+(
+    MALFORMED,
+    MISSING,
+    WRONG_TYPE,
+    OVERSIZE,
+    CORRUPT_OBJECT,
+    NOT_AN_OBJECT,
+    LATE_BEYOND_WINDOW,
+    INVALID_UTF8,
+    FUTURE_EVENT,
+    OBJECT_TOO_LARGE,
+    NESTING_TOO_DEEP,
+) = REASONS
+# Object-level reasons: the row stands for (the rest of) an object, not one record.
+OBJECT_REASONS = (CORRUPT_OBJECT, OBJECT_TOO_LARGE)
 
 MAX_RECORD_BYTES = 1_024_000  # Firehose's record limit (1,000 KiB)
 LATENESS_HOURS = 48  # default lateness window; the quality gate's range check uses the same setting
 # An audit branch's ref age (Iceberg `RETAIN n HOURS`): a failed run's branch is kept this long
 # for inspection, then the daily `expire_snapshots` removes the ref (and later its files).
 AUDIT_BRANCH_RETAIN_HOURS = 72
-RAW_RECORD_MAX_CHARS = 4096  # quarantine keeps this much of a rejected record's text
+CLOCK_SKEW_MINUTES = 5  # default producer clock skew; the quality gate's range check uses the same setting
+# Deeper than this, a record is quarantined before any parser sees it: Python's json recurses
+# once per level (RecursionError near 1,000) and Spark's Jackson refuses more than 1,000 levels.
+MAX_NESTING_DEPTH = 500
 
 MONEY = T.DecimalType(12, 3)
 # The order-line event as the producer sends it, with the Spark type each field parses to.
@@ -72,11 +97,12 @@ FRAMED_SCHEMA = T.StructType(
         T.StructField("record_bytes", T.LongType(), False),  # the span's bytes (trimmed); an unreadable object's size
         T.StructField(
             "frame_reason", T.StringType(), True
-        ),  # malformed_json / not_an_object / oversize_record / corrupt_object
+        ),  # a reason the framing gives itself (malformed_json, not_an_object, corrupt_object, invalid_utf8, ...)
         T.StructField("frame_detail", T.StringType(), True),
         T.StructField("extra_fields", T.StringType(), True),  # JSON object of unknown fields
         T.StructField("whitespace_bytes", T.LongType(), False),  # whitespace after the span (the first also before)
         T.StructField("object_bytes", T.LongType(), True),  # on an object's first row: its decoded size
+        T.StructField("raw_bytes", T.BinaryType(), True),  # invalid_utf8 only: the span's exact bytes
     ]
 )
 
@@ -89,6 +115,7 @@ QUARANTINE_COLUMNS = (
     "raw_size_bytes",
     "record_index",
     *LINEAGE_COLUMNS,
+    "raw_bytes",  # last: added to existing tables by schema evolution
 )
 # record_index last: added to existing tables by schema evolution, which appends columns.
 SILVER_COLUMNS = (*EVENT_COLUMNS, "is_cancellation", *LINEAGE_COLUMNS, "record_index")

@@ -122,19 +122,22 @@ def decode(data: bytes, max_bytes: int = MAX_OBJECT_BYTES) -> Decoded:
 
     Streamed member by member (multi-member streams are fine) with zlib, never more than
     `max_bytes` + one chunk in memory: an object that decodes to more is `too_large`. A
-    truncated or damaged stream keeps what decoded before the damage.
+    truncated stream keeps what decoded before the cut (deflate output up to a cut is exactly
+    the original's start); a damaged one keeps its whole members before the damaged member.
     """
     if not is_gzip(data):
         return Decoded(b"", too_large=True) if len(data) > max_bytes else Decoded(data)
     out: list[bytes] = []
     size = 0
     pos = 0
+    verified = 0  # pieces of `out` from members whose CRC held
     view = memoryview(data)
     while pos < len(data):
         if data[pos : pos + 2] != GZIP_MAGIC:
             damage = f"{len(data) - pos:,} bytes after the gzip member that ends at byte {pos:,} are not a gzip member"
             return Decoded(b"".join(out), damage)
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        member_start = pos
         while not inflater.eof:
             if pos >= len(data):
                 damage = (
@@ -146,16 +149,22 @@ def decode(data: bytes, max_bytes: int = MAX_OBJECT_BYTES) -> Decoded:
             try:
                 piece = inflater.decompress(chunk, max_bytes - size + 1)
             except zlib.error as exc:
+                # Damaged data is found where zlib notices it (at the latest by the member's CRC),
+                # not where it is: the member's output may already hold wrong bytes. Only the
+                # members before it, whose CRC held, are kept.
+                kept = sum(len(p) for p in out[:verified])
                 damage = (
-                    f"gzip stream damaged in its bytes {pos:,}-{pos + len(chunk):,} of {len(data):,} ({exc}): "
-                    f"{size:,} bytes decoded before the damage; the {len(data) - pos:,} bytes from there on are lost"
+                    f"gzip stream damaged in the member starting at byte {member_start:,} of {len(data):,} "
+                    f"({exc}, noticed by byte {pos + len(chunk):,}): the {kept:,} decoded bytes of the members "
+                    f"before it are kept, the {len(data) - member_start:,} bytes from there on are lost"
                 )
-                return Decoded(b"".join(out), damage)
+                return Decoded(b"".join(out[:verified]), damage)
             size += len(piece)
             if size > max_bytes:
                 return Decoded(b"", too_large=True)
             out.append(piece)
             pos += len(chunk) - len(inflater.unused_data)
+        verified = len(out)
     return Decoded(out[0] if len(out) == 1 else b"".join(out))
 
 
@@ -638,8 +647,9 @@ class Scan:
             value, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             self.work += exc.pos - pos + 1
-            ended = exc.pos >= len(text) or exc.msg.startswith("Unterminated string")
-            if ended and self._grow(pos):
+            # a valid value can run on past a cut only inside a string (outside one, `}` then `{`
+            # needs a comma between): only then can more text change the outcome
+            if exc.msg.startswith("Unterminated string") and self._grow(pos):
                 return None
             return pos, MALFORMED
         except (ValueError, RecursionError):
@@ -770,3 +780,55 @@ def _whitespace_after(view: np.ndarray, starts: np.ndarray, ends: np.ndarray, si
 def whitespace_bytes(data: bytes) -> int:
     """Whitespace bytes of a text, by byte class (for objects with no span at all)."""
     return int(np.count_nonzero(_WHITESPACE_CLASS[np.frombuffer(data, dtype=np.uint8)]))
+
+
+# ------------------------------------------------------------------ what a span holds
+
+
+def invalid_utf8(data: bytes) -> np.ndarray:
+    """Positions of the bytes where an invalid UTF-8 sequence starts (empty: the text is valid UTF-8).
+
+    JSON text is UTF-8; a record that is not must be kept as its bytes, not "repaired". ASCII
+    objects (nearly all) cost one vectorised pass; the others one decode to the first error,
+    then on from after it, so the whole object is read once however many errors it holds.
+    """
+    if not data or int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80:
+        return np.zeros(0, dtype=np.int64)
+    view = memoryview(data)
+    bad: list[int] = []
+    pos = 0
+    while pos < len(data):
+        try:
+            str(view[pos:], "utf-8")
+            break
+        except UnicodeDecodeError as exc:
+            bad.append(pos + exc.start)
+            pos += exc.end
+    return np.asarray(bad, dtype=np.int64)
+
+
+def spans_holding(positions: np.ndarray, found: Framing) -> np.ndarray:
+    """Per span: does it hold any of the (sorted) byte positions?"""
+    holds = np.zeros(len(found), dtype=bool)
+    if len(positions) and len(found):
+        index = np.searchsorted(found.starts, positions, side="right") - 1
+        inside = (index >= 0) & (positions < found.ends[np.maximum(index, 0)])
+        holds[index[inside]] = True
+    return holds
+
+
+_BRACKETS = np.array([ord(c) for c in "{[}]"], dtype=np.uint8)
+
+
+def nesting_depth(data: bytes, start: int, end: int) -> int:
+    """How deep the objects and arrays of `data[start:end]` nest, outside strings (one vectorised pass)."""
+    piece = data[start:end]
+    view = np.frombuffer(piece, dtype=np.uint8)
+    positions = np.flatnonzero(np.isin(view, _BRACKETS))
+    if not len(positions):
+        return 0
+    quotes = _unescaped_quotes(piece, len(piece))
+    outside = np.searchsorted(quotes, positions) % 2 == 0
+    kept = view[positions[outside]]
+    steps = np.where((kept == _OPEN) | (kept == ord("[")), 1, -1)
+    return int(np.cumsum(steps).max()) if len(steps) else 0

@@ -30,9 +30,11 @@ from pyspark.sql import functions as F
 from spark_jobs.ingest import reader, transforms, writes
 from spark_jobs.ingest.contract import (
     AUDIT_BRANCH_RETAIN_HOURS,
-    CORRUPT_OBJECT,
+    CLOCK_SKEW_MINUTES,
     LATENESS_HOURS,
+    MAX_OBJECT_BYTES,
     MAX_RECORD_BYTES,
+    OBJECT_REASONS,
     IngestTables,
 )
 from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, parse_hour, resolve_platform
@@ -57,6 +59,17 @@ JOB_ARGS = (
         "(the quality gate's range check uses the same setting)",
         str(LATENESS_HOURS),
     ),
+    JobArg(
+        "clock_skew_minutes",
+        "events later than the arrival hour's end plus this many minutes are quarantined as future_event "
+        "(the quality gate's range check uses the same setting)",
+        str(CLOCK_SKEW_MINUTES),
+    ),
+    JobArg(
+        "max_object_bytes",
+        "an object that decodes to more bytes than this is quarantined whole as object_too_large",
+        str(MAX_OBJECT_BYTES),
+    ),
 )
 
 
@@ -75,6 +88,8 @@ class IngestArgs:
     audit_branch_retain_hours: int = AUDIT_BRANCH_RETAIN_HOURS
     max_record_bytes: int = MAX_RECORD_BYTES
     lateness_hours: int = LATENESS_HOURS
+    clock_skew_minutes: int = CLOCK_SKEW_MINUTES
+    max_object_bytes: int = MAX_OBJECT_BYTES
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None]) -> IngestArgs:
@@ -99,6 +114,12 @@ class IngestArgs:
         lateness = int(values.get("lateness_hours") or LATENESS_HOURS)
         if lateness < 0:
             raise ValueError("--lateness_hours must be >= 0")
+        skew = int(values.get("clock_skew_minutes") or CLOCK_SKEW_MINUTES)
+        if skew < 0:
+            raise ValueError("--clock_skew_minutes must be >= 0")
+        max_object = int(values.get("max_object_bytes") or MAX_OBJECT_BYTES)
+        if max_object < 1:
+            raise ValueError("--max_object_bytes must be >= 1")
         retain = int(values.get("audit_branch_retain_hours") or AUDIT_BRANCH_RETAIN_HOURS)
         if retain < 1:
             raise ValueError("--audit_branch_retain_hours must be >= 1")
@@ -116,6 +137,8 @@ class IngestArgs:
             audit_branch_retain_hours=retain,
             max_record_bytes=max_bytes,
             lateness_hours=lateness,
+            clock_skew_minutes=skew,
+            max_object_bytes=max_object,
         )
 
     def session_conf(self) -> dict[str, str]:
@@ -157,6 +180,7 @@ def run_ingest(
         **dict.fromkeys(("objects", "objects_corrupt", "bytes_read", "records_read", "records_parsed"), 0),
         **dict.fromkeys(("records_quarantined", "duplicates_dropped", "silver_inserted", "silver_updated"), 0),
         **dict.fromkeys(writes.BYTE_COUNTS, 0),
+        "bytes_corrupt": 0,
         "quarantined_by_reason": writes.empty_reason_counts(),
         "silver_snapshot_id": None,
     }
@@ -184,11 +208,13 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
     record["bytes_read"] = sum(int(o["size"]) for o in objects)
     log(f"{iso(hour)}: {len(objects)} objects, {record['bytes_read']:,} bytes (manifest {args.manifest})")
 
-    framed = reader.framed_records(spark, objects, args.max_record_bytes)
+    framed = reader.framed_records(spark, objects, args.max_record_bytes, args.max_object_bytes)
     oldest = hour - timedelta(hours=args.lateness_hours)
+    newest = hour + timedelta(hours=1, minutes=args.clock_skew_minutes)  # the gate's event_ts_max
     # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
     with runtime_conf(spark, UNCOMPRESSED_CACHE):
-        parsed = transforms.parse_records(framed, oldest).persist(StorageLevel.MEMORY_AND_DISK)
+        parsed = transforms.parse_records(framed, oldest, newest, args.max_record_bytes)
+        parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with runtime_conf(spark, UNCOMPRESSED_CACHE):
             hours = _count(parsed, record)
@@ -235,6 +261,8 @@ def _count(parsed, record: dict) -> list[datetime]:
     Bytes: every row brings its span's bytes and the whitespace after it, and each object's
     first row the object's decoded size, so `bytes_decoded` can be checked against
     `bytes_parsed + bytes_quarantined + bytes_whitespace` (see `writes.unaccounted_bytes`).
+    `bytes_corrupt` is the raw size of the objects not read whole (damaged, too large): the
+    gate weighs it against `bytes_read`, since one such row may stand for many lost events.
 
     Hours travel as UTC text (the session time zone), never as Python datetimes, which
     PySpark would convert to the driver's local time zone.
@@ -262,10 +290,12 @@ def _count(parsed, record: dict) -> list[datetime]:
         else:
             by_reason[row["reason_code"]] = by_reason.get(row["reason_code"], 0) + row["n"]
             record["bytes_quarantined"] += row["span_bytes"] or 0
+            if row["reason_code"] in OBJECT_REASONS:  # objects not read whole: their raw bytes, for the gate
+                record["bytes_corrupt"] += row["span_bytes"] or 0
     record["quarantined_by_reason"] = by_reason
     record["records_quarantined"] = sum(by_reason.values())
     record["records_read"] = record["records_parsed"] + record["records_quarantined"]
-    record["objects_corrupt"] = by_reason[CORRUPT_OBJECT]
+    record["objects_corrupt"] = sum(by_reason[reason] for reason in OBJECT_REASONS)
     record["event_days"] = sorted({h.date().isoformat() for h in hours})
     return sorted(hours)
 

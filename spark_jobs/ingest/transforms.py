@@ -26,11 +26,12 @@ from spark_jobs.ingest.contract import (
     CORRUPT_COLUMN,
     EVENT_COLUMNS,
     EVENT_FIELDS,
+    FUTURE_EVENT,
     LATE_BEYOND_WINDOW,
     MALFORMED,
+    MAX_RECORD_BYTES,
     MISSING,
     QUARANTINE_COLUMNS,
-    RAW_RECORD_MAX_CHARS,
     REQUIRED_FIELDS,
     SILVER_COLUMNS,
     WRONG_TYPE,
@@ -80,17 +81,26 @@ def version_key(alias: str = "") -> str:
 NEWER_SQL = f"{version_key('s')} > {version_key('t')}"
 
 
-def parse_records(framed: DataFrame, oldest_event_ts: datetime | None = None) -> DataFrame:
+def parse_records(
+    framed: DataFrame,
+    oldest_event_ts: datetime | None = None,
+    newest_event_ts: datetime | None = None,
+    raw_max_chars: int = MAX_RECORD_BYTES,
+) -> DataFrame:
     """Framed spans -> typed event columns plus `reason_code`/`reason_detail` (null = valid).
 
     Output: source_object, record_index, record_bytes, whitespace_bytes, object_bytes,
-    extra_fields, reason_code, reason_detail, raw_record (bounded text of rejected records
-    only), and EVENT_COLUMNS.
+    extra_fields, reason_code, reason_detail, raw_record (the text of rejected records only,
+    up to `raw_max_chars` characters: whole for any record within the size limit), raw_bytes
+    (invalid_utf8 only), and EVENT_COLUMNS.
 
     A valid record costs one typed parse and a null check; only the rest are diagnosed (a
     second parse as text, the list of missing or mistyped fields), so the common path stays
     cheap and code-generated. With `oldest_event_ts` (arrival hour minus the lateness
-    window), a valid record whose event_ts is older is `late_beyond_window`.
+    window), a valid record whose event_ts is older is `late_beyond_window`; with
+    `newest_event_ts` (arrival hour end plus the clock skew), one whose event_ts is later is
+    `future_event`: the gate's range check uses the same bounds, so one bad clock does not
+    hold back its hour, while many still fail it through the quarantine share.
     """
     typed = F.when(F.col("frame_reason").isNull(), F.from_json("record", TYPED_SCHEMA, JSON_OPTIONS))
     step = framed.select("*", typed.alias("_p"))
@@ -124,20 +134,12 @@ def parse_records(framed: DataFrame, oldest_event_ts: datetime | None = None) ->
         F.when(F.col("_diagnose") & corrupt & ~malformed, mistyped).alias("_mistyped"),
     )
     has_missing = F.col("_missing") != ""
-    if oldest_event_ts is None:
-        late = F.lit(False)
-        late_detail = F.lit(None)
-    else:
-        cutoff = F.lit(oldest_event_ts).cast(T.TimestampType())
-        late = F.col("_p.event_ts") < cutoff
-        late_detail = F.concat(
-            F.lit("event_ts "),
-            F.date_format("_p.event_ts", "yyyy-MM-dd'T'HH:mm:ss'Z'"),
-            F.lit(f" is before the lateness window, which starts at {oldest_event_ts:%Y-%m-%dT%H:%M:%SZ}"),
-        )
+    late, late_detail = _outside(oldest_event_ts, -1, "before the lateness window, which starts at")
+    future, future_detail = _outside(newest_event_ts, 1, "after its arrival hour's end plus the clock skew:")
     reason = (
         F.when(F.col("frame_reason").isNotNull(), F.col("frame_reason"))
         .when(~F.col("_diagnose") & late, F.lit(LATE_BEYOND_WINDOW))
+        .when(~F.col("_diagnose") & future, F.lit(FUTURE_EVENT))
         .when(~F.col("_diagnose"), F.lit(None))
         .when(malformed, F.lit(MALFORMED))
         .when(has_missing, F.lit(MISSING))
@@ -146,6 +148,7 @@ def parse_records(framed: DataFrame, oldest_event_ts: datetime | None = None) ->
     detail = (
         F.when(F.col("frame_reason").isNotNull(), F.col("frame_detail"))
         .when(~F.col("_diagnose") & late, late_detail)
+        .when(~F.col("_diagnose") & future, future_detail)
         .when(~F.col("_diagnose"), F.lit(None))
         .when(malformed, F.lit("not a valid JSON object"))
         .when(has_missing, F.concat(F.lit("missing or null: "), F.col("_missing")))
@@ -160,14 +163,31 @@ def parse_records(framed: DataFrame, oldest_event_ts: datetime | None = None) ->
         "object_bytes",
         "extra_fields",
         "record",
+        "raw_bytes",
         reason.alias("reason_code"),
         detail.alias("reason_detail"),
         *(F.col(f"_p.{name}").alias(name) for name in EVENT_COLUMNS),
     )
-    head = F.substring("record", 1, RAW_RECORD_MAX_CHARS + 64)
+    # the span's text runs on over its trailing separator (zero-copy): trim it, keep the rest whole
+    head = F.substring("record", 1, raw_max_chars + 64)
     trimmed = F.regexp_replace(head, r"[\s\x{FEFF}]+$", "")
-    raw = F.when(F.col("reason_code").isNotNull(), F.substring(trimmed, 1, RAW_RECORD_MAX_CHARS))
+    raw = F.when(F.col("reason_code").isNotNull(), F.substring(trimmed, 1, raw_max_chars))
     return out.select("*", raw.alias("raw_record")).drop("record")
+
+
+def _outside(bound: datetime | None, side: int, words: str) -> tuple[Column, Column]:
+    """(is the parsed event_ts before (side -1) or after (side 1) `bound`, the detail saying so);
+    never, without a bound."""
+    if bound is None:
+        return F.lit(False), F.lit(None)
+    limit = F.lit(bound).cast(T.TimestampType())
+    condition = F.col("_p.event_ts") < limit if side < 0 else F.col("_p.event_ts") > limit
+    detail = F.concat(
+        F.lit("event_ts "),
+        F.date_format("_p.event_ts", "yyyy-MM-dd'T'HH:mm:ss'Z'"),
+        F.lit(f" is {words} {bound:%Y-%m-%dT%H:%M:%SZ}"),
+    )
+    return F.coalesce(condition, F.lit(False)), detail
 
 
 def with_lineage(df: DataFrame, arrival_hour: datetime, run_id: str, ingested_at: datetime) -> DataFrame:
@@ -187,7 +207,7 @@ def bronze_rows(parsed: DataFrame, arrival_hour: datetime, run_id: str, ingested
 
 
 def quarantine_rows(parsed: DataFrame, arrival_hour: datetime, run_id: str, ingested_at: datetime) -> DataFrame:
-    """Rejected records (and unreadable objects) with their reason and bounded raw text."""
+    """Rejected records (and unreadable objects) with their reason, their text and (not UTF-8) their bytes."""
     rejected = parsed.where(F.col("reason_code").isNotNull()).withColumnRenamed("record_bytes", "raw_size_bytes")
     return with_lineage(rejected, arrival_hour, run_id, ingested_at).select(*QUARANTINE_COLUMNS)
 

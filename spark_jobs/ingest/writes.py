@@ -55,6 +55,7 @@ RUNS_SCHEMA = T.StructType(
         T.StructField("bytes_parsed", T.LongType(), True),
         T.StructField("bytes_quarantined", T.LongType(), True),
         T.StructField("bytes_whitespace", T.LongType(), True),
+        T.StructField("bytes_corrupt", T.LongType(), True),
     ]
 )
 # Byte-level accounting of a run: decoded = parsed + quarantined + whitespace (see `unaccounted_bytes`).

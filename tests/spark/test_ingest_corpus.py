@@ -52,6 +52,7 @@ def spark_ddl(definition, identifier: str) -> list[str]:
             it.StringType: "string",
             it.IntegerType: "int",
             it.LongType: "bigint",
+            it.BinaryType: "binary",
             it.BooleanType: "boolean",
             it.DoubleType: "double",
             it.TimestamptzType: "timestamp",

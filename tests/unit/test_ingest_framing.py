@@ -339,13 +339,27 @@ def test_object_batches_mark_rejected_spans_and_keep_text_zero_copy() -> None:
     assert rows[0]["object_bytes"] == len(body) and all(r["object_bytes"] is None for r in rows[1:])
 
 
-def test_a_corrupt_object_is_one_object_level_row() -> None:
+def test_a_corrupt_object_salvages_what_decoded_and_adds_one_object_level_row() -> None:
     data = gzip.compress(A * 1000)[:100]
+    rows = [
+        row for batch in object_batches("file:///raw/x.gz", data, max_record_bytes=1000) for row in batch.to_pylist()
+    ]
+    *salvaged, damage = rows
+    assert salvaged and all(r["frame_reason"] is None for r in salvaged[:-1])  # the last may be cut short
+    assert damage["frame_reason"] == "corrupt_object" and "truncated" in damage["frame_detail"]
+    assert damage["record_index"] is None and damage["record"] is None
+    assert damage["record_bytes"] == 100 and damage["object_bytes"] is None and damage["whitespace_bytes"] == 0
+    decoded = sum(r["record_bytes"] + r["whitespace_bytes"] for r in salvaged)
+    assert rows[0]["object_bytes"] == decoded + 100  # what decoded before the damage, plus the raw object
+
+
+def test_a_corrupt_object_with_nothing_before_the_damage_is_one_object_level_row() -> None:
+    data = gzip.compress(A * 1000)[:12]  # the header and a byte or two: nothing decodes
     (batch,) = object_batches("file:///raw/x.gz", data, max_record_bytes=1000)
     (row,) = batch.to_pylist()
     assert row["frame_reason"] == "corrupt_object"
     assert row["record_index"] is None and row["record"] is None
-    assert row["record_bytes"] == row["object_bytes"] == 100 and row["whitespace_bytes"] == 0
+    assert row["record_bytes"] == row["object_bytes"] == 12 and row["whitespace_bytes"] == 0
 
 
 def test_object_keys_match_across_uri_spellings() -> None:

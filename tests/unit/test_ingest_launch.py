@@ -43,6 +43,8 @@ def test_ingest_args_round_trip_through_the_job_parser(settings) -> None:
     assert args.arrival_hour == HOUR and args.audit_branch == "audit_r1" and args.run_id == "r1"
     assert args.max_record_bytes == contract.MAX_RECORD_BYTES
     assert args.lateness_hours == settings.lateness_hours == contract.LATENESS_HOURS  # the gate's window
+    assert args.clock_skew_minutes == settings.clock_skew_minutes == contract.CLOCK_SKEW_MINUTES  # the gate's too
+    assert args.max_object_bytes == settings.max_object_bytes == contract.MAX_OBJECT_BYTES
     conf = args.session_conf()
     assert conf[f"spark.sql.catalog.{settings.catalog_name}.uri"] == args.catalog_uri
 
