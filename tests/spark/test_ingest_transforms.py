@@ -35,7 +35,7 @@ GOOD = {
 def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None):
     reasons = reasons or [None] * len(records)
     rows = [
-        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None)
+        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None, None)
         for i, (text, reason) in enumerate(zip(records, reasons, strict=True))
     ]
     return spark.createDataFrame(rows, FRAMED_SCHEMA)
@@ -108,11 +108,30 @@ def test_late_beyond_window_is_quarantined_and_the_rest_keeps_its_reason(spark) 
     assert everything == {0: None, 1: None, 2: "wrong_type"}  # without a window nothing is late
 
 
-def test_quarantine_text_is_bounded_and_trimmed(spark) -> None:
+def test_a_future_event_is_quarantined_with_its_full_text(spark) -> None:
+    """A producer clock ahead of the arrival hour's end plus the skew: once a gate failure of the
+    whole hour (the event_ts range check), now one quarantine row beside the hour's valid records."""
+    records = [
+        _with(event_ts="2026-11-03T08:00:00Z"),  # two days ahead
+        _with(event_id="e2", event_ts="2026-11-01T09:05:00Z"),  # exactly the hour's end + 5 min: accepted
+        _with(event_id="e3", event_ts="2026-11-03T08:00:00Z", quantity="six"),  # wrong type wins over the clock
+    ]
+    oldest, newest = datetime(2026, 10, 30, 8, tzinfo=UTC), datetime(2026, 11, 1, 9, 5, tzinfo=UTC)
+    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records), oldest, newest).collect()}
+    assert [rows[i]["reason_code"] for i in range(3)] == ["future_event", None, "wrong_type"]
+    assert rows[0]["reason_detail"] == (
+        "event_ts 2026-11-03T08:00:00Z is after its arrival hour's end plus the clock skew: 2026-11-01T09:05:00Z"
+    )
+    assert rows[0]["raw_record"] == records[0]
+
+
+def test_quarantine_text_is_whole_up_to_the_record_limit_and_trimmed(spark) -> None:
     long_text = '{"event_id": "' + "x" * 10_000 + '"'
     rows = parse_records(_framed(spark, [long_text + "  \r\n", "{oops}\r\n"])).collect()
-    assert len(rows[0]["raw_record"]) == 4096
+    assert rows[0]["raw_record"] == long_text  # once cut at 4,096 characters
     assert rows[1]["raw_record"] == "{oops}"
+    bounded = parse_records(_framed(spark, [long_text]), raw_max_chars=4096).collect()
+    assert bounded[0]["raw_record"] == long_text[:4096]
 
 
 def test_latest_version_wins_then_latest_arrival(spark) -> None:

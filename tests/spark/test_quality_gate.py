@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -37,6 +38,7 @@ from spark_jobs.ingest.contract import AUDIT_BRANCH_RETAIN_HOURS
 from spark_jobs.jobargs import jdbc_catalog_uri
 from spark_jobs.session import catalog_conf
 
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the ingest's Python workers need this venv (pyarrow)
 pytestmark = pytest.mark.spark
 
 CATALOG = "dqgate"
@@ -110,6 +112,7 @@ class Lake:
         quarantined: int = 0,
         unaccounted: int = 0,
         unaccounted_bytes: int = 0,
+        corrupt_bytes: int = 0,
         stray_copies: list[dict[str, Any]] = (),  # type: ignore[assignment]
     ) -> str:
         """What the ingest job leaves: lines MERGEd on a new audit branch, and an ingest_runs row.
@@ -117,6 +120,7 @@ class Lake:
         `stray_copies` are appended (not merged): a broken dedupe inserting a second row.
         `unaccounted` records were read but reached neither bronze nor quarantine;
         `unaccounted_bytes` decoded bytes are in no record, no quarantined span and no whitespace.
+        `corrupt_bytes` of the 1,000 read are in an object not read whole (one quarantine row).
         """
         spark, branch = self.spark, f"audit_{run_id}"
         assert writes.prepare_branch(spark, SILVER, branch, AUDIT_BRANCH_RETAIN_HOURS), "cut as the ingest cuts it"
@@ -159,6 +163,7 @@ class Lake:
             "bytes_parsed": 100 * parsed,
             "bytes_quarantined": 100 * quarantined,
             "bytes_whitespace": parsed + quarantined + unaccounted,
+            "bytes_corrupt": corrupt_bytes,
         }
         table = f"{CATALOG}.audit.ingest_runs"
         schema = spark.table(table).schema
@@ -233,10 +238,10 @@ def test_clean_batch_publishes(lake: Lake, capsys: pytest.CaptureFixture[str]) -
     rows = lake.results(run)
     assert rows and all(r["success"] for r in rows)
     assert {r["suite_name"] for r in rows} == {"silver.order_lines", "audit.ingest_runs"}
-    assert len(rows) == 18 + 7  # one row per expectation of the two suites
+    assert len(rows) == 18 + 8  # one row per expectation of the two suites
     # `lakehouse dq` reads the same rows through pyiceberg, no JVM involved
     report = dq_cmd.format_run(lake.settings, run, dq_cmd.read_results(lake.settings, run))
-    assert "gate PASSED (25 of 25" in report and f"{run}/index.html" in report
+    assert "gate PASSED (26 of 26" in report and f"{run}/index.html" in report
 
     assert lake.publish(run) == 0
     refs = lake.refs()
@@ -258,6 +263,7 @@ DEFECTS = {
     "too_many_quarantined": ("expect_column_values_to_be_between", "quarantine_share"),
     "broken_reconciliation": ("expect_column_pair_values_to_be_equal", "records_read, records_accounted"),
     "bytes_not_reconciled": ("expect_column_pair_values_to_be_equal", "bytes_decoded, bytes_accounted"),
+    "big_object_unread": ("expect_column_values_to_be_between", "corrupt_share"),
 }
 
 
@@ -288,6 +294,10 @@ def broken_run(lake: Lake, defect: str, run: str, hour: datetime) -> str:
     if defect == "bytes_not_reconciled":
         # the counts balance, but 57 decoded bytes are nowhere: a framing that dropped a span
         return lake.ingest(run, hour, lines, unaccounted_bytes=57)
+    if defect == "big_object_unread":
+        # every record count reconciles and passes; what fails is the weight of an object not read
+        # whole (truncated, damaged, too large): 600 of the hour's 1,000 raw bytes
+        return lake.ingest(run, hour, lines, corrupt_bytes=600)
     raise AssertionError(defect)
 
 
@@ -424,3 +434,69 @@ def test_run_without_silver_changes_passes_and_publishes_nothing(lake: Lake) -> 
     assert lake.validate(run, hour) == 0
     assert lake.publish(run) == 0
     assert lake.main_snapshot() == main_before and branch not in lake.refs()
+
+
+def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_try(lake: Lake) -> None:
+    """The real ingest job, then the gate and publish, on an hour holding what once failed it on
+    every retry or held it back: a record nested 20,000 deep under an unknown key (RecursionError
+    in the Python worker), a malformed record of 200,000 `{` (quadratic framing), bytes that are
+    not UTF-8 (once silently replaced), an event two days in the future (once a gate failure)."""
+    import gzip
+
+    from pipeline import landing
+    from spark_jobs.ingest.job import IngestArgs, run_ingest
+
+    hour = hour_of(24)
+    run = f"orders_{hour:%Y%m%d%H}_poison"
+
+    def order(i: int, **changes: Any) -> bytes:
+        ts = hour + timedelta(seconds=7 * i)
+        record = {**line(f"poison-{i:03d}", ts), "unit_price": 2.55, "schema_version": 1, **changes}
+        record = {k: v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v for k, v in record.items()}
+        return json.dumps(record, separators=(",", ":")).encode()
+
+    valid = [order(i) for i in range(500)]
+    deep = order(900)[:-1] + b',"gift_note":' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    not_utf8 = order(901).replace(b"WHITE", b"WH\xff\xfeITE")
+    future = order(902, event_ts=hour + timedelta(days=2))
+    body = b"\n".join([*valid[:200], deep, *valid[200:300], b"{" * 200_000, *valid[300:400], not_utf8, future])
+    body += b"\n" + b"\n".join(valid[400:]) + b"\n"
+    folder = Path(lake.settings.raw_root, landing.hour_prefix(hour))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"orders-stream-1-{hour:%Y-%m-%d-%H}-10-00-poison.gz").write_bytes(gzip.compress(body))
+    manifest = landing.write_manifest(lake.settings, landing.build_manifest(lake.settings, hour))
+    args = IngestArgs(
+        platform="local",
+        catalog_name=CATALOG,
+        warehouse=lake.settings.warehouse,
+        manifest=manifest,
+        arrival_hour=hour,
+        run_id=run,
+        audit_branch=f"audit_{run}",
+    )
+
+    record = run_ingest(lake.spark, args, log=lambda _: None)  # the first try: no exception, no retry
+
+    assert record["status"] == "succeeded" and record["records_parsed"] == 500
+    reasons = {k: v for k, v in record["quarantined_by_reason"].items() if v}
+    assert reasons == {"nesting_too_deep": 1, "malformed_json": 1, "invalid_utf8": 1, "future_event": 1}
+    assert (
+        record["bytes_decoded"]
+        == len(body)
+        == (record["bytes_parsed"] + record["bytes_quarantined"] + record["bytes_whitespace"])
+    )
+    quarantine = {
+        r["reason_code"]: r
+        for r in lake.spark.table(f"{CATALOG}.bronze.orders_quarantine").where(f"run_id = '{run}'").collect()
+    }
+    assert bytes(quarantine["invalid_utf8"]["raw_bytes"]) == not_utf8, "the exact bytes, not a repaired text"
+    assert (
+        quarantine["future_event"]["raw_record"].encode() == future and quarantine["future_event"]["raw_bytes"] is None
+    )
+    assert quarantine["nesting_too_deep"]["raw_record"].encode() == deep, "the full text, not 4,096 characters"
+    assert quarantine["malformed_json"]["raw_size_bytes"] == 200_000
+
+    assert lake.validate(run, None) == 0
+    assert lake.publish(run) == 0
+    published = {r[0] for r in lake.main_content() if r[1] == run}
+    assert published == {f"poison-{i:03d}" for i in range(500)}
