@@ -96,7 +96,7 @@ def fault_records(
 
 
 def corrupt_object(rng: random.Random, buf: HourBuffer, on_time: OnTime) -> tuple[dict[str, Any], list[str]]:
-    """A separate small object of fresh events whose gzip stream is cut in half.
+    """A separate small object of fresh events whose gzip stream is cut after its header.
 
     Returns its manifest entry and the event ids lost with it.
     """

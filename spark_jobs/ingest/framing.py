@@ -366,7 +366,26 @@ def _balanced_pieces(
         braces = np.sort(np.concatenate((opens, closes)))
         lo = np.searchsorted(braces, starts[nested])
         ok[nested] = _balanced_by_depth(view, braces, lo, count[nested], quotes, quotes_before_start[nested])
+        ok[nested[ok[nested]]] &= ~_newline_in_a_string(view, starts, ends, nested[ok[nested]], quotes, end)
     return ok
+
+
+def _newline_in_a_string(
+    view: np.ndarray, starts: np.ndarray, ends: np.ndarray, pieces: np.ndarray, quotes: np.ndarray, end: int
+) -> np.ndarray:
+    """Per piece: does a line break fall between an odd and an even quote (inside a "string")?
+
+    JSON strings hold no raw line break, so there the quote parity that judged the braces is
+    wrong (a truncated `{"` line before a record): the piece is not one balanced object.
+    """
+    newlines = np.flatnonzero(view[:end] == ord("\n"))
+    owner = np.searchsorted(starts[pieces], newlines, side="right") - 1
+    inside = (owner >= 0) & (newlines < ends[pieces][np.maximum(owner, 0)])
+    newlines, owner = newlines[inside], owner[inside]
+    odd = (np.searchsorted(quotes, newlines) - np.searchsorted(quotes, starts[pieces][owner])) % 2 == 1
+    hit = np.zeros(len(pieces), dtype=bool)
+    hit[owner[odd]] = True
+    return hit
 
 
 def _balanced_by_depth(

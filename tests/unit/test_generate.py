@@ -49,6 +49,10 @@ REASONS = (
     "corrupt_object",
     "not_an_object",
     "late_beyond_window",
+    "invalid_utf8",
+    "future_event",
+    "object_too_large",
+    "nesting_too_deep",
 )
 LATENESS = timedelta(hours=48)  # the pipeline's default window, the generator's default
 KEY_RE = re.compile(

@@ -272,6 +272,7 @@ def _outcome(kind: int, text: bytes) -> str:
     ("concatenated", [("bad", '{"', '{"'), ("record", '{"":"}"}', '{"":"}"}'), ("bad", "xx", "xx")], '{"{"":"}"}xx'), 1
 )
 @example(("newline", [("bad", '{"', '{"'), ("bad", '{"\\"":0,}', '{"\\"":0,}')], '{"\n{"\\"":0,}\n'), 1)
+@example(("newline", [("bad", '{"', '{"'), ("record", '{"}{":null}', '{"}{":null}')], '{"\n{"}{":null}\n'), 1)
 def test_every_value_is_one_span_and_every_byte_is_accounted_for(case, members: int) -> None:
     """Random objects of records, non-object values, truncated records, junk and broken records,
     in both framings and mixed, with BOMs and CRLF, compressed as one or several gzip members:
