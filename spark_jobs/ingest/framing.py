@@ -378,12 +378,14 @@ def _newline_in_a_string(
     JSON strings hold no raw line break, so there the quote parity that judged the braces is
     wrong (a truncated `{"` line before a record): the piece is not one balanced object.
     """
+    hit = np.zeros(len(pieces), dtype=bool)
+    if not len(pieces):
+        return hit
     newlines = np.flatnonzero(view[:end] == ord("\n"))
     owner = np.searchsorted(starts[pieces], newlines, side="right") - 1
     inside = (owner >= 0) & (newlines < ends[pieces][np.maximum(owner, 0)])
     newlines, owner = newlines[inside], owner[inside]
     odd = (np.searchsorted(quotes, newlines) - np.searchsorted(quotes, starts[pieces][owner])) % 2 == 1
-    hit = np.zeros(len(pieces), dtype=bool)
     hit[owner[odd]] = True
     return hit
 
