@@ -17,6 +17,7 @@ import gzip
 import json
 import os
 import sys
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,13 +64,16 @@ class Hours:
         self.namespace = namespace
 
     def write(self, hour: datetime, minute: int, body: bytes, compress: bool = True) -> str:
+        return self.write_raw(hour, minute, gzip.compress(body) if compress else body)
+
+    def write_raw(self, hour: datetime, minute: int, raw: bytes) -> str:
         folder = Path(self.settings.raw_root, landing.hour_prefix(hour))
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"orders-stream-1-{hour:%Y-%m-%d-%H}-{minute:02d}-00-{self.namespace}.gz"
-        path.write_bytes(gzip.compress(body) if compress else body)
+        path.write_bytes(raw)
         return path.as_uri()
 
-    def ingest(self, hour: datetime) -> dict:
+    def ingest(self, hour: datetime, **options) -> dict:
         manifest = landing.write_manifest(self.settings, landing.build_manifest(self.settings, hour))
         args = IngestArgs(
             platform="local",
@@ -78,6 +82,7 @@ class Hours:
             manifest=manifest,
             arrival_hour=hour,
             run_id=f"{self.namespace}-{hour:%H}",
+            **options,
         )
         return run_ingest(self.spark, args, self.tables, log=lambda _: None)
 
@@ -179,6 +184,38 @@ def test_the_lateness_window_is_the_setting_the_gate_uses(spark, session_lake, t
         record = run_ingest(spark, args, lake.tables, log=lambda _: None)
         assert record["quarantined_by_reason"]["late_beyond_window"] == late
         assert record["records_parsed"] == 2 - late
+
+
+def test_damaged_objects_keep_what_decoded_and_weigh_their_bytes(spark, session_lake, tmp_path) -> None:
+    """A truncated gzip object of 3,000 events was one quarantine row, all of them lost; now the
+    records before the cut reach bronze and silver and the cut is one row. A gzip bomb is one
+    object_too_large row, decoded no further than the cap. Both weigh in `bytes_corrupt`."""
+    lake = Hours(spark, session_lake, tmp_path, "no_loss_damaged")
+    events = [event(f"t{i:04d}") for i in range(3_000)]
+    whole = gzip.compress(b"\n".join(events) + b"\n")
+    truncated = lake.write_raw(HOUR, 5, whole[: len(whole) // 2])
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = b"".join(packer.compress(bytes(1 << 20)) for _ in range(64)) + packer.flush()  # 64 MiB of zeros
+    bombed = lake.write_raw(HOUR, 10, bomb)
+    fine = lake.write(HOUR, 15, b"\n".join(event(f"ok{i}") for i in range(10)))
+
+    record = lake.ingest(HOUR, max_object_bytes=8 * 1024 * 1024)
+
+    assert record["status"] == "succeeded"
+    quarantine = lake.table("quarantine").collect()
+    by_source = {(r["source_object"], r["reason_code"]): r for r in quarantine}
+    assert by_source[(truncated, "corrupt_object")]["raw_size_bytes"] == len(whole) // 2
+    assert "truncated" in by_source[(truncated, "corrupt_object")]["reason_detail"]
+    assert by_source[(bombed, "object_too_large")]["raw_size_bytes"] == len(bomb)
+    cut_short = [r for r in quarantine if r["reason_code"] == "malformed_json"]
+    assert len(cut_short) <= 1 and all(r["source_object"] == truncated for r in cut_short)
+    salvaged = sorted(r["event_id"] for r in lake.table("bronze").where(f"source_object = '{truncated}'").collect())
+    assert len(salvaged) > 1_000 and salvaged == [f"t{i:04d}" for i in range(len(salvaged))]
+    assert lake.table("bronze").where(f"source_object = '{fine}'").count() == 10
+    assert lake.table("silver").count() == len(salvaged) + 10
+    assert record["objects_corrupt"] == 2 and record["bytes_corrupt"] == len(whole) // 2 + len(bomb)
+    assert record["records_read"] == record["records_parsed"] + record["records_quarantined"]
+    assert record["bytes_decoded"] == record["bytes_parsed"] + record["bytes_quarantined"] + record["bytes_whitespace"]
 
 
 # ---------------------------------------------------------------- one "newest wins" order
