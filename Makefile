@@ -18,7 +18,7 @@ CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-framing bench-dags bench-dbt bench-demo \
 	dashboard bench-dashboard bench-recommend recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
 	test-compose bench-compose
 
@@ -146,13 +146,16 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard bench-recommend ## every benchmark
+bench: bench-ingest bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest
+
+bench-framing: setup ## 1,000 KiB malformed records of several shapes, and a 100k-event hour (BEFORE=<old checkout> compares)
+	$(LAKEHOUSE) bench-framing $(if $(BEFORE),--before $(BEFORE))
 
 bench-recommend: setup ## recommendation job on 1M order lines / 10k customers: training time, holdout metrics vs baselines
 	$(LAKEHOUSE) bench-recommend
