@@ -28,8 +28,9 @@ What a span is (the contract; `tests/unit/test_ingest_framing.py` checks it on r
 How, fast enough for 300 MB an hour (the common case costs a few vectorised passes and no
 per-record Python; see docs/benchmarks.md):
 
-1. Decode: GZIP when the object starts with `1f 8b` (multi-member streams are fine), else
-   the bytes as they are.
+1. Decode: GZIP when the object starts with `1f 8b` (multi-member streams are fine), streamed
+   with a cap on the decoded size, keeping what decoded before a cut (`decode`); else the
+   bytes as they are.
 2. Cut into pieces at every `}` followed by optional whitespace and `{` (numpy: from every
    `}`, step over whitespace bytes): in well-formed input of either framing these are
    exactly the records.
@@ -42,8 +43,10 @@ per-record Python; see docs/benchmarks.md):
    inside a string that made a false cut) are grouped into regions -- a piece with an odd
    quote count takes the following pieces along until the count is even again, so a string
    is never split -- and each region is scanned value by value with Python's own JSON
-   decoder (`json.JSONDecoder.raw_decode`), by the rules above. Regions are rare: the
-   decoder runs on a few hundred bytes per bad record, not on the hour.
+   decoder (`json.JSONDecoder.raw_decode`), by the rules above (`Scan`). Regions are rare:
+   the decoder runs on a few hundred bytes per bad record, not on the hour. And linear
+   whatever they hold: one vectorised pass finds where every brace of the region closes
+   (`_Extents`), no start is ever rescanned, and a work count bounds the rest (`Scan`).
 5. Count, per span, the `":` pairs (its keys in compact JSON, unless a string holds `":`).
    A record whose count differs from the number of known fields *may* carry unknown ones;
    only those few are parsed in Python to keep their extra fields (see `reader`).

@@ -4,8 +4,10 @@ Parsing is done by the JVM (`from_json` with an explicit schema, never inference
 record. Only the rare records the typed parse rejects are parsed a second time, as text, to
 tell *why*: not JSON at all (malformed_json), a required field absent or null
 (missing_required_field), or a value of the wrong JSON type (wrong_type); a valid record older
-than the lateness window is late_beyond_window. Spans the framing already rejected
-(malformed_json, not_an_object, oversize_record, corrupt_object) are never parsed.
+than the lateness window is late_beyond_window, one later than its arrival hour's end plus the
+clock skew future_event. Spans the framing already rejected (malformed_json, not_an_object,
+oversize_record, invalid_utf8, nesting_too_deep, and the object-level corrupt_object and
+object_too_large) are never parsed.
 
 Spark's JSON reader accepts single-quoted strings by default; JSON does not, so that is
 switched off (the simulator's malformed records include single quotes).
