@@ -84,6 +84,7 @@ RECORD, NOT_AN_OBJECT, MALFORMED = 0, 1, 2
 # with '}{' inside a string is never split; junk that never closes its quote stops here).
 GLUE_LIMIT_BYTES = 2 * 1024 * 1024
 _SHORT_GAP = 64  # separators up to this long are counted vectorised
+SCAN_WINDOW_BYTES = 4 * 1024 * 1024  # the value-by-value scanner works on at most this much at once
 
 
 class CorruptObject(ValueError):
@@ -438,12 +439,14 @@ def _rescan_regions(
             j += 1
             inside_string ^= odd_list[j]
         lo, hi = int(starts[i]), int(ends[j])
-        found = Scan(data, lo, hi, _following_ends(ends, j + 1)).run()
-        scanned += found.hi - lo
-        work += found.work
-        out_starts.append(np.asarray([s for s, _, _ in found.spans], dtype=np.int64))
-        out_ends.append(np.asarray([e for _, e, _ in found.spans], dtype=np.int64))
-        out_kinds.append(np.asarray([k for _, _, k in found.spans], dtype=np.int8))
+        for window_lo, window_hi in _windows(data, lo, hi):
+            more = _following_ends(ends, j + 1) if window_hi == hi else None
+            found = Scan(data, window_lo, window_hi, more).run()
+            scanned += found.hi - window_lo
+            work += found.work
+            out_starts.append(np.asarray([s for s, _, _ in found.spans], dtype=np.int64))
+            out_ends.append(np.asarray([e for _, e, _ in found.spans], dtype=np.int64))
+            out_kinds.append(np.asarray([k for _, _, k in found.spans], dtype=np.int8))
         if found.hi != hi:  # pieces the scan took along
             j = int(np.searchsorted(ends, found.hi))
         done = j + 1
@@ -452,6 +455,28 @@ def _rescan_regions(
         out_ends.append(ends[done:])
         out_kinds.append(np.zeros(n - done, dtype=np.int8))
     return np.concatenate(out_starts), np.concatenate(out_ends), np.concatenate(out_kinds), scanned, work
+
+
+def _windows(data: bytes, lo: int, hi: int) -> list[tuple[int, int]]:
+    """A region cut at line breaks into windows of at most SCAN_WINDOW_BYTES (whole characters).
+
+    The scanner holds a few arrays per character of what it scans; windows keep that bounded
+    for a region of any size (megabytes of junk or of bare values with no `}{` to cut at). A
+    window ends at the last line break of its second half, else at its size.
+    """
+    windows = []
+    while hi - lo > SCAN_WINDOW_BYTES:
+        cut = data.rfind(b"\n", lo + SCAN_WINDOW_BYTES // 2, lo + SCAN_WINDOW_BYTES)
+        if cut >= 0:
+            cut += 1
+        else:
+            cut = lo + SCAN_WINDOW_BYTES
+            while cut > lo + 1 and 0x80 <= data[cut] < 0xC0:  # not inside a UTF-8 sequence
+                cut -= 1
+        windows.append((lo, cut))
+        lo = cut
+    windows.append((lo, hi))
+    return windows
 
 
 def _following_ends(ends: np.ndarray, first: int) -> Callable[[int], int | None]:
@@ -484,8 +509,6 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _WS = re.compile(r"[ \t\r\n\f\v\ufeff]*")
 _CONTINUES_A_VALUE = frozenset(",:]}")
 _BLANK = frozenset(" \t\r\n\f\v\ufeff")
-_CONTINUES_CODES = np.array([ord(c) for c in ",:]}"], dtype=np.uint32)
-_BLANK_CODES = np.array([ord(c) for c in " \t\r\n\f\v\ufeff"], dtype=np.uint32)
 _LINE = re.compile(r"[^ \t\r\n\f\v\ufeff](?:[^\n]*[^ \t\r\n\f\v\ufeff])?")
 # Parse work a region may spend, per character of it (plus a constant), before the rest of it is
 # resynchronised by lines only. Ordinary bad input spends about 1-2x; the bound is what keeps an
@@ -504,101 +527,125 @@ class _Extents:
     extent of that class at once: no start position is ever rescanned. At a line break, the
     class that is outside strings at the end of the line carries on into the next line (a
     record printed over several lines); the other ended inside a string that never closes, and
-    its open braces have no extent. `chain` names the tokenization of each `{`: braces with
-    another chain inside an extent lie inside its strings.
+    its open braces have no extent. A `chain` names each tokenization: braces of another chain
+    inside an extent lie inside its strings.
 
     Pairs are found without a stack: within one tokenization and one bracket kind, the depth
     (a running count clamped at zero, so a stray closer is ignored) puts an opener and its
     closer on the same level, and on each level openers and closers alternate in text order.
-    Work (`work`) is the number of tokens: each is touched a constant number of times.
+    Work (`work`) is the number of tokens; arrays are per token, not per character (beside the
+    text's code points), so memory follows the tokens.
     """
 
     def __init__(self, text: str) -> None:
         code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         n = len(code)
-        backslash = code == 0x5C
-        index = np.arange(n)
-        last_other = np.maximum.accumulate(np.where(backslash, -1, index))  # last non-backslash at or before
-        run_before = np.zeros(n, dtype=np.int64)
-        run_before[1:] = index[:-1] - last_other[:-1]  # backslashes right before each position
-        escaped = run_before % 2 == 1
-        newline = code == 0x0A
-        quote = (code == 0x22) & ~escaped
-        # braces count whatever precedes them: a backslash escapes nothing outside a string, and
-        # inside one a brace is not structure anyway (a parse may start at any `{`)
-        opens = (code == 0x7B) | (code == 0x5B)
-        closes = (code == 0x7D) | (code == 0x5D)
-        tokens = np.flatnonzero(quote | opens | closes | newline)
-        self.work = len(tokens)
-        # parity of the quotes before each position, counted from its line's start
-        quotes_before = np.cumsum(quote) - quote
-        line_of = np.cumsum(newline) - newline  # line number of each position (a newline ends its line)
-        line_starts = np.concatenate(([0], np.flatnonzero(newline) + 1))
+        newlines = np.flatnonzero(code == 0x0A)
+        quotes = np.flatnonzero(code == 0x22)
+        if len(quotes):  # an odd run of backslashes before a quote escapes it (rare: a short loop)
+            keep = np.ones(len(quotes), dtype=bool)
+            for k in np.flatnonzero(code[np.maximum(quotes - 1, 0)] == 0x5C).tolist():
+                p, run = int(quotes[k]) - 1, 0
+                while p >= 0 and code[p] == 0x5C:
+                    run, p = run + 1, p - 1
+                keep[k] = run % 2 == 0
+            quotes = quotes[keep]
+        brace = (code == 0x7B) | (code == 0x7D) | (code == 0x5B) | (code == 0x5D)
+        positions = np.flatnonzero(brace)
+        del brace
+        self.work = len(positions) + len(quotes) + len(newlines)
+        line_starts = np.concatenate(([0], newlines + 1))
+        line_ends = np.append(newlines, n)
+        quotes_at_line_start = np.searchsorted(quotes, line_starts)
+        end_parity = (np.searchsorted(quotes, line_ends) - quotes_at_line_start) % 2
+        # chains: class 1 of line L is 2L+1 (new); class 0 is line 0's 0, or the class-1 chain
+        # of the last earlier line that ended in class 1 (which carried on as class 0)
         lines = len(line_starts)
-        parity = (quotes_before - quotes_before[np.minimum(line_starts, n - 1)][line_of]) % 2 if n else quotes_before
-        # the parity at each line's end: which class carries on into the next line
-        line_ends = np.concatenate((np.flatnonzero(newline), [n]))
-        total = np.concatenate((quotes_before, [int(quote.sum())]))
-        end_parity = (total[line_ends] - total[line_starts]) % 2
-        # chains: class 1 of line L is 2L+1 (new); class 0 is line 0's 0, or the class-1 chain of
-        # the last earlier line that ended in class 1 (else, carried class 0 from line 0)
-        carried = np.where(end_parity == 1, np.arange(lines), -1)
-        carried = np.maximum.accumulate(carried)
+        carried = np.maximum.accumulate(np.where(end_parity == 1, np.arange(lines), -1))
         class0 = np.zeros(lines, dtype=np.int64)
         class0[1:] = np.where(carried[:-1] >= 0, 2 * carried[:-1] + 1, 0)
-        positions = np.flatnonzero(opens | closes)
-        lp = line_of[positions]
-        klass = parity[positions]
-        chain = np.where(klass == 1, 2 * lp + 1, class0[lp])
-        # a chain that does not carry on past a line end dies there: later lines never see it
-        is_open = opens[positions]
-        kind = (code[positions] == 0x5B) | (code[positions] == 0x5D)  # bracket (1) or brace (0)
+        line_of = np.searchsorted(newlines, positions)  # newlines before: the line number
+        klass = (np.searchsorted(quotes, positions) - quotes_at_line_start[line_of]) % 2
+        chain = np.where(klass == 1, 2 * line_of + 1, class0[line_of])
+        symbol = code[positions]
+        is_open = (symbol == 0x7B) | (symbol == 0x5B)
+        kind = (symbol == 0x5B) | (symbol == 0x5D)  # bracket (1) or brace (0)
         group = chain * 2 + kind
         order = np.lexsort((positions, group))
-        g, step = group[order], np.where(is_open[order], 1, -1)
-        self.end, self.chain_of, braces, ends = self._pairs(
-            positions[order], g, step, is_open[order], chain[order], kind[order]
-        )
+        openers, closed = self._pairs(positions[order], group[order], is_open[order])
+        # per opener (sorted by position): its end (-1: none) and, for `{`, its chain
+        all_open = positions[is_open]
+        self.open_pos = all_open
+        self.open_end = np.full(len(all_open), -1, dtype=np.int64)
+        self.open_end[np.searchsorted(all_open, openers)] = closed
+        self.open_chain = np.where(code[all_open] == 0x7B, chain[is_open], -1)
         # record starts: a `{` whose extent is followed, past whitespace, by the end or not by `,:]}`
-        blank = np.isin(code, _BLANK_CODES)
-        visible = np.flatnonzero(~blank)
-        after = np.searchsorted(visible, ends)
-        follower = np.where(after < len(visible), code[visible[np.minimum(after, len(visible) - 1)]], 0)
-        good = (after >= len(visible)) | ~np.isin(follower, _CONTINUES_CODES)
-        self.starts = np.sort(braces[good]).tolist()
-        self.work += len(braces)
+        braces = (self.open_chain >= 0) & (self.open_end >= 0)
+        starts, ends = all_open[braces], self.open_end[braces]
+        follower = code[np.minimum(ends, n - 1)] if n else ends
+        good = (ends >= n) | ~np.isin(follower, _CONTINUES_ARRAY)
+        blank = np.flatnonzero((ends < n) & np.isin(follower, _BLANK_ARRAY))  # look past the whitespace
+        good[blank] = [_ends_a_record(code, int(e)) for e in ends[blank].tolist()]
+        self.starts = starts[good].tolist()
+        self.work += len(all_open) + len(blank)
 
     @staticmethod
-    def _pairs(pos, group, step, is_open, chain, kind) -> tuple[dict[int, int], dict[int, int]]:
-        """{opener position: end}, {`{` position: chain}, from the events sorted by (group, position)."""
+    def _pairs(pos: np.ndarray, group: np.ndarray, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(opener positions, their ends) from the events sorted by (group, position)."""
         n = len(pos)
         if not n:
-            return {}, {}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         first = np.concatenate(([True], group[1:] != group[:-1]))
         group_index = np.cumsum(first) - 1
-        walk = np.cumsum(step)
-        starts = np.flatnonzero(first)
-        walk -= np.repeat(np.where(starts > 0, walk[starts - 1], 0), np.diff(np.append(starts, n)))
+        walk = np.cumsum(np.where(is_open, 1, -1))
+        heads = np.flatnonzero(first)
+        walk -= np.repeat(np.where(heads > 0, walk[heads - 1], 0), np.diff(np.append(heads, n)))
         spread = 2 * n + 2  # groups offset apart so one running minimum serves them all
         running_min = np.minimum.accumulate(walk - group_index * spread) + group_index * spread
         min_before = np.zeros(n, dtype=np.int64)
         min_before[1:] = running_min[:-1]
         min_before[first] = 0
         min_before = np.minimum(min_before, 0)
-        stray = ~is_open & (walk < min_before)  # a closer with nothing open: ignored
+        keep = is_open | (walk >= min_before)  # a closer with nothing open is ignored
         depth_after = walk - np.minimum(min_before, walk)
         level = np.where(is_open, depth_after, depth_after + 1)  # an opener's level is after it, a closer's before
-        keep = ~stray
         p, o, lv, gr = pos[keep], is_open[keep], level[keep], group[keep]
         order = np.lexsort((p, lv, gr))
         p, o, lv, gr = p[order], o[order], lv[order], gr[order]
         pair = np.flatnonzero(o[:-1] & ~o[1:] & (lv[:-1] == lv[1:]) & (gr[:-1] == gr[1:]))
-        openers, closed = p[pair], p[pair + 1] + 1
-        end = dict(zip(openers.tolist(), closed.tolist(), strict=True))
-        braces = is_open & (kind == 0)
-        chains = dict(zip(pos[braces].tolist(), chain[braces].tolist(), strict=True))
-        is_brace = np.isin(openers, pos[braces])
-        return end, chains, openers[is_brace], closed[is_brace]
+        found = np.argsort(p[pair], kind="stable")
+        return p[pair][found], p[pair + 1][found] + 1
+
+    def _index(self, pos: int) -> int:
+        k = int(np.searchsorted(self.open_pos, pos))
+        return k if k < len(self.open_pos) and int(self.open_pos[k]) == pos else -1
+
+    def end(self, pos: int) -> int | None:
+        """Where the `{` or `[` at `pos` closes (the position after its closer), or None."""
+        k = self._index(pos)
+        return None if k < 0 or self.open_end[k] < 0 else int(self.open_end[k])
+
+    def chain(self, pos: int) -> int:
+        k = self._index(pos)
+        return -1 if k < 0 else int(self.open_chain[k])
+
+
+_BLANK_CODES = frozenset(ord(c) for c in " \t\r\n\f\v\ufeff")
+_CONTINUES_CODES = frozenset(ord(c) for c in ",:]}")
+_BLANK_ARRAY = np.array(sorted(_BLANK_CODES), dtype=np.uint32)
+_CONTINUES_ARRAY = np.array(sorted(_CONTINUES_CODES), dtype=np.uint32)
+
+
+def _ends_a_record(code: np.ndarray, end: int) -> bool:
+    """Could a record end at `end`: not followed (past whitespace) by what continues a value (`,:]}`)?
+
+    Each extent end is followed by its own whitespace run (runs after distinct closers do not
+    overlap), so all calls together step over each character at most once.
+    """
+    n = len(code)
+    while end < n and int(code[end]) in _BLANK_CODES:
+        end += 1
+    return end >= n or int(code[end]) not in _CONTINUES_CODES
 
 
 class Scan:
@@ -642,48 +689,51 @@ class Scan:
         self.budget = WORK_PER_CHAR * len(self.text) + WORK_BASE
 
     def run(self) -> Scan:
+        decode, skip, spans = _DECODER.raw_decode, _WS.match, self.spans
         text = self.text
-        pos = _WS.match(text).end()
+        pos = skip(text).end()
         while pos < len(text):
             if self.work + self.extent_work > self.budget:
                 self._by_lines(pos)
                 break
-            outcome = self._value(pos)
-            if outcome is None:  # the text ended inside the value: it grew, try again
-                text = self.text
-                continue
-            end, kind = outcome
-            if kind == MALFORMED:
-                end = self._malformed_end(pos)
-            self.spans.append((pos, end, kind))
-            pos = _WS.match(text, end).end()
+            try:  # the common case inline: a value that parses
+                value, end = decode(text, pos)
+            except (ValueError, RecursionError) as exc:
+                outcome = self._failed(pos, exc)
+                if outcome is None:  # the text ended inside a string: it grew, try again
+                    text = self.text
+                    continue
+                end, kind = outcome
+                if kind == MALFORMED:
+                    end = self._malformed_end(pos)
+            else:
+                kind = RECORD if type(value) is dict else NOT_AN_OBJECT
+                self.work += end - pos
+            spans.append((pos, end, kind))
+            pos = skip(text, end).end()
         self.work += self.extent_work
         if len(self.text) != self.hi - self.lo:  # not one character per byte: positions are characters
             self.spans = _to_bytes(self.text, self.spans, self.lo)
         else:
-            self.spans = [(self.lo + s, self.lo + e, k) for s, e, k in self.spans]
+            lo = self.lo
+            self.spans = [(lo + s, lo + e, k) for s, e, k in self.spans]
         return self
 
-    def _value(self, pos: int) -> tuple[int, int] | None:
-        """(end, kind) of the value at `pos` ((pos, MALFORMED) when none parses), None when the text grew."""
+    def _failed(self, pos: int, exc: Exception) -> tuple[int, int] | None:
+        """(end, kind) where no value parses at `pos` (usually (pos, MALFORMED)), None when the text grew."""
         text = self.text
-        try:
-            value, end = _DECODER.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
+        if isinstance(exc, json.JSONDecodeError):
             self.work += exc.pos - pos + 1
             # a valid value can run on past a cut only inside a string (outside one, `}` then `{`
             # needs a comma between): only then can more text change the outcome
             if exc.msg.startswith("Unterminated string") and self._grow(pos):
                 return None
             return pos, MALFORMED
-        except (ValueError, RecursionError):
-            extent = self.extents.end.get(pos) if text[pos] in "{[" else None
-            self.work += (extent or len(text)) - pos
-            if text[pos] == "{" and extent is not None and self._ends_a_record(extent):
-                return extent, RECORD  # balanced, too deep for the parser: the reader says so
-            return pos, MALFORMED
-        self.work += end - pos
-        return end, (RECORD if isinstance(value, dict) else NOT_AN_OBJECT)
+        extent = self.extents.end(pos) if text[pos] in "{[" else None  # RecursionError, NaN
+        self.work += (extent or len(text)) - pos
+        if isinstance(exc, RecursionError) and text[pos] == "{" and extent is not None and self._ends_a_record(extent):
+            return extent, RECORD  # balanced, too deep for the parser: the reader says so
+        return pos, MALFORMED
 
     def _grow(self, pos: int) -> bool:
         """Take later pieces along (at least doubling the text), unless none is left or the value
@@ -701,11 +751,11 @@ class Scan:
     def _malformed_end(self, pos: int) -> int:
         """Where the unparsable text at `pos` ends (see the class docstring)."""
         text = self.text
-        extent = self.extents.end.get(pos) if text[pos] == "{" else None
+        extent = self.extents.end(pos) if text[pos] == "{" else None
         if extent is not None and self._ends_a_record(extent):
-            own = self.extents.chain_of[pos]
+            own = self.extents.chain(pos)
             for start in self._starts_after(pos, extent):
-                if self.extents.chain_of[start] != own:
+                if self.extents.chain(start) != own:
                     return _rstrip(text, pos, start)  # a record cut inside a string of this one
             return extent
         newline = text.find("\n", pos)
@@ -718,7 +768,7 @@ class Scan:
         """Record starts in (pos, stop), in order. Positions only move forward, so each start
         is looked at about once over the whole scan."""
         starts = self._candidates
-        k = bisect.bisect_right(starts, pos)
+        k = bisect.bisect_right(starts, pos)  # a list: bisect is fast
         while k < len(starts) and starts[k] < stop:
             self.work += 1
             yield starts[k]
