@@ -271,3 +271,16 @@ def test_a_gzip_bomb_is_one_object_too_large_row_and_never_decoded_whole() -> No
 def test_an_uncompressed_object_over_the_cap_is_too_large_too() -> None:
     assert framing.decode(VALID * 10, max_bytes=len(VALID) * 10).text == VALID * 10
     assert framing.decode(VALID * 10, max_bytes=len(VALID) * 10 - 1).too_large
+
+
+def test_a_large_region_is_scanned_in_windows_with_the_same_spans(monkeypatch) -> None:
+    """Megabytes with no `}{` to cut at (bare values, junk) are one region; the scanner takes it in
+    windows cut at line breaks, so what it holds per character stays bounded, and the spans are
+    those of one pass."""
+    lines = [b"[1, 2]", b"junk here", VALID, b'"text"', b"{", b"42"]
+    data = b"\n".join(lines[i % len(lines)] for i in range(30_000)) + b"\n"
+    whole = framing.frame(data)
+    monkeypatch.setattr(framing, "SCAN_WINDOW_BYTES", 16 * 1024)
+    windowed = framing.frame(data)
+    assert len(framing._windows(data, 0, len(data))) > 10
+    assert windowed.spans(data) == whole.spans(data) and windowed.accounted_bytes() == len(data)
