@@ -116,7 +116,7 @@ def measure_before(root: Path, shape: str) -> dict:
         samples.append((n, _probe(root, _FRAME_PROBE, shape, str(n))["seconds"]))
         if samples[-1][1] > BEFORE_BUDGET_SECONDS:
             break
-    (n1, t1), (n2, t2) = samples[-2], samples[-1]
+    (_, t1), (n2, t2) = samples[-2], samples[-1]
     exponent = max(1.0, _log2(t2 / t1)) if t1 > 0.005 else 1.0  # too fast to tell: assume linear
     return {"samples": samples, "exponent": exponent, "extrapolated": t2 * (RECORD_BYTES / n2) ** exponent}
 
