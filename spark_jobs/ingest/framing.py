@@ -729,8 +729,12 @@ class Scan:
             if exc.msg.startswith("Unterminated string") and self._grow(pos):
                 return None
             return pos, MALFORMED
-        extent = self.extents.end(pos) if text[pos] in "{[" else None  # RecursionError, NaN
-        self.work += (extent or len(text)) - pos
+        extent = self.extents.end(pos) if text[pos] in "{[" else None
+        if isinstance(exc, RecursionError):  # about a thousand levels in: how far is unknown, assume the worst
+            self.work += (extent or len(text)) - pos
+        else:  # NaN or Infinity, where a value was expected: at most to its value's or line's end
+            newline = text.find("\n", pos)
+            self.work += (extent or (len(text) if newline < 0 else newline)) - pos
         if isinstance(exc, RecursionError) and text[pos] == "{" and extent is not None and self._ends_a_record(extent):
             return extent, RECORD  # balanced, too deep for the parser: the reader says so
         return pos, MALFORMED

@@ -284,3 +284,11 @@ def test_a_large_region_is_scanned_in_windows_with_the_same_spans(monkeypatch) -
     windowed = framing.frame(data)
     assert len(framing._windows(data, 0, len(data))) > 10
     assert windowed.spans(data) == whole.spans(data) and windowed.accounted_bytes() == len(data)
+
+
+def test_the_work_bound_is_not_spent_on_ordinary_bad_lines() -> None:
+    """Hundreds of NaN lines (a value JSON does not have) cost their own length each, so the
+    records after them are still framed value by value, not cut by lines."""
+    data = b"junk\n" + b"NaN\n" * 500 + b"[1, 2]\n" + VALID + b"x" + VALID + b"\n"
+    kinds = [k for k, _ in framing.frame(data).spans(data)]
+    assert kinds[-4:] == [framing.NOT_AN_OBJECT, RECORD, MALFORMED, RECORD]
