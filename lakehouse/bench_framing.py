@@ -5,9 +5,9 @@ What it measures (pure Python, no Spark; each measurement in a fresh process):
 1. For each malformed shape (`SHAPES`: the issue's `{` x n and `{"a":` x n and more), one
    1,000 KiB malformed record between valid records on one line: the time `framing.frame`
    takes. With `--before <checkout>` the same shapes are framed by that checkout's code (e.g.
-   main before issue 24) at 2, 4 and 8 KiB (16 KiB when still fast), and the time at 1,000
-   KiB is extrapolated from the growth of the last doubling: framing there was quadratic, so
-   the real run would take hours.
+   main before issue 24) at 2, 4, 8 and 16 KiB, and the time at 1,000 KiB is extrapolated by
+   the growth fitted over those sizes, at most quadratic (the old scanner's order): the real
+   run would take hours.
 2. The framing phase of an ingest hour (100k events by default, the simulator's objects, faults
    on): `reader.object_batches` over every object (decode + frame + the Arrow batches handed
    to the JVM), best of 3, with this code and with `--before`'s. The JVM's parse after it is
@@ -116,8 +116,10 @@ def measure_before(root: Path, shape: str) -> dict:
         samples.append((n, _probe(root, _FRAME_PROBE, shape, str(n))["seconds"]))
         if samples[-1][1] > BEFORE_BUDGET_SECONDS:
             break
-    (_, t1), (n2, t2) = samples[-2], samples[-1]
-    exponent = max(1.0, _log2(t2 / t1)) if t1 > 0.005 else 1.0  # too fast to tell: assume linear
+    (n1, t1), (n2, t2) = samples[0], samples[-1]
+    # growth fitted from the first to the last size, at most quadratic (the old scanner's order:
+    # a retry from every `{`, each rescanning forward); too fast to tell: linear
+    exponent = min(2.0, max(1.0, _log2(t2 / t1) / _log2(n2 / n1))) if t1 > 0.005 else 1.0
     return {"samples": samples, "exponent": exponent, "extrapolated": t2 * (RECORD_BYTES / n2) ** exponent}
 
 
@@ -162,8 +164,9 @@ def _section(rows: list[dict], hour: dict, events: int, before: Path | None) -> 
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average {load} (1 / 5 / 15 min). "
         "One malformed record of 1,000 KiB (Firehose's record limit) between valid records on one line, "
         "framed by `framing.frame` in a fresh process. Before: the framing of main before issue 24, measured at "
-        "2-16 KiB and extrapolated to 1,000 KiB from the growth of the last doubling (it was quadratic: a run "
-        "would take hours). `work` is the scanner's step count (`Framing.scan_work`), which the unit tests bound.",
+        "2-16 KiB and extrapolated to 1,000 KiB by the growth fitted over those sizes, at most quadratic (the old "
+        "scanner's order; a run would take hours). `work` is the scanner's step count "
+        "(`Framing.scan_work`), which the unit tests bound.",
         "",
         "| shape | after: seconds | after: spans | after: work / byte | before: measured (KiB: s) | "
         "before: growth per doubling | before: 1,000 KiB (extrapolated) |",

@@ -689,11 +689,12 @@ class Scan:
         self.budget = WORK_PER_CHAR * len(self.text) + WORK_BASE
 
     def run(self) -> Scan:
-        decode, skip, spans = _DECODER.raw_decode, _WS.match, self.spans
+        decode, skip, append = _DECODER.raw_decode, _WS.match, self.spans.append
         text = self.text
         pos = skip(text).end()
+        parsed = 0  # work of the values that parsed, kept local in the common case
         while pos < len(text):
-            if self.work + self.extent_work > self.budget:
+            if parsed + self.work + self.extent_work > self.budget:
                 self._by_lines(pos)
                 break
             try:  # the common case inline: a value that parses
@@ -708,10 +709,10 @@ class Scan:
                     end = self._malformed_end(pos)
             else:
                 kind = RECORD if type(value) is dict else NOT_AN_OBJECT
-                self.work += end - pos
-            spans.append((pos, end, kind))
+                parsed += end - pos
+            append((pos, end, kind))
             pos = skip(text, end).end()
-        self.work += self.extent_work
+        self.work += parsed + self.extent_work
         if len(self.text) != self.hi - self.lo:  # not one character per byte: positions are characters
             self.spans = _to_bytes(self.text, self.spans, self.lo)
         else:
