@@ -105,6 +105,19 @@ class DeployConfig:
     def glue_job_prefix(self) -> str:
         return str(self.require_output("glue_job_name_prefix"))
 
+    def require_emr_image(self) -> str:
+        """The EMR Serverless application's custom image: without it jobs start on EMR 7's Python 3.9."""
+        image = str(self.get("emr_serverless.image_uri", "") or "")
+        if not image:
+            raise DeployConfigError(
+                f"{self.source or 'deploy config'}: spark_backend is emr-serverless but `emr_serverless.image_uri` "
+                "is empty. EMR 7's own Python is 3.9, on which the Spark jobs cannot start; build the image "
+                "(docker/emr-serverless/Dockerfile: Python 3.11 and the jobs' wheels), push it to the ECR "
+                "repository Terraform made (output `emr_image_repository_url`) and set its URI here "
+                '(docs/deploy-aws.md, "EMR Serverless image")'
+            )
+        return image
+
     # --- derived ---------------------------------------------------------------------------
     def runtime_env(self) -> dict[str, str]:
         """Every variable MWAA's startup.sh exports, validated through the DAGs' settings loader."""
@@ -136,6 +149,7 @@ class DeployConfig:
             if self.get(key) is not None:
                 env[var] = str(self.get(key))
         if self.spark_backend == "emr-serverless":
+            self.require_emr_image()
             env["LAKEHOUSE_EMR_APPLICATION_ID"] = str(self.require_output("emr_application_id"))
             env["LAKEHOUSE_EMR_EXECUTION_ROLE_ARN"] = str(self.require_output("emr_execution_role_arn"))
         optional = {
