@@ -177,18 +177,19 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
     from pipeline.spark_backends import GlueSpark
 
     glue = GlueSpark(config.settings(config.runtime_env()))
-    modules = f"{config.artifacts_uri}/python/spark-jobs-py311.zip"
     jobs = {}
     for script in bundles.ENTRY_SCRIPTS:
         defaults = glue.script_args({})
         defaults |= {
-            # Glue 5 installs a zip of wheels; --no-index: private subnets have no PyPI.
-            "--additional-python-modules": modules,
-            "--python-modules-installer-option": "--no-index",
             "--enable-continuous-cloudwatch-log": "true",
             "--enable-metrics": "true",
             "--job-language": "python",
         }
+        if bundles.GLUE_JOB_REQUIREMENTS[script]:
+            # Glue pip-installs these at every run start: only this job's zip of wheels (what Glue
+            # 5.1 lacks), never the others'; --no-index: private subnets have no PyPI.
+            defaults["--additional-python-modules"] = f"{config.artifacts_uri}/{bundles.glue_wheels_key(script)}"
+            defaults["--python-modules-installer-option"] = "--no-index"
         jobs[glue.job_name(script)] = {
             "Role": str(config.require_output("glue_job_role_arn")),
             "Command": {
@@ -197,7 +198,7 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
                 "PythonVersion": "3",
             },
             "DefaultArguments": defaults,
-            "GlueVersion": str(config.get("glue.glue_version", "5.0")),
+            "GlueVersion": config.glue_version,  # checked against lakehouse.spark_runtimes
             "WorkerType": str(config.get("glue.worker_type", "G.1X")),
             "NumberOfWorkers": int(config.get("glue.number_of_workers", 2)),
             "Timeout": int(config.get("glue.timeout_minutes", 60)),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse import spark_runtimes
 from pipeline.settings import REPO_ROOT, Settings, SettingsError, load_settings
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -105,6 +106,22 @@ class DeployConfig:
     def glue_job_prefix(self) -> str:
         return str(self.require_output("glue_job_name_prefix"))
 
+    @property
+    def glue_version(self) -> str:
+        return str(self.get("glue.glue_version", spark_runtimes.GLUE_VERSION))
+
+    @property
+    def emr_release(self) -> str:
+        return str(self.get("emr_serverless.release_label", spark_runtimes.EMR_RELEASE))
+
+    def check_spark_releases(self) -> None:
+        """The Glue version and EMR release must be ones whose Spark/Iceberg we test (spark_runtimes)."""
+        try:
+            spark_runtimes.runtime("glue", self.glue_version)
+            spark_runtimes.runtime("emr", self.emr_release)
+        except spark_runtimes.UnsupportedRelease as exc:
+            raise DeployConfigError(f"{self.source or 'deploy config'}: {exc}") from None
+
     def require_emr_image(self) -> str:
         """The EMR Serverless application's custom image: without it jobs start on EMR 7's Python 3.9."""
         image = str(self.get("emr_serverless.image_uri", "") or "")
@@ -121,6 +138,7 @@ class DeployConfig:
     # --- derived ---------------------------------------------------------------------------
     def runtime_env(self) -> dict[str, str]:
         """Every variable MWAA's startup.sh exports, validated through the DAGs' settings loader."""
+        self.check_spark_releases()
         env = {
             "LAKEHOUSE_ENV": "aws",
             "LAKEHOUSE_AWS_REGION": self.region,
