@@ -44,7 +44,11 @@ class RecordingMwaa:
         self.stub.add_response("get_environment", {"Environment": env}, {"Name": name})
 
     def expect_update(self, name: str) -> None:
+        """The deploy looks at the status again right before it updates (deploy.wait_for_mwaa)."""
         arn = f"arn:aws:airflow:{REGION}:123456789012:environment/{name}"
+        self.stub.add_response(
+            "get_environment", {"Environment": {"Name": name, "Status": "AVAILABLE"}}, {"Name": name}
+        )
         self.stub.add_response("update_environment", {"Arn": arn})
 
 
