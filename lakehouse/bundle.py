@@ -307,17 +307,25 @@ lakehouse_install_dbt() {{
   PIP_USER=false "$venv/bin/pip" install --quiet --no-index --find-links "$wheels/wheels" \\
     --requirement "$wheels/requirements.txt" || return 1
 }}
-if [ "${{MWAA_AIRFLOW_COMPONENT:-worker}}" != "webserver" ]; then
-  if lakehouse_install_dbt; then
-    echo "lakehouse startup: dbt ready at $LAKEHOUSE_DBT_EXECUTABLE"
-  else
-    echo "lakehouse startup: dbt install FAILED; dbt tasks will fail until the next start" >&2
-  fi
-fi
+# Only where tasks run: MWAA 3.x starts this script in each container, as `worker`, `hybrid`
+# (scheduler and worker in one), `scheduler` (with the DAG processor and triggerer, which never run
+# dbt) and `webserver`. Unset (a local run of this script) counts as a worker.
+case "${{MWAA_AIRFLOW_COMPONENT:-worker}}" in
+  worker|hybrid)
+    if lakehouse_install_dbt; then
+      echo "lakehouse startup: dbt ready at $LAKEHOUSE_DBT_EXECUTABLE"
+    else
+      echo "lakehouse startup: dbt install FAILED; dbt tasks will fail until the next start" >&2
+    fi
+    ;;
+esac
 """
 
 
 def startup_script(env_name: str, runtime: dict[str, str]) -> str:
+    protected = sorted(name for name in runtime if deploy_config.mwaa_protected(name))
+    if protected:
+        raise BundleError(f"startup.sh must not export {', '.join(protected)}: MWAA sets and protects them")
     exports = dict(runtime)
     home_expr = "${AIRFLOW_HOME:-" + deploy_config.MWAA_AIRFLOW_HOME + "}"
     # The dbt venv follows AIRFLOW_HOME (MWAA: /usr/local/airflow) so the script runs anywhere.

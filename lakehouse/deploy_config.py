@@ -30,6 +30,23 @@ MWAA_AIRFLOW_HOME = "/usr/local/airflow"
 MWAA_DAGS = f"{MWAA_AIRFLOW_HOME}/dags"
 MWAA_PLUGINS = f"{MWAA_AIRFLOW_HOME}/plugins"
 DBT_VENV = f"{MWAA_AIRFLOW_HOME}/dbt_venv"
+# Variables MWAA sets itself and restores over whatever startup.sh exports (its image's
+# `_is_protected_os_environ`, Airflow 3.2.1 images): exporting one changes nothing on MWAA and only
+# makes a local run differ from it. AWS_DEFAULT_REGION is MWAA's region; the DAGs read
+# LAKEHOUSE_AWS_REGION.
+MWAA_PROTECTED = (
+    "AIRFLOW_ENV_ID", "AIRFLOW_ENV_NAME", "AIRFLOW_HOME", "AIRFLOW_TASK_REVISION_ID", "AIRFLOW_VERSION",
+    "AIRFLOW__AWS_MWAA__REDIRECT_URL", "JWT_PUBLIC_KEY", "AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__API__BASE_URL",
+    "AWS_DEFAULT_REGION", "AWS_REGION", "CUSTOMER_ACCOUNT_ID", "ECS_AGENT_URI", "ECS_CONTAINER_METADATA_URI",
+    "ECS_CONTAINER_METADATA_URI_V4", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_EXECUTION_ENV", "PYTHONPATH",
+    "PYTHONUNBUFFERED", "WATCHTOWER_VERSION", "USE_NON_CRITICAL_LOGGING", "AIRFLOW__CORE__DATABASE_ACCESS_ISOLATION",
+)  # fmt: skip
+
+
+def mwaa_protected(name: str) -> bool:
+    return name in MWAA_PROTECTED or name.startswith("MWAA__")
+
+
 # Names of the Terraform outputs this module reads (infra/terraform/envs/<env>/outputs.tf).
 REQUIRED_OUTPUTS = (
     "raw_bucket",
@@ -142,7 +159,6 @@ class DeployConfig:
         env = {
             "LAKEHOUSE_ENV": "aws",
             "LAKEHOUSE_AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
             "LAKEHOUSE_CATALOG_NAME": str(self.get("catalog_name", "lakehouse")),
             "LAKEHOUSE_NAMESPACE_PREFIX": self.namespace_prefix,
             "LAKEHOUSE_WAREHOUSE": str(
@@ -166,6 +182,10 @@ class DeployConfig:
         ):
             if self.get(key) is not None:
                 env[var] = str(self.get(key))
+        start = self.get("pipeline.schedule_start")
+        if start not in (None, ""):
+            # YAML reads an unquoted 2026-11-01T00:00:00Z as a datetime: hand the DAGs ISO text either way
+            env["LAKEHOUSE_SCHEDULE_START"] = start.isoformat() if hasattr(start, "isoformat") else str(start)
         if self.spark_backend == "emr-serverless":
             self.require_emr_image()
             env["LAKEHOUSE_EMR_APPLICATION_ID"] = str(self.require_output("emr_application_id"))
