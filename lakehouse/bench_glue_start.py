@@ -96,7 +96,6 @@ def bench(repeat: int) -> dict:
         "per_job": per_job,
         "per_hour": (per_hour_before, per_hour_after),
         "load": os.getloadavg(),
-        "pip": pip_version(),
         "date": time.strftime("%Y-%m-%d"),
         "repeat": repeat,
     }
@@ -120,13 +119,6 @@ def install_once(work: Path, image: list[str], archive: Path) -> float:
     elapsed = time.monotonic() - started
     shutil.rmtree(work)
     return elapsed
-
-
-def pip_version() -> str:
-    done = subprocess.run(
-        [str(REPO_ROOT / ".venv" / "bin" / "uv"), "pip", "--version"], capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip() or "unknown"
 
 
 def render(result: dict) -> str:
