@@ -21,6 +21,7 @@ supervisor's socket (`SUPERVISOR_COMMS`), which receives the task runner's state
 from __future__ import annotations
 
 import asyncio
+import os
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -104,8 +105,15 @@ def run_task(op, next_method: str | None = None, next_kwargs: dict[str, Any] | N
         id=uuid.uuid4(), task_id=op.task_id, dag_id=op.dag_id, run_id=dag_run.run_id, try_number=1, map_index=-1,
         dag_version_id=uuid.uuid4(), task=op, _ti_context_from_server=server, max_tries=op.retries, start_date=NOW,
     )  # fmt: skip
+    # The task runner sets these process-wide (its socket, AIRFLOW_CTX_* variables): put them back.
+    saved_env = dict(os.environ)
     task_runner.SUPERVISOR_COMMS = RecordingComms()
-    return task_runner.run(ti, ti.get_template_context(), structlog.get_logger())
+    try:
+        return task_runner.run(ti, ti.get_template_context(), structlog.get_logger())
+    finally:
+        del task_runner.SUPERVISOR_COMMS
+        os.environ.clear()
+        os.environ.update(saved_env)
 
 
 @contextmanager
