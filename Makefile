@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
-	dashboard bench-dashboard bench-recommend recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
+	dashboard bench-dashboard bench-recommend bench-glue-start recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
 	test-compose bench-compose
 
 help: ## list targets
@@ -156,6 +156,9 @@ bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental rat
 
 bench-recommend: setup ## recommendation job on 1M order lines / 10k customers: training time, holdout metrics vs baselines
 	$(LAKEHOUSE) bench-recommend
+
+bench-glue-start: setup ## each Glue job's pip install at run start: one zip for all vs per-job wheels (offline, Python 3.11)
+	$(LAKEHOUSE) bench-glue-start
 
 bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
 	$(LAKEHOUSE) bench-compose --cold

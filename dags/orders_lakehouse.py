@@ -39,7 +39,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from pipeline import assets, maintenance, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.dbt_cosmos import dbt_task_group, manifest_path
+from pipeline.dbt_cosmos import dbt_parallel_tasks, dbt_task_group, manifest_path
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
 
@@ -64,8 +64,9 @@ with DAG(
     # One run at a time: publish fast-forwards `main` to the run's branch, which only works if
     # no other run moved `main` since the branch was cut.
     max_active_runs=1,
-    # DuckDB (the local warehouse) is a single-writer file; elsewhere dbt models run in parallel.
-    max_active_tasks=1 if SETTINGS.dbt_target == "local" else 8,
+    # dbt models in parallel where the warehouse and the worker allow it (DuckDB: one writer; MWAA:
+    # what an mw1.small worker holds; see dbt_cosmos.dbt_parallel_tasks).
+    max_active_tasks=dbt_parallel_tasks(SETTINGS),
     dagrun_timeout=timedelta(hours=3),
     default_args=default_args(SETTINGS),
     on_failure_callback=FailureNotifier(SETTINGS),

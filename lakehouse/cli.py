@@ -19,6 +19,7 @@ from lakehouse import (
     bench_dashboard,
     bench_dbt,
     bench_demo,
+    bench_glue_start,
     bench_ingest,
     bench_recommend,
     bundle,
@@ -58,6 +59,7 @@ MODULES = (
     bench_dashboard,
     bench_compose,
     bench_recommend,
+    bench_glue_start,
 )
 
 

@@ -216,15 +216,26 @@ class GlueSpark(CloudSpark):
         )
 
 
+# The Python of our EMR Serverless image (docker/emr-serverless/Dockerfile). EMR 7's own is 3.9, on
+# which the jobs cannot even import; the image sets it in its ENV too, but AWS's custom-image
+# samples name it per job run as well, so a run never depends on how the image was built.
+EMR_PYTHON = "/usr/bin/python3.11"
+
+
 class EmrServerlessSpark(CloudSpark):
     name = "emr-serverless"
     platform = "emr"
 
     def spark_submit_parameters(self) -> str:
-        """`--conf k=v ...` for the Iceberg runtime jar and catalog, then `--py-files <package zip>`."""
+        """`--conf k=v ...` for the driver's and executors' Python, the Iceberg runtime jar and
+        catalog, then `--py-files <package zip>`."""
         conf = catalog_conf(self.platform, self.settings.catalog_name, self.settings.warehouse)
+        python = {
+            "spark.emr-serverless.driverEnv.PYSPARK_PYTHON": EMR_PYTHON,
+            "spark.executorEnv.PYSPARK_PYTHON": EMR_PYTHON,
+        }
         # The runtime jar first: it must be on the classpath before the catalog is configured.
-        ordered = {"spark.jars": conf.pop("spark.jars"), **conf}
+        ordered = {**python, "spark.jars": conf.pop("spark.jars"), **conf}
         parts = [f"--conf {key}={value}" for key, value in ordered.items()]
         parts.append(f"--py-files {self.package_zip_uri()}")
         return " ".join(parts)

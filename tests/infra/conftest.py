@@ -29,7 +29,7 @@ ENV_DIR = Path("infra") / "terraform" / "envs" / "dev"
 # Every AWS service the dev root talks to, pointed at moto (MWAA and Redshift Serverless are only
 # planned: their create calls never happen because enable_mwaa/enable_redshift are false).
 EMULATED_ENDPOINTS = (
-    "athena", "cloudwatch", "ec2", "emrserverless", "firehose", "glue", "iam", "kms", "logs", "mwaa",
+    "athena", "cloudwatch", "ec2", "ecr", "emrserverless", "firehose", "glue", "iam", "kms", "logs", "mwaa",
     "redshiftserverless", "s3", "secretsmanager", "sns", "sts",
 )  # fmt: skip
 

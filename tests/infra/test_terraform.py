@@ -42,6 +42,7 @@ ACCOUNT = "123456789012"  # moto's account
 CONTRACT_OUTPUTS = {
     "raw_bucket", "lake_bucket", "artifacts_bucket", "mwaa_bucket", "kms_key_arn", "firehose_stream_name",
     "glue_databases", "glue_job_role_arn", "glue_job_name_prefix", "emr_application_id", "emr_execution_role_arn",
+    "emr_image_repository_url",
     "mwaa_environment_name", "mwaa_execution_role_arn", "mwaa_webserver_url", "redshift_workgroup",
     "redshift_namespace", "redshift_host", "redshift_database", "redshift_secret_arn", "redshift_spectrum_role_arn",
     "sns_topic_arn", "athena_workgroup", "vpc_id", "private_subnet_ids", "security_group_ids",
@@ -233,7 +234,10 @@ def test_buckets_are_named_versioned_private_encrypted_and_tls_only(applied: App
         logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
         assert logging["TargetBucket"] == outputs["access_log_bucket"]
         rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-        assert any(r.get("NoncurrentVersionExpiration") for r in rules)
+        (every,) = [r for r in rules if r.get("NoncurrentVersionExpiration")]
+        assert every["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+        # the markers Iceberg's deletes leave go once their noncurrent versions have expired
+        assert every["Expiration"] == {"ExpiredObjectDeleteMarker": True}, every
     raw_rules = s3.get_bucket_lifecycle_configuration(Bucket=outputs["raw_bucket"])["Rules"]
     storage = DEPLOY_CONFIG["storage"]
     (tiering,) = [r for r in raw_rules if r.get("Transitions")]
@@ -242,6 +246,26 @@ def test_buckets_are_named_versioned_private_encrypted_and_tls_only(applied: App
         (storage["raw_infrequent_access_days"], "STANDARD_IA"),
         (storage["raw_glacier_days"], "GLACIER_IR"),
     ]
+
+
+def test_emr_serverless_may_pull_the_custom_image_and_nobody_else(applied: Applied, aws: Any) -> None:
+    _, outputs = applied
+    url = outputs["emr_image_repository_url"]
+    name = url.split("/", 1)[1]
+    ecr = aws("ecr")
+    (repo,) = ecr.describe_repositories(repositoryNames=[name])["repositories"]
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert repo["encryptionConfiguration"]["encryptionType"] == "KMS"
+    (statement,) = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
+    pull = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"}
+    assert set(statement["Action"]) == pull
+    account = outputs["glue_job_role_arn"].split(":")[4]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+    assert statement["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:emr-serverless:{DEPLOY_CONFIG['aws_region']}:{account}:/applications/*"
+    }
 
 
 def test_no_iam_policy_allows_every_action_on_every_resource(applied: Applied, aws: Any) -> None:

@@ -180,6 +180,7 @@ def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifes
     bag = parse(CONFIGURATIONS["glue-redshift"], monkeypatch)
     dag = bag.dags["orders_lakehouse"]
     assert "export_silver" not in dag.task_ids
+    assert dag.max_active_tasks == 3  # what an mw1.small worker holds (dbt_cosmos.MWAA_DBT_PARALLEL_TASKS)
     roots = [
         t
         for t in dag.tasks

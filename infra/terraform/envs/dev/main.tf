@@ -130,6 +130,7 @@ module "emr_serverless" {
   data_access_policy_json = module.lake_access.json
   s3_log_prefix_arn       = "${module.storage.bucket_arns.artifacts}/logs/emr-serverless/"
   kms_key_arn             = module.kms.key_arn
+  force_destroy           = var.force_destroy
 }
 
 module "alerts" {

@@ -88,6 +88,11 @@ output "emr_application_id" {
   value       = module.emr_serverless.application_id
 }
 
+output "emr_image_repository_url" {
+  description = "ECR repository of the EMR Serverless custom image (docs/deploy-aws.md: EMR Serverless image)."
+  value       = module.emr_serverless.image_repository_url
+}
+
 output "emr_execution_role_arn" {
   description = "Execution role of EMR Serverless job runs."
   value       = module.emr_serverless.execution_role_arn
