@@ -8,8 +8,12 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
    + Firehose buffering interval + a margin. Past hours (catch-up, backfill) pass at once.
 2. **landing_manifest**: lists the hour's objects into a manifest (a file the Spark jobs read),
    and names the run: `orders_YYYYMMDDHH_<hash>`, audit branch `audit_<run id>`.
-3. **has_objects**: an hour with no objects is a normal, green run: the Spark steps and dbt
-   are skipped. **ensure_tables** then creates or evolves the Iceberg tables (idempotent).
+   It also names the **stragglers**: objects that landed in one of the previous 24 hours'
+   prefixes after that hour was read (Firehose retries keep the arrival-hour prefix); the ingest
+   adds them to their own hour. **firehose_errors** fails (and alerts) when Firehose wrote error
+   output for the hour; the rest of the run goes on.
+3. **has_objects**: an hour with no objects (and no stragglers) is a normal, green run: the
+   Spark steps and dbt are skipped. **ensure_tables** then creates or evolves the Iceberg tables (idempotent).
 4. **ingest** (Spark): bronze + quarantine for the hour, silver MERGE on the audit branch.
 5. **quality_gate** (Spark + Great Expectations): validates the audit branch. A failed gate
    fails this task; publish and dbt do not run; `main` is unchanged.
@@ -85,14 +89,31 @@ with DAG(
 
         settings = load_settings()
         plan = waits.hour_plan(context)
-        manifest = landing.build_manifest(settings, waits.arrival_hour(context["data_interval_start"]))
-        uri = landing.write_manifest(settings, {**manifest, "run_id": plan["run_id"]})
-        return {**plan, "manifest": uri, "objects": manifest["object_count"]}
+        uri, manifest = landing.land_hour(settings, waits.arrival_hour(context["data_interval_start"]), plan["run_id"])
+        return {
+            **plan,
+            "manifest": uri,
+            "objects": landing.objects_to_read(manifest),  # the hour's and earlier hours' stragglers
+            "stragglers": manifest["straggler_objects"],
+            "firehose_errors": manifest["firehose_error_objects"],
+        }
 
     @task.short_circuit(task_id="has_objects")
     def has_objects(objects: int) -> bool:
         """False (skip the rest, run stays green) when the hour has no objects."""
         return int(objects) > 0
+
+    @task(task_id="firehose_errors", retries=0)
+    def firehose_errors(count: int, manifest: str) -> None:
+        """Fails (the failure notifier logs it and publishes to SNS) when Firehose wrote error output
+        for the hour: records it could not deliver; the rest of the run goes on."""
+        if int(count):
+            from airflow.exceptions import AirflowFailException
+
+            from pipeline import landing
+
+            stored = landing.read_manifest(manifest, load_settings().s3_endpoint)
+            raise AirflowFailException(landing.firehose_errors_alarm(stored))
 
     @task(task_id="ensure_tables")
     def ensure_tables() -> dict[str, Any]:
@@ -135,6 +156,7 @@ with DAG(
     )
 
     wait_for_hour >> plan
+    firehose_errors(plan["firehose_errors"], plan["manifest"])
     has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
     publish >> is_silver_maintenance_hour() >> maintain_silver
     last = publish

@@ -1,6 +1,7 @@
 """`lakehouse ingest --hour H`: ingest one arrival hour locally, as the DAG's ingest task does.
 
-Builds (or reuses) the hour's landing manifest, runs `spark_jobs/ingest_orders.py` with the
+Builds (or reuses) the hour's landing manifest (with the stragglers of earlier hours, as the
+DAG's plan task does: `pipeline.landing.land_hour`), runs `spark_jobs/ingest_orders.py` with the
 local `spark-submit` (`pipeline.local_spark`), and prints the job's counts as one JSON line on
 stdout; progress goes to stderr. Exit code: 0 success, 1 the job failed, 2 bad arguments.
 """
@@ -64,12 +65,14 @@ def run(args: argparse.Namespace) -> int:
         manifest_uri = args.manifest
         progress(f"ingest {hour:%Y-%m-%dT%H}: using manifest {manifest_uri}")
     else:
-        manifest = landing.build_manifest(settings, hour)
-        manifest_uri = landing.write_manifest(settings, {**manifest, "run_id": run_id})
+        manifest_uri, manifest = landing.land_hour(settings, hour, run_id)
         progress(
-            f"ingest {hour:%Y-%m-%dT%H}: {manifest['object_count']} objects, {manifest['total_bytes']:,} bytes "
-            f"-> manifest {manifest_uri}"
+            f"ingest {hour:%Y-%m-%dT%H}: {manifest['object_count']} objects, {manifest['total_bytes']:,} bytes, "
+            f"{manifest['straggler_objects']} straggler(s) of earlier hours -> manifest {manifest_uri}"
         )
+        alarm = landing.firehose_errors_alarm(manifest)
+        if alarm:
+            progress(f"ingest: WARNING: {alarm}")
     job_args = ingest_args(settings, arrival_hour=hour, manifest=manifest_uri, run_id=run_id, audit_branch=args.branch)
     stdout: list[str] = []
 
