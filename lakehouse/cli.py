@@ -33,6 +33,7 @@ from lakehouse import (
     ingest_cmd,
     init_tables,
     recommend_cmd,
+    reconcile_cmd,
 )
 from pipeline.settings import SettingsError
 
@@ -42,6 +43,7 @@ MODULES = (
     init_tables,
     generate,
     ingest_cmd,
+    reconcile_cmd,
     dq_cmd,
     dbt_runner,
     recommend_cmd,

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from lakehouse.reconcile_cmd import reconcile
 from pipeline import landing
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from tests.spark.test_ingest_no_loss import HOUR, Hours, event
@@ -36,6 +37,13 @@ def _run_hour(lake: Hours, hour, run_id: str) -> tuple[dict, dict]:
     return manifest, run_ingest(lake.spark, args, lake.tables, log=lambda _: None)
 
 
+def _never_ingested(lake: Hours, end) -> set[tuple]:
+    """`lakehouse reconcile` over the hours from EMPTY to `end`, on this test's tables."""
+    t = lake.tables
+    report = reconcile(lake.settings, EMPTY, end, (t.bronze, t.quarantine), t.runs)
+    return {(r.hour, uri) for r in report for uri in r.missing}
+
+
 def _hour_rows(lake: Hours, role: str, hour) -> list[tuple]:
     rows = lake.table(role).where(f"arrival_hour = CAST('{landing.iso_hour(hour)}' AS TIMESTAMP)")
     return sorted((r["source_object"], r["record_index"]) for r in rows.collect())
@@ -57,6 +65,8 @@ def test_an_object_landing_after_its_hour_ran_is_ingested_into_its_hour_by_the_n
     lost = lake.write(EMPTY, 50, event("d", ts="2026-11-07T08:55:00Z"))
     lake.write(NEXT, 5, event("e"))
 
+    assert _never_ingested(lake, NEXT) == {(EMPTY, lost), (HOUR, late)}, "reconcile sees them before the next run"
+
     manifest, record = _run_hour(lake, NEXT, "run-next")
 
     assert [(s["arrival_hour"], [o["uri"] for o in s["objects"]]) for s in manifest["stragglers"]] == [
@@ -74,6 +84,7 @@ def test_an_object_landing_after_its_hour_ran_is_ingested_into_its_hour_by_the_n
     assert _hour_rows(lake, "bronze", EMPTY) == [(lost, 0)]
     stored = lake.table("runs").where("run_id = 'run-next'").first()
     assert (stored["straggler_objects"], stored["straggler_records"]) == (2, 4)
+    assert _never_ingested(lake, NEXT + timedelta(hours=1)) == set()
 
     # a re-run of the same hour claims them again (its own claims do not count) and converges
     _, again = _run_hour(lake, NEXT, "run-next-again")
