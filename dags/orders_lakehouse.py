@@ -6,14 +6,18 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
 
 1. **wait_for_hour**: deferred (no worker slot held) until the hour is complete: interval end
    + Firehose buffering interval + a margin. Past hours (catch-up, backfill) pass at once.
-2. **landing_manifest**: lists the hour's objects into a manifest (a file the Spark jobs read),
-   and names the run: `orders_YYYYMMDDHH_<hash>`, audit branch `audit_<run id>`.
-   It also names the **stragglers**: objects that landed in one of the previous 24 hours'
-   prefixes after that hour was read (Firehose retries keep the arrival-hour prefix); the ingest
-   adds them to their own hour. **firehose_errors** fails (and alerts) when Firehose wrote error
-   output for the hour; the rest of the run goes on.
+2. **claim_hour** / **landing_manifest**: the run claims its hour (one writer per hour, also
+   against a backfill or the CLI: a second run of the hour waits, then fails naming the holder;
+   **release_hour**, a teardown after publish, drops the claim). Then it lists the hour's
+   objects into a manifest (a file the Spark jobs read) and names the run:
+   `orders_YYYYMMDDHH_<hash>`, audit branch `audit_<run id>`. The manifest also names the
+   **stragglers**: objects that landed in one of the previous 24 hours' prefixes after that
+   hour was read (Firehose retries keep the arrival-hour prefix); the ingest adds them to their
+   own hour. **firehose_errors** fails (and alerts) when Firehose wrote error output for the
+   hour; the rest of the run goes on.
 3. **has_objects**: an hour with no objects (and no stragglers) is a normal, green run: the
-   Spark steps and dbt are skipped. **ensure_tables** then creates or evolves the Iceberg tables (idempotent).
+   Spark steps and dbt are skipped. **ensure_tables** then creates or evolves the Iceberg
+   tables (idempotent).
 4. **ingest** (Spark): bronze + quarantine for the hour, silver MERGE on the audit branch.
 5. **quality_gate** (Spark + Great Expectations): validates the audit branch. A failed gate
    fails this task; publish and dbt do not run; `main` is unchanged.
@@ -35,13 +39,12 @@ or on EMR Serverless (`LAKEHOUSE_SPARK_BACKEND`); see docs/operations.md for bac
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, maintenance, spark_args, waits
+from pipeline import assets, hour_claims, maintenance, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import dbt_task_group, manifest_path
 from pipeline.settings import load_settings
@@ -70,7 +73,7 @@ with DAG(
     max_active_runs=1,
     # DuckDB (the local warehouse) is a single-writer file; elsewhere dbt models run in parallel.
     max_active_tasks=1 if SETTINGS.dbt_target == "local" else 8,
-    dagrun_timeout=timedelta(hours=3),
+    dagrun_timeout=hour_claims.CLAIM_TTL,  # a claim outlives no run of its hour
     default_args=default_args(SETTINGS),
     on_failure_callback=FailureNotifier(SETTINGS),
     tags=["lakehouse", "orders", "hourly", f"spark:{SETTINGS.spark_backend}", f"dbt:{SETTINGS.dbt_target}"],
@@ -82,6 +85,19 @@ with DAG(
         retries=0,
     )
 
+    @task(task_id="claim_hour")
+    def claim_hour(**context: Any) -> str:
+        """One writer per hour (pipeline.hour_claims): a second run of the hour waits here (retries),
+        then fails naming the run that holds it."""
+        hour = waits.arrival_hour(context["data_interval_start"])
+        return hour_claims.acquire(load_settings(), hour, hour_claims.run_owner(context)).owner
+
+    @task(task_id="release_hour")
+    def release_hour(**context: Any) -> int:
+        """Teardown: drop the run's claims (its hour, and earlier hours whose stragglers it read)."""
+        settings, hour = load_settings(), waits.arrival_hour(context["data_interval_start"])
+        return len(hour_claims.release_window(settings, hour, settings.straggler_hours, hour_claims.run_owner(context)))
+
     @task(task_id=PLAN, multiple_outputs=True)
     def landing_manifest(**context: Any) -> dict[str, Any]:
         """List the hour's objects into a manifest and name the run (see pipeline.waits)."""
@@ -89,7 +105,8 @@ with DAG(
 
         settings = load_settings()
         plan = waits.hour_plan(context)
-        uri, manifest = landing.land_hour(settings, waits.arrival_hour(context["data_interval_start"]), plan["run_id"])
+        hour, owner = waits.arrival_hour(context["data_interval_start"]), hour_claims.run_owner(context)
+        uri, manifest = landing.land_hour(settings, hour, plan["run_id"], owner)
         return {
             **plan,
             "manifest": uri,
@@ -155,10 +172,12 @@ with DAG(
         SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args((maintenance.SILVER,))
     )
 
-    wait_for_hour >> plan
+    claim = claim_hour()
+    wait_for_hour >> claim >> plan
     firehose_errors(plan["firehose_errors"], plan["manifest"])
     has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
     publish >> is_silver_maintenance_hour() >> maintain_silver
+    publish >> release_hour().as_teardown(setups=claim)  # runs whatever the run's outcome
     last = publish
 
     if SETTINGS.dbt_target in ("local", "compose"):

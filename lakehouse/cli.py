@@ -34,6 +34,7 @@ from lakehouse import (
     init_tables,
     recommend_cmd,
     reconcile_cmd,
+    unlock_cmd,
 )
 from pipeline.settings import SettingsError
 
@@ -44,6 +45,7 @@ MODULES = (
     generate,
     ingest_cmd,
     reconcile_cmd,
+    unlock_cmd,
     dq_cmd,
     dbt_runner,
     recommend_cmd,

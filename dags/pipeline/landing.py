@@ -186,19 +186,32 @@ def find_stragglers(settings: Settings, arrival_hour: datetime, window_hours: in
     return late
 
 
-def land_hour(settings: Settings, arrival_hour: datetime, run_id: str) -> tuple[str, dict[str, Any]]:
+def land_hour(settings: Settings, arrival_hour: datetime, run_id: str, owner: str = "") -> tuple[str, dict[str, Any]]:
     """What a run reads, written as its manifest: the hour's objects, stragglers, Firehose errors.
 
     The one function behind the DAG's plan task and `lakehouse ingest`. Returns (uri, manifest).
+    With an `owner` (pipeline.hour_claims) the run claims its hour first (`HourBusy` if another run
+    holds it) and each earlier hour whose stragglers it reads; an earlier hour another run holds
+    keeps its stragglers for the next run (`stragglers_deferred`), so two writers never meet there.
     """
+    from pipeline import hour_claims
+
+    if owner:
+        hour_claims.acquire(settings, utc_hour(arrival_hour), owner)
     manifest = build_manifest(settings, arrival_hour)
     stragglers = find_stragglers(settings, arrival_hour, settings.straggler_hours)
+    deferred = []
+    if owner:
+        claimed = [hour_claims.try_acquire(settings, parse_iso_hour(s["arrival_hour"]), owner) for s in stragglers]
+        deferred = [s for s, ok in zip(stragglers, claimed, strict=True) if not ok]
+        stragglers = [s for s in stragglers if s not in deferred]
     errors = list_firehose_errors(settings, arrival_hour)
     manifest.update(
         {
             "run_id": run_id,
             "stragglers": stragglers,
             "straggler_objects": sum(s["object_count"] for s in stragglers),
+            "stragglers_deferred": [s["arrival_hour"] for s in deferred],
             "firehose_errors": errors,
             "firehose_error_objects": len(errors),
         }
