@@ -1,5 +1,12 @@
 """One ingest run: landing manifest of an arrival hour -> bronze, quarantine, silver, run record.
 
+A manifest can also name stragglers: objects of earlier hours that landed after those hours were
+read (`pipeline.landing`). Each earlier hour is one more `HourBatch`, framed and counted like the
+run's own hour, its rows added to that hour in bronze and quarantine (keyed on the objects:
+`writes.replace_objects`) and reconciled by object; the batches' bronze rows go to silver in one
+MERGE, so silver ends as one run over all the objects would leave it. The run record sums the
+batches and counts the stragglers apart (`straggler_objects`, `straggler_records`).
+
 `run_ingest(spark, args)` is the whole job minus the SparkSession, so tests call it with the
 test session and the entry script (`spark_jobs/ingest_orders.py`) stays a few lines. It
 returns the run's counts, the same dict that goes to `audit.ingest_runs` and, as one JSON
