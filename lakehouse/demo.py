@@ -186,13 +186,19 @@ def quarantine_reasons(catalog) -> Counter:
 LATE_COUNTS = ("straggler_objects", "straggler_records", "firehose_error_objects")
 
 
-def late_objects(catalog) -> dict[str, int]:
-    """Stragglers and Firehose error objects the succeeded ingest runs counted (audit.ingest_runs)."""
+def late_objects(catalog, identifier: str = "audit.ingest_runs") -> dict[str, int]:
+    """Stragglers and Firehose error objects counted by the latest succeeded run of each arrival
+    hour (a re-run of an hour takes its stragglers again: counting every run would count them twice)."""
     from pyiceberg.expressions import EqualTo
 
-    table = catalog.load_table("audit.ingest_runs")
+    table = catalog.load_table(identifier)
     present = [c for c in LATE_COUNTS if c in {f.name for f in table.schema().fields}]
     if not present:
         return dict.fromkeys(LATE_COUNTS, 0)
-    rows = table.scan(row_filter=EqualTo("status", "succeeded"), selected_fields=tuple(present)).to_arrow()
-    return {c: int(sum(v or 0 for v in rows.column(c).to_pylist())) if c in present else 0 for c in LATE_COUNTS}
+    fields = ("arrival_hour", "finished_at", *present)
+    rows = table.scan(row_filter=EqualTo("status", "succeeded"), selected_fields=fields).to_arrow().to_pylist()
+    latest: dict[Any, dict] = {}
+    for row in rows:
+        if row["arrival_hour"] not in latest or row["finished_at"] > latest[row["arrival_hour"]]["finished_at"]:
+            latest[row["arrival_hour"]] = row
+    return {c: sum(int(r.get(c) or 0) for r in latest.values()) for c in LATE_COUNTS}
