@@ -101,9 +101,10 @@ def _scan(settings: Settings, identifier: str, start: datetime, end: datetime, c
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
     from pipeline.catalog import open_catalog
+    from spark_jobs.naming import physical
 
     try:
-        table = open_catalog(settings).load_table(identifier)
+        table = open_catalog(settings).load_table(physical(identifier, settings.namespace_prefix))
     except (NoSuchTableError, NoSuchNamespaceError):
         return None
     window = And(GreaterThanOrEqual("arrival_hour", start.isoformat()), LessThan("arrival_hour", end.isoformat()))
