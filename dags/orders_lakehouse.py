@@ -113,6 +113,7 @@ with DAG(
             "objects": landing.objects_to_read(manifest),  # the hour's and earlier hours' stragglers
             "stragglers": manifest["straggler_objects"],
             "firehose_errors": manifest["firehose_error_objects"],
+            "gate_lateness_hours": landing.gate_lateness_hours(settings, manifest),
         }
 
     @task.short_circuit(task_id="has_objects")
@@ -150,7 +151,8 @@ with DAG(
         SETTINGS,
         "quality_gate",
         "validate_orders.py",
-        spark_args.gate_args(SETTINGS, **run),
+        # the event-time window reaches back to the run's earliest straggler hour
+        spark_args.gate_args(SETTINGS, **run, lateness_hours=_plan("gate_lateness_hours")),
         # exit 1 is the gate's verdict: retrying cannot change it, so fail at once
         verdict_exit_codes=(1,),
     )

@@ -236,3 +236,16 @@ def firehose_errors_alarm(manifest: dict[str, Any]) -> str:
         f"could not deliver, which no table holds. Re-drive them, then move them out of "
         f"{ERRORS_PREFIX}/ (docs/operations.md, 'Firehose error output').\n{shown}{more}"
     )
+
+
+def gate_lateness_hours(settings: Settings, manifest: dict[str, Any]) -> int:
+    """The gate's event-time window before the run's hour: the lateness setting, widened by how
+    far back the run's earliest straggler hour is.
+
+    The ingest judges a straggler's events against *their* arrival hour (an event may be
+    `lateness_hours` older than that), and the gate validates every row the run wrote against
+    the run's own hour; without the widening a valid straggler would fail the run's gate.
+    """
+    own = parse_iso_hour(manifest["arrival_hour"])
+    earliest = min((parse_iso_hour(s["arrival_hour"]) for s in manifest.get("stragglers") or []), default=own)
+    return settings.lateness_hours + int((own - earliest) / HOUR)

@@ -95,13 +95,16 @@ def test_stragglers_are_objects_of_earlier_read_hours_no_manifest_named(tmp_path
         {"arrival_hour": "2026-11-01T07:00:00Z", "object_count": 1, "objects": [{"uri": late, "size": 2}]}
     ]
     assert manifest["straggler_objects"] == 1 and landing.objects_to_read(manifest) == 1
+    # the gate's window reaches back to the straggler's hour: its events are judged against that hour
+    assert landing.gate_lateness_hours(settings, manifest) == settings.lateness_hours + 1
     assert read not in {o["uri"] for s in manifest["stragglers"] for o in s["objects"]}
     # claimed by run-08: the next hour does not claim it again; a re-run of 08 does
     assert landing.land_hour(settings, HOUR + timedelta(hours=1), "run-09")[1]["stragglers"] == []
     assert landing.land_hour(settings, HOUR, "run-08-again")[1]["straggler_objects"] == 1
     # outside the window: not looked at
     narrow = dataclasses.replace(settings, straggler_hours=0)
-    assert landing.land_hour(narrow, HOUR, "run-08-narrow")[1]["stragglers"] == []
+    alone = landing.land_hour(narrow, HOUR, "run-08-narrow")[1]
+    assert alone["stragglers"] == [] and landing.gate_lateness_hours(settings, alone) == settings.lateness_hours
 
 
 def test_firehose_error_output_of_the_hour_is_counted_and_alarms(tmp_path: Path, settings_for) -> None:
