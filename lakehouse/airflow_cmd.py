@@ -215,6 +215,7 @@ def run_hour(
                     returncode = process.wait()
         except BaseException:
             stop_process_tree(process)
+            release_abandoned_claims(settings, dag_id, hour)
             raise
     seconds = time.perf_counter() - started
     outcome = json.loads(result_file.read_text()) if result_file.exists() else {}
@@ -240,6 +241,18 @@ def run_hour(
             tail = log_file.read_text(errors="replace").splitlines()[-25:] if log_file.exists() else []
             print("\n".join(f"    {line}" for line in tail), file=sys.stderr)
     return result
+
+
+def release_abandoned_claims(settings: Settings, dag_id: str, hour: datetime) -> None:
+    """A stopped `dags test` run never reached its `release_hour` teardown: drop the hour claims it
+    holds (`pipeline.hour_claims`; owner `<dag>/manual__...`), so the next run of the hour is not refused."""
+    if dag_id != DAG_ID:
+        return
+    from pipeline import hour_claims
+
+    released = hour_claims.release_abandoned(settings, hour, settings.straggler_hours, f"{dag_id}/manual__")
+    if released:
+        progress(f"airflow: released the stopped run's claim of {', '.join(f'{h:%Y-%m-%dT%H}' for h in released)}")
 
 
 STOP_GRACE_SECONDS = 15.0  # SIGTERM, then SIGKILL what is left

@@ -34,6 +34,8 @@ from lakehouse import (
     ingest_cmd,
     init_tables,
     recommend_cmd,
+    reconcile_cmd,
+    unlock_cmd,
 )
 from pipeline.settings import SettingsError
 
@@ -43,6 +45,8 @@ MODULES = (
     init_tables,
     generate,
     ingest_cmd,
+    reconcile_cmd,
+    unlock_cmd,
     dq_cmd,
     dbt_runner,
     recommend_cmd,

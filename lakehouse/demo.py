@@ -137,6 +137,14 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         )
     )
 
+    late = late_objects(catalog)
+    if any(late.values()):
+        print(
+            f"\nStragglers (objects that landed in an hour's prefix after it was read; added to their own hour "
+            f"by a later run): {late['straggler_objects']} objects, {late['straggler_records']:,} records"
+            + (f"; Firehose error objects: {late['firehose_error_objects']}" if late["firehose_error_objects"] else "")
+        )
+
     reasons = quarantine_reasons(catalog)
     print("\nQuarantined, by reason:")
     print(table(("reason", "rows"), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
@@ -173,3 +181,24 @@ def layer_counts(catalog) -> dict[str, int]:
 def quarantine_reasons(catalog) -> Counter:
     rows = catalog.load_table("bronze.orders_quarantine").scan(selected_fields=("reason_code",))
     return Counter(rows.to_arrow().column("reason_code").to_pylist())
+
+
+LATE_COUNTS = ("straggler_objects", "straggler_records", "firehose_error_objects")
+
+
+def late_objects(catalog, identifier: str = "audit.ingest_runs") -> dict[str, int]:
+    """Stragglers and Firehose error objects counted by the latest succeeded run of each arrival
+    hour (a re-run of an hour takes its stragglers again: counting every run would count them twice)."""
+    from pyiceberg.expressions import EqualTo
+
+    table = catalog.load_table(identifier)
+    present = [c for c in LATE_COUNTS if c in {f.name for f in table.schema().fields}]
+    if not present:
+        return dict.fromkeys(LATE_COUNTS, 0)
+    fields = ("arrival_hour", "finished_at", *present)
+    rows = table.scan(row_filter=EqualTo("status", "succeeded"), selected_fields=fields).to_arrow().to_pylist()
+    latest: dict[Any, dict] = {}
+    for row in rows:
+        if row["arrival_hour"] not in latest or row["finished_at"] > latest[row["arrival_hour"]]["finished_at"]:
+            latest[row["arrival_hour"]] = row
+    return {c: sum(int(r.get(c) or 0) for r in latest.values()) for c in LATE_COUNTS}

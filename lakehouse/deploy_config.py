@@ -179,6 +179,7 @@ class DeployConfig:
             ("pipeline.lateness_hours", "LAKEHOUSE_LATENESS_HOURS"),
             ("pipeline.clock_skew_minutes", "LAKEHOUSE_CLOCK_SKEW_MINUTES"),
             ("pipeline.quarantine_max_share", "LAKEHOUSE_QUARANTINE_MAX_SHARE"),
+            ("pipeline.straggler_hours", "LAKEHOUSE_STRAGGLER_HOURS"),
         ):
             if self.get(key) is not None:
                 env[var] = str(self.get(key))

@@ -191,6 +191,9 @@ class Settings:
     # QuickSight SPICE datasets (Terraform output `quicksight_dataset_ids`) the DAG refreshes after
     # the marts are published on Redshift; empty: no refresh tasks (local, compose, or no QuickSight).
     quicksight_dataset_ids: tuple[str, ...] = ()
+    # How many hours before its own a run re-lists for stragglers (objects Firehose delivered into
+    # an hour's prefix after that hour was read; its S3 retries last up to 24 h). 0: none.
+    straggler_hours: int = 24
 
     @property
     def reports_dir(self) -> Path:
@@ -242,6 +245,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", 48, minimum=0),
         clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
+        straggler_hours=_int(env, "LAKEHOUSE_STRAGGLER_HOURS", 24, minimum=0),
         dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
         aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),

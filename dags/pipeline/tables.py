@@ -182,6 +182,11 @@ INGEST_RUNS = TableDef(
         ("bytes_parsed", LongType(), False, "Bytes of the records written to bronze"),
         ("bytes_quarantined", LongType(), False, "Bytes of the quarantined spans and unreadable objects"),
         ("bytes_whitespace", LongType(), False, "Whitespace between records (separators, BOMs), counted by byte class"),
+        # Objects that landed in an earlier hour's prefix after it was read (pipeline.landing), and
+        # Firehose's error output of the hour (optional: existing tables gain them by evolution).
+        ("straggler_objects", LongType(), False, "Objects of earlier hours' prefixes no manifest had named"),
+        ("straggler_records", LongType(), False, "Records read from them (added to their own arrival hour)"),
+        ("firehose_error_objects", LongType(), False, "Objects under firehose-errors/ for the hour"),
     ),
     partition_by=(("arrival_hour", DayTransform(), "arrival_hour_day"),),
     doc="One row per ingest run with its counts; reconciliation reads from here.",

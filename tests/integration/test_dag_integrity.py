@@ -155,6 +155,7 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert dag.timetable.summary == "0 * * * *"
     chain = [
         "wait_for_hour",
+        "claim_hour",
         "landing_manifest",
         "has_objects",
         "ensure_tables",
@@ -172,8 +173,17 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert dag.get_task("marts_published").upstream_task_ids <= {t.task_id for t in dbt_tasks}
     # the gate's verdict is final: publishing waits for it, dbt waits for publish
     assert dag.get_task("quality_gate").downstream_task_ids == {"publish"}
-    assert dag.get_task("publish").downstream_task_ids == {"export_silver", "is_silver_maintenance_hour"}
+    assert dag.get_task("publish").downstream_task_ids == {
+        "export_silver",
+        "is_silver_maintenance_hour",
+        "release_hour",
+    }
     assert dag.get_task("wait_for_hour").__class__.__name__ == "FirehoseHourSensor"
+    # one writer per hour: the claim is a setup, its release a teardown after publish (runs on failure too)
+    release = dag.get_task("release_hour")
+    assert release.is_teardown and dag.get_task("claim_hour").is_setup
+    assert "claim_hour" in release.upstream_task_ids
+    assert dag.get_task("firehose_errors").upstream_task_ids == {"landing_manifest"}
 
 
 def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifest, lake_env, monkeypatch) -> None:

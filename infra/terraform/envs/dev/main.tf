@@ -21,6 +21,7 @@ locals {
   table_prefix     = "orders/"
   raw_root_key     = trimsuffix(local.cfg.firehose.raw_prefix, local.table_prefix)
   manifest_prefix  = "${local.raw_root_key}_manifests/"
+  claim_prefix     = "${local.raw_root_key}_locks/"
   warehouse_prefix = "warehouse/"
 
   log_retention_days = try(local.cfg.logs.retention_days, 365)
@@ -176,6 +177,7 @@ module "mwaa" {
   mwaa_bucket_arn               = module.storage.bucket_arns.mwaa
   raw_bucket_arn                = module.storage.bucket_arns.raw
   manifest_prefix               = local.manifest_prefix
+  claim_prefix                  = local.claim_prefix
   artifacts_bucket_arn          = module.storage.bucket_arns.artifacts
   glue_job_name_prefix          = local.name
   emr_application_arn           = module.emr_serverless.application_arn

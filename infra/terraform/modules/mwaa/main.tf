@@ -125,6 +125,12 @@ data "aws_iam_policy_document" "execution" {
     resources = ["${var.raw_bucket_arn}/${var.manifest_prefix}*"]
   }
   statement {
+    # one writer per arrival hour (dags/pipeline/hour_claims.py): create (If-None-Match), read, drop
+    sid       = "ClaimArrivalHours"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${var.raw_bucket_arn}/${var.claim_prefix}*"]
+  }
+  statement {
     sid       = "ReadGateResultsAndReports"
     actions   = ["s3:GetObject"]
     resources = ["${var.artifacts_bucket_arn}/*"]

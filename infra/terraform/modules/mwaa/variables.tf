@@ -52,6 +52,11 @@ variable "manifest_prefix" {
   type        = string
 }
 
+variable "claim_prefix" {
+  description = "Key prefix of the arrival-hour claims in the raw bucket (one writer per hour)."
+  type        = string
+}
+
 variable "artifacts_bucket_arn" {
   description = "Artifacts bucket (gate results, reports)."
   type        = string
