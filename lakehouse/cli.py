@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from lakehouse import (
     airflow_cmd,
+    bench_alarm,
     bench_compose,
     bench_dags,
     bench_dashboard,
@@ -58,6 +59,7 @@ MODULES = (
     bench_dashboard,
     bench_compose,
     bench_recommend,
+    bench_alarm,
 )
 
 

@@ -127,6 +127,9 @@ class GenerateConfig:
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
         end = start + timedelta(hours=self.hours)
+        object.__setattr__(self, "anomalies", tuple(sorted(self.anomalies, key=lambda a: a.hour)))
+        if len({a.hour for a in self.anomalies}) != len(self.anomalies):
+            raise ValueError("two anomalies in one hour")
         for anomaly in self.anomalies:
             if not start <= anomaly.hour < end:
                 raise ValueError(f"anomaly {anomaly.kind}@{anomaly.hour:%Y-%m-%dT%H} is outside the generated hours")
