@@ -161,14 +161,15 @@ def lake_settings(home: Path) -> Settings:
 
 def kind_at(row: dict[str, Any], drop: float, spike: float, settings: Settings) -> str | None:
     """The model's rule (agg_hourly_order_rate.sql `final`), re-applied to its score for a sweep."""
-    if row["baseline_points"] < settings.rate_alarm_min_points:
+    if row["history_points"] < settings.rate_alarm_min_points:
         return None
-    if row["order_count"] == 0 and (row["expected_order_count"] or 0) >= settings.rate_alarm_zero_min_expected:
+    expected, observed, score = row["expected_order_count"] or 0, row["order_count"], row["order_score"]
+    busy = expected >= settings.rate_alarm_zero_min_expected
+    if observed == 0 and busy:
         return "zero"
-    score = row["order_score"]
     if score is None:
         return None
-    if score <= -drop:
+    if score <= -drop or (busy and observed <= settings.rate_alarm_drop_fraction * expected):
         return "drop"
     if score >= spike:
         return "spike"
@@ -222,7 +223,7 @@ def score_history(tally: Tally, rows, truth: dict, kinds) -> None:
 
 def score_clean(tally: Tally, rows, kinds, settings: Settings) -> None:
     for row, kind in zip(rows, kinds, strict=True):
-        if row["baseline_points"] >= settings.rate_alarm_min_points:
+        if row["history_points"] >= settings.rate_alarm_min_points:
             tally.clean_hours_judged += 1
             if kind:
                 tally.clean_false_alarms += 1

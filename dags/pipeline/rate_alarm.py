@@ -45,6 +45,7 @@ COLUMNS = (
     "net_revenue",
     "expected_net_revenue",
     "baseline",
+    "history_points",
     "baseline_points",
     "alarm_kind",
 )
@@ -58,6 +59,7 @@ VAR_SETTINGS = (
     "rate_alarm_drop_score",
     "rate_alarm_spike_score",
     "rate_alarm_zero_min_expected",
+    "rate_alarm_drop_fraction",
 )
 
 

@@ -199,6 +199,7 @@ class Settings:
     rate_alarm_drop_score: float = 4.0
     rate_alarm_spike_score: float = 4.0
     rate_alarm_zero_min_expected: float = 3.0
+    rate_alarm_drop_fraction: float = 0.2
     # Link put in each alarm message (the QuickSight dashboard on AWS); "" = the local dashboard file.
     dashboard_url: str = ""
 
@@ -285,6 +286,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_alarm_drop_score=_float(env, "LAKEHOUSE_RATE_ALARM_DROP_SCORE", 4.0, 0.5, 100.0),
         rate_alarm_spike_score=_float(env, "LAKEHOUSE_RATE_ALARM_SPIKE_SCORE", 4.0, 0.5, 100.0),
         rate_alarm_zero_min_expected=_float(env, "LAKEHOUSE_RATE_ALARM_ZERO_MIN_EXPECTED", 3.0, 0.0, 1e9),
+        rate_alarm_drop_fraction=_float(env, "LAKEHOUSE_RATE_ALARM_DROP_FRACTION", 0.2, 0.0, 1.0),
         dashboard_url=env.get("LAKEHOUSE_DASHBOARD_URL", "").strip(),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":

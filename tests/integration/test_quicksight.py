@@ -76,16 +76,30 @@ def test_every_dataset_and_visual_column_exists_in_the_marts_and_audit_tables(ma
     used = {v.dataset for v in dashboard_spec.visuals(spec)}
     assert used == set(spec["datasets"])
     marts = {d["mart"] for d in spec["datasets"].values() if "mart" in d}
-    assert marts == {"agg_daily_sales", "agg_hourly_transactions", "agg_customer_value", "agg_product_affinity"}
+    assert marts == {
+        "agg_daily_sales",
+        "agg_hourly_transactions",
+        "agg_hourly_order_rate",
+        "agg_customer_value",
+        "agg_product_affinity",
+    }
     assert {v.id for v in dashboard_spec.visuals(spec)} >= {
         "revenue_by_country",
         "top_products",
         "hourly_transactions",
+        "order_rate_alarms",
         "customer_segments",
         "product_affinity",
         "gate_pass_rate",
         "quarantine_reasons",
     }
+
+
+def test_a_band_column_the_mart_lacks_fails_the_check(manifest: dict) -> None:
+    broken = copy.deepcopy(manifest)
+    mart_node(broken, "agg_hourly_order_rate")["columns"].pop("upper_order_count")
+    problems = dashboard_spec.check_columns(dashboard_spec.load_spec(), broken, iceberg_columns())
+    assert "visual order_rate_alarms: dataset hourly_order_rate has no column 'upper_order_count' (extra_y)" in problems
 
 
 @pytest.mark.parametrize("change", ["rename", "drop"])

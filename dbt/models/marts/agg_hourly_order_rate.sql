@@ -138,7 +138,9 @@ chosen as (
             when max(case when baseline = 'hour_of_week' then points end) >= {{ var('rate_alarm_week_min_points') }}
                 then 'hour_of_week'
             else 'hour_of_day'
-        end as baseline
+        end as baseline,
+        -- the history's depth (days with this hour), whichever baseline is used: the min-history rule
+        max(case when baseline = 'hour_of_day' then points end) as history_points
 
     from point_counts
 
@@ -151,13 +153,20 @@ baselines as (
     select
         chosen.arrival_hour,
         chosen.baseline,
+        chosen.history_points,
         point_counts.points as baseline_points,
         order_medians.expected_order_count,
         order_mads.order_mad,
-        -- The scale of a count is at least its Poisson noise (sqrt of the mean, and 1): a few
-        -- identical past hours give a MAD of 0, which would make any change "infinitely" odd.
-        greatest(1.4826 * order_mads.order_mad, sqrt(greatest(order_medians.expected_order_count, 1.0)))
-            as order_scale,
+        -- The scale is at least an hourly count's own noise: Poisson (variance = the mean, at least
+        -- 1) plus a day-to-day share of the mean (rate_alarm_relative_spread). A few similar past
+        -- hours give a tiny MAD, which would make any ordinary wobble look extreme.
+        greatest(
+            1.4826 * order_mads.order_mad,
+            sqrt(
+                greatest(order_medians.expected_order_count, 1.0)
+                + power({{ var('rate_alarm_relative_spread') }} * order_medians.expected_order_count, 2)
+            )
+        ) as order_scale,
         revenue_medians.expected_net_revenue,
         revenue_mads.net_revenue_mad
 
@@ -191,6 +200,7 @@ scored as (
         series.order_count,
         series.net_revenue,
         coalesce(baselines.baseline, 'none') as baseline,
+        coalesce(baselines.history_points, 0) as history_points,
         coalesce(baselines.baseline_points, 0) as baseline_points,
         baselines.expected_order_count,
         baselines.order_mad,
@@ -212,18 +222,37 @@ scored as (
 
 ),
 
-final as (
+judged as (
 
     select
         *,
         case
-            when baseline_points < {{ var('rate_alarm_min_points') }} then null
+            when history_points < {{ var('rate_alarm_min_points') }} then null
             when order_count = 0 and expected_order_count >= {{ var('rate_alarm_zero_min_expected') }} then 'zero'
             when order_score <= -{{ var('rate_alarm_drop_score') }} then 'drop'
+            -- a collapse to a small share of a normally busy hour is an outage even where the
+            -- count is too small for the score to be sure (a quiet night hour)
+            when
+                order_count <= {{ var('rate_alarm_drop_fraction') }} * expected_order_count
+                and expected_order_count >= {{ var('rate_alarm_zero_min_expected') }}
+                then 'drop'
             when order_score >= {{ var('rate_alarm_spike_score') }} then 'spike'
         end as alarm_kind
 
     from scored
+
+),
+
+final as (
+
+    select
+        *,
+        -- For charts: a pending hour has no observation yet (its band is the forecast), and an
+        -- alarm is a point on the observed line.
+        case when is_closed then order_count end as observed_order_count,
+        case when is_closed and alarm_kind is not null then order_count end as alarm_order_count
+
+    from judged
 
 )
 
