@@ -39,6 +39,7 @@ from typing import Any
 from pipeline.settings import Settings, load_settings
 
 HEADING = "## Transaction-rate alarm"
+HOUR_PREFIX = r"orders/(\d{4}/\d{2}/\d{2}/\d{2})/"  # the arrival hour in an object's key
 START = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
 DAYS = 28
 EVENTS_PER_HOUR = 300  # order lines an average hour (about 55 orders); the night has about a tenth
@@ -113,8 +114,8 @@ def load_silver(settings: Settings, raw: Path) -> int:
                 {", ".join(columns)},
                 starts_with(invoice_no, 'C') as is_cancellation,
                 filename as source_object,
-                cast(strptime(regexp_extract(filename, 'orders/(\\d{{4}}/\\d{{2}}/\\d{{2}}/\\d{{2}})/', 1), '%Y/%m/%d/%H')
-                    as timestamptz) as arrival_hour,
+                cast(strptime(regexp_extract(filename, '{HOUR_PREFIX}', 1), '%Y/%m/%d/%H') as timestamptz)
+                    as arrival_hour,
                 'bench-alarm' as run_id,
                 now() as ingested_at,
                 cast(0 as bigint) as record_index
@@ -335,21 +336,23 @@ def run(args: argparse.Namespace) -> int:
 
         s = result["settings"]
         load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        k = ANOMALIES_PER_KIND
         body = (
             f"{HEADING}\n\nMeasured by `lakehouse bench-alarm` (`make bench-alarm`) on {datetime.now(UTC):%Y-%m-%d} "
             f"({os.cpu_count()} cores, {platform.machine()}, load average {load}; {result['seconds']:.0f} s). "
-            f"{HISTORIES} simulated histories of {DAYS} days with {ANOMALIES_PER_KIND} outages (5% of the hour's volume), "
-            f"{ANOMALIES_PER_KIND} spikes (4x) and {ANOMALIES_PER_KIND} silent hours (no object) each, at random hours "
-            f"after the first week, and {CLEAN_HISTORIES} clean histories of {DAYS} days: {result['hours']:,} hours, "
+            f"{HISTORIES} simulated histories of {DAYS} days with {k} outages (5% of the hour's volume), "
+            f"{k} spikes (4x) and {k} silent hours (no object) each, at random hours after the first week, "
+            f"and {CLEAN_HISTORIES} clean histories of {DAYS} days: {result['hours']:,} hours, "
             f"{result['lines']:,} order lines, {result['mean_orders']:.0f} orders in a mean hour (the simulator's "
             "`--shape retail`: a night at about a tenth of midday, a quiet Saturday, 8% day-to-day and Poisson "
             "hour-to-hour noise). Each history is generated, read into DuckDB as silver and built by the real dbt "
             "models (`+agg_hourly_order_rate`); the model's `alarm_kind` is compared with the ground truth. The sweep "
             "re-applies the model's rule to its scores at other thresholds (drop = spike).\n\n"
-            f"Settings: window {s.rate_alarm_window_days} days, at least {s.rate_alarm_min_points} baseline points, "
+            f"Settings: window {s.rate_alarm_window_days} days, at least {s.rate_alarm_min_points} days of history, "
             f"hour-of-week baseline from {s.rate_alarm_week_min_points} points, `zero` when "
-            f"{s.rate_alarm_zero_min_expected:g}+ orders are expected. Targets: recall 1.0 on outages and silent hours, "
-            "precision >= 0.9, <= 1 false alarm a week on clean history.\n\n```\n" + text + "\n```\n"
+            f"{s.rate_alarm_zero_min_expected:g}+ orders are expected (and `drop` at {s.rate_alarm_drop_fraction:g} "
+            "of them). Targets: recall 1.0 on outages and silent hours, precision >= 0.9, <= 1 false alarm a week "
+            "on clean history.\n\n```\n" + text + "\n```\n"
         )
         replace_section(HEADING, body)
     return 0
