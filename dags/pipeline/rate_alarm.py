@@ -189,11 +189,13 @@ def _read_postgres(settings: Settings, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _read_redshift(settings: Settings, sql: str) -> list[dict[str, Any]]:
-    """Through the Redshift Data API (the worker's role), as the daily ANALYZE."""
-    from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
+def _read_redshift(settings: Settings, sql: str, hook=None) -> list[dict[str, Any]]:
+    """Through the Redshift Data API (the worker's role), as the daily ANALYZE. `hook`: a
+    `RedshiftDataHook` (tests pass one whose client is stubbed)."""
+    if hook is None:
+        from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
 
-    hook = RedshiftDataHook(aws_conn_id=None, region_name=settings.aws_region)
+        hook = RedshiftDataHook(aws_conn_id=None, region_name=settings.aws_region)
     target = (
         {"workgroup_name": settings.redshift_workgroup}
         if settings.redshift_workgroup

@@ -139,3 +139,50 @@ def test_default_generation_is_byte_identical_to_before_anomalies(tmp_path: Path
             digest.update(str(path.relative_to(tmp_path)).encode())
             digest.update(data)
     assert digest.hexdigest() == DEFAULT_DIGEST
+
+
+def test_on_redshift_the_hour_is_read_through_the_data_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's Stubber: moto's Data API answers every statement with the same fixed rows."""
+    from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
+    from botocore.stub import Stubber
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings = load_settings(
+        {
+            "LAKEHOUSE_ENV": "aws",
+            "LAKEHOUSE_WAREHOUSE": "s3://lake/warehouse",
+            "LAKEHOUSE_RAW_ROOT": "s3://raw/firehose",
+            "LAKEHOUSE_REDSHIFT_WORKGROUP": "lakehouse-dev",
+            "LAKEHOUSE_AWS_REGION": "eu-west-1",
+        }
+    )
+    hook = RedshiftDataHook(aws_conn_id=None, region_name="eu-west-1")
+    sql = rate_alarm.hour_query(HOUR)
+    stub = Stubber(hook.conn)
+    stub.add_response(
+        "execute_statement",
+        {"Id": "stmt-1"},
+        {"Sql": sql, "Database": "dev", "WorkgroupName": "lakehouse-dev", "WithEvent": False},
+    )
+    stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "FINISHED"}, {"Id": "stmt-1"})
+    names = ("arrival_hour", "is_closed", "order_count", "expected_order_count", "order_score", "alarm_kind")
+    cells = [
+        {"stringValue": "2026-11-03 12:00:00"},
+        {"booleanValue": False},
+        {"longValue": 0},
+        {"doubleValue": 35.5},
+        {"doubleValue": -5.7},
+        {"stringValue": "zero"},
+    ]
+    stub.add_response(
+        "get_statement_result",
+        {"ColumnMetadata": [{"name": n} for n in names], "Records": [cells], "TotalNumRows": 1},
+        {"Id": "stmt-1"},
+    )
+    with stub:
+        (row,) = rate_alarm._read_redshift(settings, sql, hook=hook)
+    stub.assert_no_pending_responses()
+    assert row == dict(zip(names, ["2026-11-03 12:00:00", False, 0, 35.5, -5.7, "zero"], strict=True))
+    alarm = rate_alarm.RateAlarm.from_row(row)
+    assert (alarm.arrival_hour, alarm.alarm_kind, alarm.order_count) == (HOUR, "zero", 0)
