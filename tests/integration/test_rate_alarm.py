@@ -1,6 +1,6 @@
 """The transaction-rate alarm end to end without Airflow: simulator, DuckDB silver, real dbt, the task.
 
-One history is made by the simulator (`--shape retail`, eight days and thirteen hours) with
+One history is made by the simulator (`--shape retail`, seven days and thirteen hours) with
 a silent hour injected as its *last* hour: the case the hourly DAG meets when an hour has no
 objects (it skips ingest and dbt; the rate check reads the pending row the previous build
 left). The real dbt models (`+agg_hourly_order_rate`) are built on it in DuckDB
@@ -27,7 +27,7 @@ from pipeline.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
-SILENT = START + timedelta(days=8, hours=12)  # a Tuesday noon: about 35 orders expected
+SILENT = START + timedelta(days=7, hours=12)  # a Monday noon, after 7 days: about 18 orders expected
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> dict:
     config = GenerateConfig(
         start=START,
         hours=hours,
-        events_per_hour=120,
+        events_per_hour=60,
         seed=3,
         framing="newline",
         shape="retail",
