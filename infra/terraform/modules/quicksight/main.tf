@@ -39,8 +39,8 @@ locals {
       granularity = try(v.granularity, "DAY")
       # further measures on the same axes (the rate alarm's expected band and alarm points)
       extra_y = try(v.extra_y, [])
-      x_type      = local.dataset_columns[v.dataset][v.x]
-      y_type      = local.dataset_columns[v.dataset][v.y]
+      x_type  = local.dataset_columns[v.dataset][v.x]
+      y_type  = local.dataset_columns[v.dataset][v.y]
     }
   ]
 
