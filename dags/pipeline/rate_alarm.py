@@ -292,7 +292,11 @@ def notify(settings: Settings, alarm: RateAlarm) -> str:
 
 def dashboard_link(settings: Settings) -> str:
     """The dashboard an on-call opens: the QuickSight URL on AWS (setting), else the local page."""
-    return settings.dashboard_url or (settings.reports_dir / "dashboard.html").as_uri()
+    if settings.dashboard_url:
+        return settings.dashboard_url
+    if settings.environment == "aws":  # a worker's file means nothing to the reader of a page
+        return "the QuickSight orders dashboard (set LAKEHOUSE_DASHBOARD_URL to link it here)"
+    return (settings.reports_dir / "dashboard.html").as_uri()
 
 
 def check_hour(
