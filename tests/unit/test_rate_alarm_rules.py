@@ -186,3 +186,18 @@ def test_on_redshift_the_hour_is_read_through_the_data_api(monkeypatch: pytest.M
     assert row == dict(zip(names, ["2026-11-03 12:00:00", False, 0, 35.5, -5.7, "zero"], strict=True))
     alarm = rate_alarm.RateAlarm.from_row(row)
     assert (alarm.arrival_hour, alarm.alarm_kind, alarm.order_count) == (HOUR, "zero", 0)
+
+
+def test_on_aws_the_alarm_links_the_quicksight_dashboard_terraform_made(tmp_path: Path) -> None:
+    import shutil
+
+    from lakehouse import deploy_config
+
+    shutil.copy(REPO_ROOT / "deploy" / "dev.yaml", tmp_path / "dev.yaml")
+    shutil.copy(REPO_ROOT / "deploy" / "dev.outputs.example.json", tmp_path / "dev.outputs.json")
+    env = deploy_config.load("dev", tmp_path).runtime_env()
+    settings = load_settings(env)
+    url = "https://eu-west-1.quicksight.aws.amazon.com/sn/dashboards/lakehouse-dev-orders"
+    assert rate_alarm.dashboard_link(settings) == url
+    without = load_settings({k: v for k, v in env.items() if k != "LAKEHOUSE_DASHBOARD_URL"})
+    assert "set LAKEHOUSE_DASHBOARD_URL" in rate_alarm.dashboard_link(without)
