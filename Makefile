@@ -146,7 +146,7 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard bench-recommend ## every benchmark
+bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
