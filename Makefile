@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
-	dashboard bench-dashboard bench-recommend bench-glue-start recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
+	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
 	test-compose bench-compose
 
 help: ## list targets
@@ -146,7 +146,7 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard bench-recommend ## every benchmark
+bench: bench-ingest bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
@@ -165,6 +165,9 @@ bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hou
 
 bench-dashboard: setup ## time building the dashboard page from the demo's marts (run make demo first)
 	$(LAKEHOUSE) bench-dashboard
+
+bench-alarm: setup ## the rate alarm on simulated histories with injected outages/spikes/silent hours: precision, recall, false alarms/week
+	$(LAKEHOUSE) bench-alarm
 
 bench-dbt: setup ## dbt build on DuckDB: empty silver vs one day of orders (ratio)
 	$(LAKEHOUSE) bench-dbt

@@ -16,7 +16,8 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
    own hour. **firehose_errors** fails (and alerts) when Firehose wrote error output for the
    hour; the rest of the run goes on.
 3. **has_objects**: an hour with no objects (and no stragglers) is a normal, green run: the
-   Spark steps and dbt are skipped. **ensure_tables** then creates or evolves the Iceberg
+   Spark steps and dbt are skipped
+   (only **rate_alarm** still runs). **ensure_tables** then creates or evolves the Iceberg
    tables (idempotent).
 4. **ingest** (Spark): bronze + quarantine for the hour, silver MERGE on the audit branch.
 5. **quality_gate** (Spark + Great Expectations): validates the audit branch. A failed gate
@@ -29,7 +30,10 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
 9. **quicksight_refresh** (Redshift, when `LAKEHOUSE_QUICKSIGHT_DATASET_IDS` is set): one SPICE
    ingestion per QuickSight dataset after the marts are published; a failed ingestion fails
    its task with QuickSight's reason.
-10. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
+10. **rate_alarm**: the hour's orders against their baseline (dbt model
+   `agg_hourly_order_rate`): a `zero`, `drop` or `spike` goes to SNS (or the log locally) and
+   `audit.rate_alarms`, once per hour and kind. It runs for an hour with no objects too.
+11. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
    not in the maintenance DAG, so it can never move silver's `main` under a publish.
 
 Re-running an interval is safe: bronze replaces the hour's partition, silver MERGEs on the
@@ -117,9 +121,11 @@ with DAG(
             "gate_lateness_hours": landing.gate_lateness_hours(settings, manifest),
         }
 
-    @task.short_circuit(task_id="has_objects")
+    # ignore_downstream_trigger_rules=False: the skip flows down by trigger rules, so rate_alarm
+    # (none_failed) still judges an empty hour.
+    @task.short_circuit(task_id="has_objects", ignore_downstream_trigger_rules=False)
     def has_objects(objects: int) -> bool:
-        """False (skip the rest, run stays green) when the hour has no objects."""
+        """False (skip ingest to marts, run stays green) when the hour has no objects."""
         return int(objects) > 0
 
     @task(task_id="firehose_errors", retries=0)
@@ -203,6 +209,15 @@ with DAG(
 
     published = marts_published()
     last >> dbt >> published
+
+    @task(task_id="rate_alarm", trigger_rule="none_failed")
+    def rate_alarm(**context: Any) -> dict[str, Any]:
+        """Judge the hour's order rate (dbt's agg_hourly_order_rate); notify once per hour and kind."""
+        from pipeline.rate_alarm import check_hour
+
+        return check_hour(load_settings(), context["data_interval_start"], context["run_id"])
+
+    published >> rate_alarm()
 
     if SETTINGS.quicksight_dataset_ids:  # Redshift only (settings): local and compose have no QuickSight
         from pipeline.quicksight import refresh_task_group

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from lakehouse import (
     airflow_cmd,
+    bench_alarm,
     bench_compose,
     bench_dags,
     bench_dashboard,
@@ -64,6 +65,7 @@ MODULES = (
     bench_compose,
     bench_recommend,
     bench_glue_start,
+    bench_alarm,
 )
 
 

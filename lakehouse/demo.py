@@ -152,6 +152,10 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
     print("\nQuality gate (Great Expectations on each run's audit branch; `lakehouse dq --run-id ...`):")
     print(format_runs(read_results(settings), last=len(results) or 1))
 
+    print_rate_alarms(
+        settings, since=min((datetime.fromisoformat(h["arrival_hour"]) for h in truth["hours"]), default=None)
+    )
+
     engine = WAREHOUSE_ENGINES.get(settings.dbt_target, settings.dbt_target)
     print(f"\nTop rows of marts.agg_daily_sales ({engine}, built by dbt through Cosmos):")
     try:
@@ -159,6 +163,28 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         print(table(headers, rows))
     except Exception as exc:  # the warehouse is missing when every run failed before dbt
         print(f"(no marts yet: {exc})")
+
+
+def print_rate_alarms(settings: Settings, since: datetime | None = None) -> None:
+    """The transaction-rate alarms the runs raised (audit.rate_alarms), when any fired."""
+    from pipeline.rate_alarm import raised_alarms
+
+    alarms = raised_alarms(settings, since=since)
+    if not alarms:
+        return
+    print("\nTransaction-rate alarms (audit.rate_alarms; sent to SNS on AWS, to the task log here):")
+    rows = [
+        (
+            f"{a['arrival_hour']:%Y-%m-%d %H}:00",
+            a["alarm_kind"],
+            a["order_count"],
+            "?" if a["expected_order_count"] is None else f"{a['expected_order_count']:.0f}",
+            "?" if a["order_score"] is None else f"{a['order_score']:.1f}",
+            a["notified"],
+        )
+        for a in alarms
+    ]
+    print(table(("arrival hour (UTC)", "kind", "orders", "expected", "score", "notified"), rows))
 
 
 def print_dashboard(settings: Settings) -> None:

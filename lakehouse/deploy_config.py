@@ -198,6 +198,11 @@ class DeployConfig:
             "LAKEHOUSE_REDSHIFT_SECRET_ARN": self.output("redshift_secret_arn", ""),
         }
         env |= {k: str(v) for k, v in optional.items() if v}
+        dashboard = self.output("quicksight_dashboard_id", "")
+        if dashboard:  # the link in each transaction-rate alarm (pipeline.rate_alarm)
+            env["LAKEHOUSE_DASHBOARD_URL"] = (
+                f"https://{self.region}.quicksight.aws.amazon.com/sn/dashboards/{dashboard}"
+            )
         if env["LAKEHOUSE_DBT_TARGET"] == "redshift":
             env |= self._dbt_redshift_env()
             # the SPICE datasets the DAG refreshes after the marts (Terraform's quicksight module; [] when off)

@@ -32,6 +32,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline import rate_alarm
 from pipeline.settings import REPO_ROOT, Settings
 
 PROJECT_NAME = "lakehouse"  # `name:` in dbt_project.yml, `profile:` too
@@ -92,6 +93,8 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
         # dbt deps would need the dbt Hub at run time; packages are vendored if ever used.
         install_dbt_deps=False,
         env_vars=dbt_env(settings),
+        # the rate alarm's thresholds (LAKEHOUSE_RATE_ALARM_*), only those set away from the defaults
+        dbt_vars=rate_alarm.dbt_vars(settings) or None,
     )
     # Cosmos wraps any manifest path in an ObjectStoragePath (for s3:// manifests); opening one
     # makes Airflow discover every provider's filesystem and lineage plugin (boto3, fastapi):

@@ -194,6 +194,17 @@ class Settings:
     # How many hours before its own a run re-lists for stragglers (objects Firehose delivered into
     # an hour's prefix after that hour was read; its S3 retries last up to 24 h). 0: none.
     straggler_hours: int = 24
+    # The transaction-rate alarm (dbt model agg_hourly_order_rate, pipeline.rate_alarm): passed to
+    # dbt as vars; defaults chosen with `make bench-alarm` (docs/benchmarks.md, docs/operations.md).
+    rate_alarm_window_days: int = 28
+    rate_alarm_min_points: int = 7
+    rate_alarm_week_min_points: int = 3
+    rate_alarm_drop_score: float = 4.0
+    rate_alarm_spike_score: float = 4.0
+    rate_alarm_zero_min_expected: float = 3.0
+    rate_alarm_drop_fraction: float = 0.2
+    # Link put in each alarm message (the QuickSight dashboard on AWS); "" = the local dashboard file.
+    dashboard_url: str = ""
 
     @property
     def reports_dir(self) -> Path:
@@ -273,6 +284,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_endpoint=_s3_endpoint(env, environment),
         warehouse_db_uri=_warehouse_db_uri(env) if dbt_target == "compose" else "",
         quicksight_dataset_ids=_quicksight_dataset_ids(env, dbt_target),
+        rate_alarm_window_days=_int(env, "LAKEHOUSE_RATE_ALARM_WINDOW_DAYS", 28, minimum=1),
+        rate_alarm_min_points=_int(env, "LAKEHOUSE_RATE_ALARM_MIN_POINTS", 7, minimum=1),
+        rate_alarm_week_min_points=_int(env, "LAKEHOUSE_RATE_ALARM_WEEK_MIN_POINTS", 3, minimum=1),
+        rate_alarm_drop_score=_float(env, "LAKEHOUSE_RATE_ALARM_DROP_SCORE", 4.0, 0.5, 100.0),
+        rate_alarm_spike_score=_float(env, "LAKEHOUSE_RATE_ALARM_SPIKE_SCORE", 4.0, 0.5, 100.0),
+        rate_alarm_zero_min_expected=_float(env, "LAKEHOUSE_RATE_ALARM_ZERO_MIN_EXPECTED", 3.0, 0.0, 1e9),
+        rate_alarm_drop_fraction=_float(env, "LAKEHOUSE_RATE_ALARM_DROP_FRACTION", 0.2, 0.0, 1.0),
+        dashboard_url=env.get("LAKEHOUSE_DASHBOARD_URL", "").strip(),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")

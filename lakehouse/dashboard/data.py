@@ -150,6 +150,30 @@ def hourly_transactions(settings: Settings) -> dict[str, Any]:
     }
 
 
+def order_rate_alarms(settings: Settings) -> dict[str, Any]:
+    """Orders per arrival hour with the rate alarm's expected band, its forecast for pending hours,
+    and the alarms as points (marts.agg_hourly_order_rate)."""
+    rows = query(
+        settings,
+        """
+        select arrival_hour, observed_order_count, lower_order_count, expected_order_count,
+            upper_order_count, alarm_order_count, alarm_kind
+        from marts.agg_hourly_order_rate
+        order by arrival_hour
+        """,
+    )
+
+    def value(v: Any) -> float | None:
+        return None if v is None else round(float(v), 2)
+
+    names = ("orders", "lower", "expected", "upper", "alarms")
+    return {
+        "x": [r[0].strftime("%Y-%m-%d %H:00") if hasattr(r[0], "strftime") else str(r[0]) for r in rows],
+        "series": {name: [value(r[i]) for r in rows] for i, name in enumerate(names, start=1)},
+        "alarm_kinds": [r[6] for r in rows],
+    }
+
+
 def customer_segments(settings: Settings) -> dict[str, Any]:
     rows = query(
         settings,
@@ -250,6 +274,7 @@ READERS = {
     "revenue_by_country": revenue_by_country,
     "top_products": top_products,
     "hourly_transactions": hourly_transactions,
+    "order_rate_alarms": order_rate_alarms,
     "customer_segments": customer_segments,
     "product_affinity": product_affinity,
     "gate_pass_rate": gate_pass_rate,

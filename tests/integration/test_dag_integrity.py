@@ -184,6 +184,13 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert release.is_teardown and dag.get_task("claim_hour").is_setup
     assert "claim_hour" in release.upstream_task_ids
     assert dag.get_task("firehose_errors").upstream_task_ids == {"landing_manifest"}
+    # an hour with no objects skips ingest .. marts by trigger rules, and the rate check still runs
+    assert dag.get_task("has_objects").ignore_downstream_trigger_rules is False
+    rate_alarm = dag.get_task("rate_alarm")
+    assert rate_alarm.upstream_task_ids == {"marts_published"}
+    assert rate_alarm.trigger_rule == "none_failed"
+    skipped_by_rule = {"ensure_tables", "ingest", "quality_gate", "publish", "export_silver", "marts_published"}
+    assert all(dag.get_task(t).trigger_rule == "all_success" for t in skipped_by_rule)
 
 
 def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifest, lake_env, monkeypatch) -> None:

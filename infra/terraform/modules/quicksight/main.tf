@@ -37,8 +37,10 @@ locals {
       color       = try(v.color, "")
       limit       = try(v.limit, 0)
       granularity = try(v.granularity, "DAY")
-      x_type      = local.dataset_columns[v.dataset][v.x]
-      y_type      = local.dataset_columns[v.dataset][v.y]
+      # further measures on the same axes (the rate alarm's expected band and alarm points)
+      extra_y = try(v.extra_y, [])
+      x_type  = local.dataset_columns[v.dataset][v.x]
+      y_type  = local.dataset_columns[v.dataset][v.y]
     }
   ]
 
@@ -357,6 +359,21 @@ resource "aws_quicksight_dashboard" "orders" {
                         }
                         aggregation_function {
                           simple_numerical_aggregation = v.value.aggregation
+                        }
+                      }
+                    }
+                    dynamic "values" {
+                      for_each = v.value.extra_y
+                      content {
+                        numerical_measure_field {
+                          field_id = "${v.value.id}-${values.value}"
+                          column {
+                            data_set_identifier = v.value.dataset
+                            column_name         = values.value
+                          }
+                          aggregation_function {
+                            simple_numerical_aggregation = v.value.aggregation
+                          }
                         }
                       }
                     }
