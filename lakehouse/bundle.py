@@ -27,6 +27,8 @@ Why it is built this way:
   the startup script installs dbt from wheels too.
 - Wheels are downloaded for the target platform (CPython 3.12 on MWAA, 3.11 on Glue 5 and our
   EMR image, manylinux x86_64) and cached under `build/cache/`, so a rebuild is offline and quick.
+  Every wheel is checked against the sha256 the hashed locks allow (`verify_wheels`) before it
+  is zipped, and the downloaded constraints file against its pinned digest (lakehouse/pins.py).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakehouse import deploy_config
+from lakehouse import deploy_config, pins
 from lakehouse.console import progress, table
 from pipeline.settings import REPO_ROOT
 
@@ -166,8 +168,12 @@ def _constraints(bundle: Bundle, source: str) -> None:
     """MWAA's Airflow constraints, shipped in dags/ so installs need no internet."""
     target = bundle.dags / CONSTRAINTS_NAME
     source = source or os.environ.get("LAKEHOUSE_MWAA_CONSTRAINTS", "") or CONSTRAINTS_URL
-    if source.startswith(("http://", "https://")):
+    if source.startswith("http://"):
+        raise BundleError(f"{source}: https only (the constraints decide what MWAA installs)")
+    if source.startswith("https://"):
         cached = CACHE / "constraints-3.2.1-3.12.txt"
+        if cached.is_file() and pins.constraints_digest(cached.read_text()) != pins.MWAA_CONSTRAINTS_PINS_SHA256:
+            raise BundleError(f"{cached}: its pins are not MWAA's 3.2.1 constraints (lakehouse/pins.py); delete it")
         if not cached.is_file():
             import urllib.request
 
@@ -179,6 +185,8 @@ def _constraints(bundle: Bundle, source: str) -> None:
                     f"cannot download MWAA's constraints from {source} ({exc}); pass --constraints PATH "
                     "(or LAKEHOUSE_MWAA_CONSTRAINTS) with a copy of that file"
                 ) from None
+            if pins.constraints_digest(data.decode()) != pins.MWAA_CONSTRAINTS_PINS_SHA256:
+                raise BundleError(f"{source}: its pins are not MWAA's 3.2.1 constraints (lakehouse/pins.py)")
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(data)
         source = str(cached)
@@ -435,7 +443,29 @@ def _download(pins: Iterable[str], python: str, abi: str) -> list[Path]:
     missing = [p for p in pins if _pin_key(p) not in have]
     if missing:
         raise BundleError(f"no wheel found for {', '.join(missing)} (Python {python}, manylinux x86_64)")
-    return [have[_pin_key(p)] for p in pins]
+    return verify_wheels([have[_pin_key(p)] for p in pins])
+
+
+LOCKS = (REPO_ROOT / "requirements" / "main.lock", REPO_ROOT / "requirements" / "dbt.lock")
+
+
+def verify_wheels(wheels: list[Path], locks: Iterable[Path] = LOCKS) -> list[Path]:
+    """The wheels, each checked against the sha256 values the hashed locks allow for its version.
+
+    Everything shipped to MWAA, Glue and EMR goes through here: a wheel in build/cache that was
+    tampered with, or a version no lock pins, stops the bundle with the file named.
+    """
+    allowed = pins.lock_hashes(*locks)
+    for wheel in wheels:
+        hashes = allowed.get(_wheel_key(wheel.name))
+        if not hashes:
+            raise BundleError(f"{wheel}: {wheel.name} is pinned by no lock ({', '.join(str(p) for p in locks)})")
+        actual = sha256(wheel)
+        if actual not in hashes:
+            raise BundleError(
+                f"{wheel}: sha256 {actual} is not one the locks allow for {wheel.name}; delete it and rebuild"
+            )
+    return wheels
 
 
 def _lock_pins(path: Path) -> list[str]:
