@@ -219,7 +219,7 @@ tf-tools: $(TOOLS_STAMP) ## checkov and a pinned terraform in .venv-tools (used 
 tf-validate: $(TOOLS_STAMP) ## terraform fmt -check and validate, offline (provider from the local mirror)
 	@export TF_CLI_CONFIG_FILE="$$(infra/terraform/bin/cli-config.sh)" && \
 	  $(TERRAFORM) -chdir=infra/terraform fmt -check -recursive && \
-	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) init -backend=false -input=false >/dev/null && \
+	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) init -backend=false -input=false -lockfile=readonly >/dev/null && \
 	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) validate
 
 tf-scan: $(TOOLS_STAMP) ## checkov over infra/terraform: 0 failed checks, every skip justified inline
