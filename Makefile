@@ -109,7 +109,7 @@ dashboard: $(MAIN_STAMP) ## rebuild the local dashboard from the marts (after ma
 
 # --- Airflow --------------------------------------------------------------------------------
 
-airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:8080 (this machine only), admin/admin
+airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:8080 (this machine only), admin / the password it prints
 	$(LAKEHOUSE) airflow
 
 run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2026-11-01T09

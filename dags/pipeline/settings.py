@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -171,6 +171,8 @@ class Settings:
     warm_spark: str = ""
     # `lakehouse airflow`: the address the UI/API binds (0.0.0.0 opens it to the network).
     airflow_host: str = "127.0.0.1"
+    # `lakehouse airflow`: the admin's password ("" = a random one kept in the Airflow home, mode 600).
+    airflow_password: str = field(default="", repr=False)
     # Orchestration: when the stream began (None: no catch-up), where failure alerts go.
     schedule_start: datetime | None = None
     alerts_sns_topic_arn: str = ""
@@ -261,6 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sqlite_jdbc_sha256=env.get("LAKEHOUSE_SQLITE_JDBC_SHA256", "").strip().lower(),
         warm_spark=env.get("LAKEHOUSE_WARM_SPARK", "").strip(),
         airflow_host=env.get("LAKEHOUSE_AIRFLOW_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        airflow_password=env.get("LAKEHOUSE_AIRFLOW_PASSWORD", ""),
         schedule_start=_hour(env, "LAKEHOUSE_SCHEDULE_START"),
         alerts_sns_topic_arn=env.get("LAKEHOUSE_ALERTS_SNS_TOPIC_ARN", "").strip(),
         redshift_workgroup=env.get("LAKEHOUSE_REDSHIFT_WORKGROUP", "").strip(),
