@@ -106,7 +106,7 @@ class Bundle:
     def files(self) -> list[tuple[str, int, str]]:
         """(path relative to the bundle, size, sha256) of every file, sorted."""
         rows = []
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and p.name != "BUNDLE.json"):
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and p.name not in ("BUNDLE.json", MARKER)):
             rows.append((path.relative_to(self.root).as_posix(), path.stat().st_size, sha256(path)))
         return rows
 
@@ -123,8 +123,7 @@ def build(
     config = deploy_config.load(env_name, deploy_dir, outputs)
     runtime = config.runtime_env()  # validates: fails before anything is written
     bundle = Bundle(out or BUILD_ROOT / "bundle" / env_name, env_name)
-    if bundle.root.exists():
-        shutil.rmtree(bundle.root)
+    fresh_root(bundle.root)
     steps = [
         ("dags folder", lambda: _dags(bundle)),
         ("constraints", lambda: _constraints(bundle, constraints)),
@@ -144,6 +143,23 @@ def build(
         progress(f"bundle: {name} ({time.monotonic() - started:.1f} s)")
     write_listing(bundle)
     return bundle
+
+
+MARKER = ".lakehouse-bundle"  # in every bundle folder this command made: the only kind it deletes
+
+
+def fresh_root(root: Path) -> None:
+    """An empty `root` for a new bundle, marked as ours. A folder this command made before (its
+    marker is there) or an empty one is replaced; anything else is refused, never deleted:
+    `--out ~` must not wipe a home directory."""
+    if root.is_dir() and any(root.iterdir()) and not (root / MARKER).is_file():
+        raise BundleError(f"{root} exists and was not made by `lakehouse bundle` (no {MARKER}): not deleting it")
+    if root.exists() and not root.is_dir():
+        raise BundleError(f"{root} exists and is not a folder: not deleting it")
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("made by `lakehouse bundle`; the folder is replaced on the next build\n")
 
 
 def write_listing(bundle: Bundle) -> None:
