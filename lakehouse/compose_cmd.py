@@ -279,7 +279,7 @@ class AirflowApi:
         if auth:
             request.add_header("Authorization", f"Bearer {self.token()}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # our own 127.0.0.1 URL
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # nosec B310  # our own http://127.0.0.1 URL
                 text = response.read().decode()
         except urllib.error.HTTPError as exc:
             raise AirflowApiError(method, path, exc.code, exc.read().decode(errors="replace")) from None

@@ -125,7 +125,7 @@ def maven_download(settings: Settings, target: Path, say: Say) -> bool:
         return False
     say(f"setup: downloading {url}")
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:  # nosec B310: scheme checked above
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:  # nosec B310  # scheme checked above
             data = response.read()
     except (urllib.error.URLError, OSError, ValueError) as exc:
         say(f"setup: could not download it: {exc}")
