@@ -488,7 +488,7 @@ def _lock_pins(path: Path) -> list[str]:
     """`name==version` lines of a uv/pip lock (no extras, markers or hashes)."""
     pins = []
     for raw in path.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
+        line = raw.split("#", 1)[0].strip().rstrip("\\").strip()  # a hashed lock continues the line
         if "==" in line and not line.startswith("-"):
             name, version = line.split(";", 1)[0].split("==", 1)
             pins.append(f"{name.split('[', 1)[0].strip()}=={version.strip()}")

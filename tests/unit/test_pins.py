@@ -60,3 +60,12 @@ def test_no_image_by_a_moving_tag() -> None:
 def test_lock_hashes_reads_a_uv_lock() -> None:
     allowed = pins.lock_hashes(REPO_ROOT / "requirements" / "bootstrap.lock")
     assert list(allowed) == [("uv", "0.11.7")] and len(allowed["uv", "0.11.7"]) > 10
+
+
+@pytest.mark.parametrize("name", ["main", "dbt"])
+def test_the_bundle_reads_clean_pins_from_a_hashed_lock(name: str) -> None:
+    """A hashed lock's pin line ends with a continuation backslash; the bundle's pins must not."""
+    from lakehouse.bundle import _lock_pins
+
+    found = _lock_pins(REPO_ROOT / "requirements" / f"{name}.lock")
+    assert found and all(re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", pin) for pin in found), found[:3]
