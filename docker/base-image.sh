@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Make sure the base image every Dockerfile here starts from, debian:bookworm-slim, exists.
 #
-# Where a registry is reachable `docker pull` gets the official image and nothing else happens.
-# On a machine with no container registry (CI here), the same tag is made locally: a minimal
-# Debian bookworm root file system from Debian's own mirror (debootstrap --variant=minbase),
-# imported as an image. The Dockerfiles then build the same way in both places.
+# Where a registry is reachable `docker pull` gets the official image by its pinned digest
+# (DIGEST, lakehouse/pins.py) and tags it. On a machine with no container registry (CI here), the
+# same tag is made locally: a minimal Debian bookworm root file system from Debian's own mirror
+# (debootstrap --variant=minbase, which checks the mirror's Release file against Debian's archive
+# keyring: a tampered mirror fails the build), imported as an image. The Dockerfiles then build
+# the same way in both places.
 #
 #   docker/base-image.sh            # pull, or make it when the pull fails
 #   docker/base-image.sh --local    # make it locally even if a registry is reachable
@@ -12,6 +14,9 @@
 set -euo pipefail
 
 IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
+# The official image's digest (lakehouse/pins.py DEBIAN_BASE_DIGEST; tests/unit/test_pins.py).
+DIGEST="sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251"
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 
@@ -27,8 +32,9 @@ if docker image inspect "$IMAGE" >/dev/null 2>&1; then
   echo "base-image: $IMAGE is present"
   exit 0
 fi
-if [ "$force_local" = 0 ] && timeout 60 docker pull -q "$IMAGE" >/dev/null 2>&1; then
-  echo "base-image: pulled $IMAGE"
+if [ "$force_local" = 0 ] && timeout 60 docker pull -q "${IMAGE%%:*}@$DIGEST" >/dev/null 2>&1; then
+  docker tag "${IMAGE%%:*}@$DIGEST" "$IMAGE"
+  echo "base-image: pulled $IMAGE@$DIGEST"
   exit 0
 fi
 
@@ -37,12 +43,16 @@ command -v debootstrap >/dev/null || {
   exit 1
 }
 [ "$(id -u)" -eq 0 ] || { echo "base-image: debootstrap needs root" >&2; exit 1; }
+[ -s "$KEYRING" ] || {
+  echo "base-image: $KEYRING is missing (apt-get install debian-archive-keyring): cannot check the mirror" >&2
+  exit 1
+}
 
 root="$(mktemp -d /tmp/bookworm-rootfs.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 echo "base-image: no registry; building $IMAGE with debootstrap --variant=minbase $SUITE from $MIRROR"
 started=$SECONDS
-debootstrap --variant=minbase "$SUITE" "$root" "$MIRROR" >"$root.log" 2>&1 || {
+debootstrap --variant=minbase --force-check-gpg --keyring="$KEYRING" "$SUITE" "$root" "$MIRROR" >"$root.log" 2>&1 || {
   tail -20 "$root.log" >&2; rm -f "$root.log"; exit 1
 }
 rm -f "$root.log"

@@ -30,6 +30,8 @@ Why it is built this way:
   the startup script installs dbt from wheels too.
 - Wheels are downloaded for the target platform (CPython 3.12 on MWAA, 3.11 on Glue 5 and our
   EMR image, manylinux x86_64) and cached under `build/cache/`, so a rebuild is offline and quick.
+  Every wheel is checked against the sha256 the hashed locks allow (`verify_wheels`) before it
+  is zipped, and the downloaded constraints file against its pinned digest (lakehouse/pins.py).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakehouse import deploy_config, spark_runtimes
+from lakehouse import deploy_config, pins, spark_runtimes
 from lakehouse.console import progress, table
 from pipeline.settings import REPO_ROOT
 
@@ -119,7 +121,7 @@ class Bundle:
     def files(self) -> list[tuple[str, int, str]]:
         """(path relative to the bundle, size, sha256) of every file, sorted."""
         rows = []
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and p.name != "BUNDLE.json"):
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and p.name not in ("BUNDLE.json", MARKER)):
             rows.append((path.relative_to(self.root).as_posix(), path.stat().st_size, sha256(path)))
         return rows
 
@@ -136,8 +138,7 @@ def build(
     config = deploy_config.load(env_name, deploy_dir, outputs)
     runtime = config.runtime_env()  # validates: fails before anything is written
     bundle = Bundle(out or BUILD_ROOT / "bundle" / env_name, env_name)
-    if bundle.root.exists():
-        shutil.rmtree(bundle.root)
+    fresh_root(bundle.root)
     steps = [
         ("dags folder", lambda: _dags(bundle)),
         ("constraints", lambda: _constraints(bundle, constraints)),
@@ -157,6 +158,23 @@ def build(
         progress(f"bundle: {name} ({time.monotonic() - started:.1f} s)")
     write_listing(bundle)
     return bundle
+
+
+MARKER = ".lakehouse-bundle"  # in every bundle folder this command made: the only kind it deletes
+
+
+def fresh_root(root: Path) -> None:
+    """An empty `root` for a new bundle, marked as ours. A folder this command made before (its
+    marker is there) or an empty one is replaced; anything else is refused, never deleted:
+    `--out ~` must not wipe a home directory."""
+    if root.is_dir() and any(root.iterdir()) and not (root / MARKER).is_file():
+        raise BundleError(f"{root} exists and was not made by `lakehouse bundle` (no {MARKER}): not deleting it")
+    if root.exists() and not root.is_dir():
+        raise BundleError(f"{root} exists and is not a folder: not deleting it")
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("made by `lakehouse bundle`; the folder is replaced on the next build\n")
 
 
 def write_listing(bundle: Bundle) -> None:
@@ -181,19 +199,25 @@ def _constraints(bundle: Bundle, source: str) -> None:
     """MWAA's Airflow constraints, shipped in dags/ so installs need no internet."""
     target = bundle.dags / CONSTRAINTS_NAME
     source = source or os.environ.get("LAKEHOUSE_MWAA_CONSTRAINTS", "") or CONSTRAINTS_URL
-    if source.startswith(("http://", "https://")):
+    if source.startswith("http://"):
+        raise BundleError(f"{source}: https only (the constraints decide what MWAA installs)")
+    if source.startswith("https://"):
         cached = CACHE / "constraints-3.2.1-3.12.txt"
+        if cached.is_file() and pins.constraints_digest(cached.read_text()) != pins.MWAA_CONSTRAINTS_PINS_SHA256:
+            raise BundleError(f"{cached}: its pins are not MWAA's 3.2.1 constraints (lakehouse/pins.py); delete it")
         if not cached.is_file():
             import urllib.request
 
             try:
-                with urllib.request.urlopen(source, timeout=30) as response:
+                with urllib.request.urlopen(source, timeout=30) as response:  # nosec B310  # https only, checked above
                     data = response.read()
             except OSError as exc:
                 raise BundleError(
                     f"cannot download MWAA's constraints from {source} ({exc}); pass --constraints PATH "
                     "(or LAKEHOUSE_MWAA_CONSTRAINTS) with a copy of that file"
                 ) from None
+            if pins.constraints_digest(data.decode()) != pins.MWAA_CONSTRAINTS_PINS_SHA256:
+                raise BundleError(f"{source}: its pins are not MWAA's 3.2.1 constraints (lakehouse/pins.py)")
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(data)
         source = str(cached)
@@ -519,14 +543,36 @@ def _download(pins: Iterable[str], python: str, abi: str) -> list[Path]:
     missing = [p for p in pins if _pin_key(p) not in have]
     if missing:
         raise BundleError(f"no wheel found for {', '.join(missing)} (Python {python}, manylinux x86_64)")
-    return [have[_pin_key(p)] for p in pins]
+    return verify_wheels([have[_pin_key(p)] for p in pins])
+
+
+LOCKS = (REPO_ROOT / "requirements" / "main.lock", REPO_ROOT / "requirements" / "dbt.lock")
+
+
+def verify_wheels(wheels: list[Path], locks: Iterable[Path] = LOCKS) -> list[Path]:
+    """The wheels, each checked against the sha256 values the hashed locks allow for its version.
+
+    Everything shipped to MWAA, Glue and EMR goes through here: a wheel in build/cache that was
+    tampered with, or a version no lock pins, stops the bundle with the file named.
+    """
+    allowed = pins.lock_hashes(*locks)
+    for wheel in wheels:
+        hashes = allowed.get(_wheel_key(wheel.name))
+        if not hashes:
+            raise BundleError(f"{wheel}: {wheel.name} is pinned by no lock ({', '.join(str(p) for p in locks)})")
+        actual = sha256(wheel)
+        if actual not in hashes:
+            raise BundleError(
+                f"{wheel}: sha256 {actual} is not one the locks allow for {wheel.name}; delete it and rebuild"
+            )
+    return wheels
 
 
 def _lock_pins(path: Path) -> list[str]:
     """`name==version` lines of a uv/pip lock (no extras, markers or hashes)."""
     pins = []
     for raw in path.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
+        line = raw.split("#", 1)[0].strip().rstrip("\\").strip()  # a hashed lock continues the line
         if "==" in line and not line.startswith("-"):
             name, version = line.split(";", 1)[0].split("==", 1)
             pins.append(f"{name.split('[', 1)[0].strip()}=={version.strip()}")

@@ -7,7 +7,8 @@ LAKEHOUSE_ENV=compose. The host talks to the stack only through the ports the st
 on 127.0.0.1:
 
     lakehouse compose up       # docker/.env from .env.example (random secrets) if missing;
-                               # `up --wait`; prints the UI address and the login
+                               # refuses `change-me` secrets; `up --wait`; prints the UI address
+                               # and where the login is kept (never the password itself)
     lakehouse compose demo     # Firehose hours into the object store, one Airflow backfill through
                                # the REST API (/api/v2, JWT from /auth/token), the `make demo` summary
     lakehouse compose status   # the services and their health
@@ -107,6 +108,29 @@ def ensure_env_file(path: Path = ENV_FILE, example: Path = ENV_EXAMPLE, override
     return True
 
 
+def placeholder_secrets(
+    path: Path = ENV_FILE, example: Path = ENV_EXAMPLE, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """The secrets of `path` still a placeholder (`change-me`) or empty: a hand-copied
+    .env.example. Every key that is a placeholder in the example must have a real value (the
+    environment wins over the file, as in compose itself)."""
+    environ = os.environ if environ is None else environ
+    secret_keys = [k for k, v in read_env_file(example).items() if v == PLACEHOLDER]
+    values = read_env_file(path)
+    return [k for k in secret_keys if environ.get(k, values.get(k, "")).strip() in ("", PLACEHOLDER)]
+
+
+class PlaceholderSecrets(ValueError):
+    """The env file still has `change-me` (or empty) secrets: the stack must not start with them."""
+
+    def __init__(self, path: Path, keys: list[str]) -> None:
+        super().__init__(
+            f"{path} still has placeholder secrets: {', '.join(keys)}. Give each a random value "
+            f"(or delete {path}: `make compose-up` then writes one with new random secrets)"
+        )
+        self.keys = keys
+
+
 # ------------------------------------------------------------------------------ the stack
 
 
@@ -186,7 +210,10 @@ class Stack:
         return AirflowApi(self.ui_url, ADMIN_USER, self.values()["AIRFLOW_ADMIN_PASSWORD"])
 
     def up(self, timeout: int = UP_TIMEOUT_SECONDS) -> float:
-        """`up --detach --wait` (images must exist); the seconds it took."""
+        """`up --detach --wait` (images must exist); the seconds it took. Refuses placeholder secrets."""
+        unset = placeholder_secrets(self.env_file)
+        if unset:
+            raise PlaceholderSecrets(self.env_file, unset)
         started = time.perf_counter()
         self.run("up", "--detach", "--wait", "--wait-timeout", str(timeout), "--no-build")
         return time.perf_counter() - started
@@ -252,7 +279,7 @@ class AirflowApi:
         if auth:
             request.add_header("Authorization", f"Bearer {self.token()}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # our own 127.0.0.1 URL
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # nosec B310  # our own http://127.0.0.1 URL
                 text = response.read().decode()
         except urllib.error.HTTPError as exc:
             raise AirflowApiError(method, path, exc.code, exc.read().decode(errors="replace")) from None
@@ -409,12 +436,15 @@ def run_up(args: argparse.Namespace) -> int:
     progress(f"compose: starting {stack.project} (postgres, objectstore, airflow-init, api-server, scheduler, ...)")
     try:
         seconds = stack.up(args.timeout)
+    except PlaceholderSecrets as exc:
+        progress(f"compose: refusing to start: {exc}")
+        return 2
     except subprocess.CalledProcessError:
         progress("compose: the stack did not become healthy; `lakehouse compose status` and `docker logs` say why")
         return 1
     values = stack.values()
     print(f"\nstack up and healthy in {seconds:.0f} s")
-    print(f"Airflow UI:    {stack.ui_url}   login {ADMIN_USER} / {values['AIRFLOW_ADMIN_PASSWORD']}")
+    print(f"Airflow UI:    {stack.ui_url}   login {ADMIN_USER} / AIRFLOW_ADMIN_PASSWORD in {stack.env_file}")
     print(f"object store:  http://127.0.0.1:{values['S3_PORT']}   (S3 API; keys S3_ACCESS_KEY / S3_SECRET_KEY)")
     print(f"PostgreSQL:    127.0.0.1:{values['POSTGRES_PORT']}   (databases airflow, catalog, warehouse)")
     print(f"secrets:       {stack.env_file}")

@@ -172,7 +172,7 @@ class DeployConfig:
             "LAKEHOUSE_GLUE_JOB_NAME": self.glue_job_prefix,
             "LAKEHOUSE_DBT_TARGET": str(self.get("pipeline.dbt_target", "redshift")),
             "LAKEHOUSE_DBT_EXECUTABLE": f"{DBT_VENV}/bin/dbt",
-            "LAKEHOUSE_HOME": "/tmp/lakehouse",  # scratch only: manifests and reports go to S3 on aws
+            "LAKEHOUSE_HOME": "/tmp/lakehouse",  # nosec B108  # scratch on the MWAA worker; manifests and reports go to S3
         }
         for key, var in (
             ("pipeline.landing_margin_seconds", "LAKEHOUSE_LANDING_MARGIN_SECONDS"),

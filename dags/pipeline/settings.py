@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -165,10 +165,14 @@ class Settings:
     jars_from_maven: bool = False  # online machines: resolve jars via spark.jars.packages
     jars_dir: str = ""  # where `make setup` puts jars it fetched (default: <venv>/share/lakehouse-jars)
     maven_repository: str = "https://repo1.maven.org/maven2"  # where `make setup` may fetch jars
+    # The sha256 the fetched SQLite JDBC jar must have; "" = lakehouse/pins.py (upstream's jar).
+    sqlite_jdbc_sha256: str = ""
     # Local runs: the folder of a warm Spark driver (pipeline.warm_spark) started by the CLI; "" = none.
     warm_spark: str = ""
     # `lakehouse airflow`: the address the UI/API binds (0.0.0.0 opens it to the network).
     airflow_host: str = "127.0.0.1"
+    # `lakehouse airflow`: the admin's password ("" = a random one kept in the Airflow home, mode 600).
+    airflow_password: str = field(default="", repr=False)
     # Orchestration: when the stream began (None: no catch-up), where failure alerts go.
     schedule_start: datetime | None = None
     alerts_sns_topic_arn: str = ""
@@ -271,8 +275,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jars_from_maven=_choice(env, "LAKEHOUSE_JARS_FROM_MAVEN", ("0", "1"), "0") == "1",
         jars_dir=env.get("LAKEHOUSE_JARS_DIR", "").strip(),
         maven_repository=env.get("LAKEHOUSE_MAVEN_REPOSITORY", "https://repo1.maven.org/maven2").strip().rstrip("/"),
+        sqlite_jdbc_sha256=env.get("LAKEHOUSE_SQLITE_JDBC_SHA256", "").strip().lower(),
         warm_spark=env.get("LAKEHOUSE_WARM_SPARK", "").strip(),
         airflow_host=env.get("LAKEHOUSE_AIRFLOW_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        airflow_password=env.get("LAKEHOUSE_AIRFLOW_PASSWORD", ""),
         schedule_start=_hour(env, "LAKEHOUSE_SCHEDULE_START"),
         alerts_sns_topic_arn=env.get("LAKEHOUSE_ALERTS_SNS_TOPIC_ARN", "").strip(),
         redshift_workgroup=env.get("LAKEHOUSE_REDSHIFT_WORKGROUP", "").strip(),

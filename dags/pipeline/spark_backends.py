@@ -97,14 +97,10 @@ class LocalSpark(SparkBackend):
 
     def catalog_args(self) -> dict[str, str]:
         """Plus the JDBC form of the settings' SQLAlchemy catalog URI: Spark's JdbcCatalog and
-        pyiceberg's SqlCatalog share the tables."""
-        uri, user, password = jdbc_catalog_uri(self.settings.catalog_uri)
-        return {
-            **super().catalog_args(),
-            "catalog_uri": uri,
-            "catalog_jdbc_user": user,
-            "catalog_jdbc_password": password,
-        }
+        pyiceberg's SqlCatalog share the tables. Never the password: `local_spark.build_command`
+        hands it over in the job's environment (`spark_jobs.jobargs.CATALOG_PASSWORD_ENV`)."""
+        uri, user, _password = jdbc_catalog_uri(self.settings.catalog_uri)
+        return {**super().catalog_args(), "catalog_uri": uri, "catalog_jdbc_user": user}
 
     def catalog_conf(self) -> dict[str, str]:
         """The Spark conf of the local catalog, for a session made outside a job (the warm

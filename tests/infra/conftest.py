@@ -97,8 +97,12 @@ def terraform_cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[s
 
 
 def copy_stack(dest: Path) -> Path:
-    """Copy infra/terraform (no .terraform, no state) and deploy/ to dest; return the env folder."""
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl", ".terraformrc")
+    """Copy infra/terraform (no .terraform, no state) and deploy/ to dest; return the env folder.
+
+    The committed provider lock file comes along: every `init` checks the provider it installs
+    against its hashes.
+    """
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraformrc")
     shutil.copytree(INFRA, dest / "infra" / "terraform", ignore=ignore)
     shutil.copytree(REPO / "deploy", dest / "deploy", ignore=shutil.ignore_patterns("*.outputs.json"))
     return dest / ENV_DIR
