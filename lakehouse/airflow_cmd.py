@@ -211,7 +211,7 @@ def run_hour(
             if verbose:
                 returncode = process.wait()
             else:
-                with ProgressLine(log_file, f"{dag_id} {hour:%Y-%m-%d %H}:00"):
+                with ProgressLine(log_file, f"{dag_id} arrival hour {hour_text(hour)}"):
                     returncode = process.wait()
         except BaseException:
             stop_process_tree(process)
@@ -231,7 +231,7 @@ def run_hour(
         outcome.get("tries", {}),
     )
     tasks = result.tasks
-    progress(f"airflow: {dag_id} {hour:%Y-%m-%d %H}:00 -> {result.state} in {seconds:.0f}s")
+    progress(f"airflow: {dag_id} arrival hour {hour_and_run(hour, result.run_id)} -> {result.state} in {seconds:.0f}s")
     if not result.ok:
         failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
         report = failure_report(log_file, failed) if failed else ""
@@ -422,13 +422,52 @@ def _browse_host(settings: Settings) -> str:
     return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host
 
 
+def hour_text(hour: datetime) -> str:
+    """An arrival hour as the summaries print it: `2026-11-01 08:00`."""
+    return f"{hour:%Y-%m-%d %H}:00"
+
+
+def airflow_run_name(hour: datetime, run_id: str) -> str:
+    """The Airflow run name to show beside arrival hour `hour`; "" when the name already says that hour.
+
+    Airflow names a scheduled or backfill run by its `run_after`, the *end* of its data interval
+    (arrival hour 08:00 is `backfill__2026-11-01T09:00:00+00:00`), and a `dags test` run by the
+    moment it ran (`manual__<now>`): the UI shows those names and times, the summaries the hour.
+    """
+    return "" if not run_id or hour.isoformat() in run_id else run_id
+
+
+def hour_and_run(hour: datetime, run_id: str) -> str:
+    """`2026-11-01 08:00 (Airflow run backfill__2026-11-01T09:00:00+00:00)`, or just the hour."""
+    name = airflow_run_name(hour, run_id)
+    return f"{hour_text(hour)} (Airflow run {name})" if name else hour_text(hour)
+
+
+MAX_NAMES_IN_CELL = 3
+
+
 def print_results(results: list[HourResult]) -> None:
+    """One row per arrival hour (with its Airflow run name), then every skipped task and why."""
+    from pipeline.skip_reasons import explain_skipped
+
+    show_runs = any(airflow_run_name(r.hour, r.run_id) for r in results)
     rows = []
+    reasons: dict[str, dict[str, list[str]]] = {}  # reason -> tasks -> hours
     for r in results:
         failed = [t for t, s in r.tasks.items() if s in ("failed", "upstream_failed")]
-        skipped = sum(1 for s in r.tasks.values() if s == "skipped")
-        rows.append([f"{r.hour:%Y-%m-%d %H}:00", r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", skipped])
-    print(table(["arrival hour", "state", "time", "failed tasks", "skipped"], rows))
+        skipped = explain_skipped(r.tasks)
+        names = [name for tasks in skipped.values() for name in tasks]
+        for reason, tasks in skipped.items():
+            for name in tasks:
+                reasons.setdefault(reason, {}).setdefault(name, []).append(f"{r.hour:%H}:00")
+        cell = ", ".join(names) if len(names) <= MAX_NAMES_IN_CELL else f"{len(names)} (below)"
+        run = [airflow_run_name(r.hour, r.run_id) or "-"] if show_runs else []
+        rows.append([hour_text(r.hour), *run, r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", cell or "-"])
+    headers = ["arrival hour", *(["Airflow run"] if show_runs else []), "state", "time", "failed tasks", "skipped"]
+    print(table(headers, rows))
+    for reason, tasks in reasons.items():
+        hours = sorted({h for hs in tasks.values() for h in hs})
+        print(f"skipped {', '.join(tasks)} (hours {', '.join(hours)}): {reason}")
     for r in results:
         if not r.ok:
             print(f"log of the failed run: {r.log_file}")
