@@ -1,0 +1,127 @@
+"""What the run summaries and progress lines call things (issue 30): the arrival hour with the
+Airflow run name beside it, every skipped task by name with its reason, and `compose clean`'s
+commands scoped to this stack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from lakehouse import cli
+from lakehouse.airflow_cmd import HourResult, airflow_run_name, hour_and_run, print_results
+from lakehouse.compose_cmd import COMPOSE_FILE, ENV_EXAMPLE, PROJECT, Stack, backfill_run_name
+from pipeline.skip_reasons import EMPTY_HOUR, MAINTENANCE_HOUR, UNKNOWN, explain_skipped
+
+pytestmark = pytest.mark.unit
+
+HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
+# The task states of a green hour with data, as `lakehouse.dags_test` writes them (compose target:
+# the dbt group is one task per model, here a few of them).
+GREEN = {
+    "wait_for_hour": "success",
+    "landing_manifest": "success",
+    "has_objects": "success",
+    "ensure_tables": "success",
+    "ingest": "success",
+    "quality_gate": "success",
+    "publish": "success",
+    "is_silver_maintenance_hour": "success",
+    "maintain_silver": "skipped",
+    "export_silver": "success",
+    "dbt.stg_orders_run": "success",
+    "dbt.fct_order_lines_run": "success",
+    "marts_published": "success",
+}
+# An hour without objects: has_objects short-circuits everything after it.
+EMPTY = {
+    **{task: "skipped" for task in GREEN},
+    "wait_for_hour": "success",
+    "landing_manifest": "success",
+    "has_objects": "success",
+}
+
+
+def airflow_backfill_run_id(hour: datetime) -> str:
+    """The run id Airflow itself gives the backfill run of arrival hour `hour` (the DAG's timetable)."""
+    from airflow.timetables.base import DagRunInfo
+    from airflow.timetables.interval import CronDataIntervalTimetable
+    from airflow.utils.types import DagRunType
+
+    timetable = CronDataIntervalTimetable("0 * * * *", timezone="UTC")
+    info = DagRunInfo.interval(start=hour, end=hour + timedelta(hours=1))
+    return timetable.generate_run_id(
+        run_type=DagRunType.BACKFILL_JOB, run_after=info.run_after, data_interval=info.data_interval
+    )
+
+
+def test_a_backfill_run_is_named_by_its_interval_end_and_the_summary_says_both() -> None:
+    run_id = airflow_backfill_run_id(HOUR)
+    assert run_id == backfill_run_name(HOUR) == "backfill__2026-11-01T09:00:00+00:00"
+    assert airflow_run_name(HOUR, run_id) == run_id
+    assert hour_and_run(HOUR, run_id) == "2026-11-01 08:00 (Airflow run backfill__2026-11-01T09:00:00+00:00)"
+    # a name that already says the arrival hour is not repeated
+    assert hour_and_run(HOUR, f"manual__{HOUR.isoformat()}") == "2026-11-01 08:00"
+
+
+def test_the_summary_table_names_the_run_and_each_skipped_task_with_its_reason(capsys) -> None:
+    results = [
+        HourResult(
+            HOUR + timedelta(hours=i), "success", airflow_backfill_run_id(HOUR + timedelta(hours=i)), 40.0, GREEN
+        )
+        for i in range(3)
+    ]
+    print_results(results)
+    out = capsys.readouterr().out
+    header, _, *rows = out.splitlines()[:5]
+    assert "Airflow run" in header
+    assert rows[0].startswith("2026-11-01 08:00  backfill__2026-11-01T09:00:00+00:00  success")
+    assert all(row.rstrip().endswith("maintain_silver") for row in rows)
+    assert f"skipped maintain_silver (hours 08:00, 09:00, 10:00): {MAINTENANCE_HOUR}" in out
+    assert "03:00 UTC" in MAINTENANCE_HOUR
+
+
+def test_an_empty_hour_names_what_it_skipped_and_says_why(capsys) -> None:
+    assert explain_skipped(EMPTY) == {
+        EMPTY_HOUR: [
+            "ensure_tables",
+            "ingest",
+            "quality_gate",
+            "publish",
+            "is_silver_maintenance_hour",
+            "maintain_silver",
+            "export_silver",
+            "marts_published",
+            "dbt.* (2)",
+        ]
+    }
+    print_results([HourResult(HOUR, "success", "manual__2026-12-07T21:03:12.123456+00:00", 9.0, EMPTY)])
+    out = capsys.readouterr().out
+    assert "9 (below)" in out and "manual__2026-12-07T21:03:12.123456+00:00" in out
+    assert f"export_silver, marts_published, dbt.* (2) (hours 08:00): {EMPTY_HOUR}" in out
+
+
+def test_a_skip_nobody_planned_is_named_and_not_explained_away() -> None:
+    states = {**GREEN, "export_silver": "skipped"}
+    assert explain_skipped(states) == {MAINTENANCE_HOUR: ["maintain_silver"], UNKNOWN: ["export_silver"]}
+    assert explain_skipped({t: "success" for t in GREEN}) == {}
+
+
+def test_compose_clean_removes_only_this_project(capsys) -> None:
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert compose["name"] == PROJECT  # the project name the commands scope to is the file's
+    down, prune = Stack().clean_commands()
+    assert down[down.index("--project-name") + 1] == PROJECT
+    assert down[down.index("--file") + 1] == str(COMPOSE_FILE)
+    assert down[down.index("down") :] == ["down", "--volumes", "--remove-orphans", "--rmi", "all"]
+    # the cache no image uses, never everything: no `--all`, no `system prune`, no volume prune
+    assert prune == ["docker", "builder", "prune", "--force"]
+    # without docker/.env (a clean clone) compose still reads the file: the example's placeholders
+    missing = Stack(env_file=COMPOSE_FILE.parent / "no-such.env")
+    assert missing.clean_commands()[0][missing.clean_commands()[0].index("--env-file") + 1] == str(ENV_EXAMPLE)
+
+    assert cli.main(["compose", "--env-file", str(missing.env_file), "clean", "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert f"--project-name {PROJECT}" in err and "down --volumes --remove-orphans --rmi all" in err
+    assert "docker builder prune --force" in err and "system" not in err
