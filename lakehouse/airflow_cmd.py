@@ -17,9 +17,11 @@ With `--scheduler`, `airflow backfill create` hands the range to a running sched
 (`lakehouse airflow`), which shows up in the UI. Both are idempotent: re-running an hour
 replaces that hour's bronze partition and re-MERGEs the same events into silver.
 
-A note on dates: Airflow names a scheduled hourly run by the start of its interval, but
-`airflow dags test <date>` (a manual run) gives the run the interval that *ends* at `<date>`.
-These commands take the arrival hour and do that arithmetic, so you never have to.
+A note on dates: a run's arrival hour is its data interval's start, but Airflow names a
+scheduled or backfill run by the interval's *end* (`run_after`), and `airflow dags test <date>`
+(a manual run) gives the run the interval that *ends* at `<date>` and names it by the moment it
+ran. These commands take the arrival hour and do that arithmetic, so you never have to; their
+lines print the arrival hour with the Airflow run name beside it (`hour_and_run`).
 
 The admin login is for a laptop only: the password file is written in plain text under
 `<LAKEHOUSE_HOME>/airflow`. So the server listens on 127.0.0.1 unless LAKEHOUSE_AIRFLOW_HOST
