@@ -44,13 +44,19 @@ EMPTY = {
 
 
 def airflow_backfill_run_id(hour: datetime) -> str:
-    """The run id Airflow itself gives the backfill run of arrival hour `hour` (the DAG's timetable)."""
-    from airflow.timetables.base import DagRunInfo
+    """The run id Airflow gives the backfill run of arrival hour `hour`, made the way
+    `airflow.models.backfill` makes it: the timetable's run info for the hour, then its run id."""
+    from airflow.timetables.base import TimeRestriction
     from airflow.timetables.interval import CronDataIntervalTimetable
     from airflow.utils.types import DagRunType
 
-    timetable = CronDataIntervalTimetable("0 * * * *", timezone="UTC")
-    info = DagRunInfo.interval(start=hour, end=hour + timedelta(hours=1))
+    timetable = CronDataIntervalTimetable("0 * * * *", timezone="UTC")  # the DAG's schedule
+    from airflow.sdk import timezone
+
+    moment = timezone.coerce_datetime(hour)  # pendulum, as the scheduler hands it
+    restriction = TimeRestriction(earliest=moment, latest=moment, catchup=True)
+    info = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info.data_interval.start == hour  # the run owns arrival hour `hour`
     return timetable.generate_run_id(
         run_type=DagRunType.BACKFILL_JOB, run_after=info.run_after, data_interval=info.data_interval
     )
