@@ -461,7 +461,7 @@ def print_results(results: list[HourResult]) -> None:
         names = [name for tasks in skipped.values() for name in tasks]
         for reason, tasks in skipped.items():
             for name in tasks:
-                reasons.setdefault(reason, {}).setdefault(name, []).append(f"{r.hour:%H}:00")
+                reasons.setdefault(reason, {}).setdefault(name, []).append(hour_text(r.hour))
         cell = ", ".join(names) if len(names) <= MAX_NAMES_IN_CELL else f"{len(names)} (below)"
         run = [airflow_run_name(r.hour, r.run_id) or "-"] if show_runs else []
         rows.append([hour_text(r.hour), *run, r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", cell or "-"])
@@ -469,7 +469,8 @@ def print_results(results: list[HourResult]) -> None:
     print(table(headers, rows))
     for reason, tasks in reasons.items():
         hours = sorted({h for hs in tasks.values() for h in hs})
-        print(f"skipped {', '.join(tasks)} (hours {', '.join(hours)}): {reason}")
+        where = ", ".join(hours) if len(hours) <= MAX_NAMES_IN_CELL else f"{len(hours)} of {len(results)} runs"
+        print(f"skipped {', '.join(tasks)} ({where}): {reason}")
     for r in results:
         if not r.ok:
             print(f"log of the failed run: {r.log_file}")

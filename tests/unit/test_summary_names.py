@@ -84,7 +84,8 @@ def test_the_summary_table_names_the_run_and_each_skipped_task_with_its_reason(c
     assert "Airflow run" in header
     assert rows[0].startswith("2026-11-01 08:00  backfill__2026-11-01T09:00:00+00:00  success")
     assert all(row.rstrip().endswith("maintain_silver") for row in rows)
-    assert f"skipped maintain_silver (hours 08:00, 09:00, 10:00): {MAINTENANCE_HOUR}" in out
+    hours = "2026-11-01 08:00, 2026-11-01 09:00, 2026-11-01 10:00"
+    assert f"skipped maintain_silver ({hours}): {MAINTENANCE_HOUR}" in out
     assert "03:00 UTC" in MAINTENANCE_HOUR
 
 
@@ -105,7 +106,12 @@ def test_an_empty_hour_names_what_it_skipped_and_says_why(capsys) -> None:
     print_results([HourResult(HOUR, "success", "manual__2026-12-07T21:03:12.123456+00:00", 9.0, EMPTY)])
     out = capsys.readouterr().out
     assert "9 (below)" in out and "manual__2026-12-07T21:03:12.123456+00:00" in out
-    assert f"export_silver, marts_published, dbt.* (2) (hours 08:00): {EMPTY_HOUR}" in out
+    assert f"export_silver, marts_published, dbt.* (2) (2026-11-01 08:00): {EMPTY_HOUR}" in out
+    # a day's backfill: counted, not listed (the 03:00 UTC hour runs maintain_silver)
+    day = [datetime(2026, 11, 2, h, tzinfo=UTC) for h in range(24)]
+    maintained = {**GREEN, "maintain_silver": "success"}
+    print_results([HourResult(h, "success", "", 30.0, maintained if h.hour == 3 else GREEN) for h in day])
+    assert f"skipped maintain_silver (23 of 24 runs): {MAINTENANCE_HOUR}" in capsys.readouterr().out
 
 
 def test_a_skip_nobody_planned_is_named_and_not_explained_away() -> None:
