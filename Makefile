@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint audit fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-dags bench-dbt bench-demo \
-	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
+	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down compose-clean \
 	test-compose bench-compose
 
 help: ## list targets
@@ -153,6 +153,9 @@ compose-status: $(MAIN_STAMP) ## the stack's services and their health
 
 compose-down: $(MAIN_STAMP) ## stop the stack (data volumes kept; VOLUMES=1 deletes them too)
 	$(LAKEHOUSE) compose down $(if $(VOLUMES),--volumes)
+
+compose-clean: $(MAIN_STAMP) ## remove the stack's containers, volumes, images and unused build cache (DRY_RUN=1 prints)
+	$(LAKEHOUSE) compose clean $(if $(DRY_RUN),--dry-run)
 
 test-compose: setup compose-build ## the compose lane: the real stack, end to end (builds the images; minutes)
 	$(VENV)/bin/pytest -m compose -p no:cacheprovider $(PYTEST_ARGS)

@@ -48,7 +48,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, hour_claims, maintenance, spark_args, waits
+from pipeline import assets, hour_claims, maintenance, skip_reasons, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import dbt_parallel_tasks, dbt_task_group, manifest_path
 from pipeline.settings import load_settings
@@ -123,7 +123,9 @@ with DAG(
 
     # ignore_downstream_trigger_rules=False: the skip flows down by trigger rules, so rate_alarm
     # (none_failed) still judges an empty hour.
-    @task.short_circuit(task_id="has_objects", ignore_downstream_trigger_rules=False)
+    @task.short_circuit(
+        task_id="has_objects", ignore_downstream_trigger_rules=False, doc_md=skip_reasons.GATE_DOCS["has_objects"]
+    )
     def has_objects(objects: int) -> bool:
         """False (skip ingest to marts, run stays green) when the hour has no objects."""
         return int(objects) > 0
@@ -172,7 +174,11 @@ with DAG(
         outlets=assets.silver_assets(SETTINGS.catalog_name),
     )
 
-    @task.short_circuit(task_id="is_silver_maintenance_hour", ignore_downstream_trigger_rules=False)
+    @task.short_circuit(
+        task_id="is_silver_maintenance_hour",
+        ignore_downstream_trigger_rules=False,
+        doc_md=skip_reasons.GATE_DOCS["is_silver_maintenance_hour"],
+    )
     def is_silver_maintenance_hour(**context: Any) -> bool:
         """Once a day, after publish: silver's compaction must never run beside a publish."""
         return context["data_interval_start"].hour == maintenance.SILVER_MAINTENANCE_HOUR

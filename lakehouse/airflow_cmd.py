@@ -17,9 +17,11 @@ With `--scheduler`, `airflow backfill create` hands the range to a running sched
 (`lakehouse airflow`), which shows up in the UI. Both are idempotent: re-running an hour
 replaces that hour's bronze partition and re-MERGEs the same events into silver.
 
-A note on dates: Airflow names a scheduled hourly run by the start of its interval, but
-`airflow dags test <date>` (a manual run) gives the run the interval that *ends* at `<date>`.
-These commands take the arrival hour and do that arithmetic, so you never have to.
+A note on dates: a run's arrival hour is its data interval's start, but Airflow names a
+scheduled or backfill run by the interval's *end* (`run_after`), and `airflow dags test <date>`
+(a manual run) gives the run the interval that *ends* at `<date>` and names it by the moment it
+ran. These commands take the arrival hour and do that arithmetic, so you never have to; their
+lines print the arrival hour with the Airflow run name beside it (`hour_and_run`).
 
 The admin login: a random password, made once per Airflow home and kept in
 `<LAKEHOUSE_HOME>/airflow/simple_auth_manager_passwords.json` (mode 600, readable by you only);
@@ -244,7 +246,7 @@ def run_hour(
             if verbose:
                 returncode = process.wait()
             else:
-                with ProgressLine(log_file, f"{dag_id} {hour:%Y-%m-%d %H}:00"):
+                with ProgressLine(log_file, f"{dag_id} arrival hour {hour_text(hour)}"):
                     returncode = process.wait()
         except BaseException:
             stop_process_tree(process)
@@ -265,7 +267,7 @@ def run_hour(
         outcome.get("tries", {}),
     )
     tasks = result.tasks
-    progress(f"airflow: {dag_id} {hour:%Y-%m-%d %H}:00 -> {result.state} in {seconds:.0f}s")
+    progress(f"airflow: {dag_id} arrival hour {hour_and_run(hour, result.run_id)} -> {result.state} in {seconds:.0f}s")
     if not result.ok:
         failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
         report = failure_report(log_file, failed) if failed else ""
@@ -480,13 +482,53 @@ def _browse_host(settings: Settings) -> str:
     return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host  # nosec B104  # compares, never binds
 
 
+def hour_text(hour: datetime) -> str:
+    """An arrival hour as the summaries print it: `2026-11-01 08:00`."""
+    return f"{hour:%Y-%m-%d %H}:00"
+
+
+def airflow_run_name(hour: datetime, run_id: str) -> str:
+    """The Airflow run name to show beside arrival hour `hour`; "" when the name already says that hour.
+
+    Airflow names a scheduled or backfill run by its `run_after`, the *end* of its data interval
+    (arrival hour 08:00 is `backfill__2026-11-01T09:00:00+00:00`), and a `dags test` run by the
+    moment it ran (`manual__<now>`): the UI shows those names and times, the summaries the hour.
+    """
+    return "" if not run_id or hour.isoformat() in run_id else run_id
+
+
+def hour_and_run(hour: datetime, run_id: str) -> str:
+    """`2026-11-01 08:00 (Airflow run backfill__2026-11-01T09:00:00+00:00)`, or just the hour."""
+    name = airflow_run_name(hour, run_id)
+    return f"{hour_text(hour)} (Airflow run {name})" if name else hour_text(hour)
+
+
+MAX_NAMES_IN_CELL = 3
+
+
 def print_results(results: list[HourResult]) -> None:
+    """One row per arrival hour (with its Airflow run name), then every skipped task and why."""
+    from pipeline.skip_reasons import explain_skipped
+
+    show_runs = any(airflow_run_name(r.hour, r.run_id) for r in results)
     rows = []
+    reasons: dict[str, dict[str, list[str]]] = {}  # reason -> tasks -> hours
     for r in results:
         failed = [t for t, s in r.tasks.items() if s in ("failed", "upstream_failed")]
-        skipped = sum(1 for s in r.tasks.values() if s == "skipped")
-        rows.append([f"{r.hour:%Y-%m-%d %H}:00", r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", skipped])
-    print(table(["arrival hour", "state", "time", "failed tasks", "skipped"], rows))
+        skipped = explain_skipped(r.tasks)
+        names = [name for tasks in skipped.values() for name in tasks]
+        for reason, tasks in skipped.items():
+            for name in tasks:
+                reasons.setdefault(reason, {}).setdefault(name, []).append(hour_text(r.hour))
+        cell = ", ".join(names) if len(names) <= MAX_NAMES_IN_CELL else f"{len(names)} (below)"
+        run = [airflow_run_name(r.hour, r.run_id) or "-"] if show_runs else []
+        rows.append([hour_text(r.hour), *run, r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", cell or "-"])
+    headers = ["arrival hour", *(["Airflow run"] if show_runs else []), "state", "time", "failed tasks", "skipped"]
+    print(table(headers, rows))
+    for reason, tasks in reasons.items():
+        hours = sorted({h for hs in tasks.values() for h in hs})
+        where = ", ".join(hours) if len(hours) <= MAX_NAMES_IN_CELL else f"{len(hours)} of {len(results)} runs"
+        print(f"skipped {', '.join(tasks)} ({where}): {reason}")
     for r in results:
         if not r.ok:
             print(f"log of the failed run: {r.log_file}")

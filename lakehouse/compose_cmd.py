@@ -1,4 +1,4 @@
-"""`lakehouse compose up|demo|status|down`: the docker-compose stack (docker/compose.yaml) from the host.
+"""`lakehouse compose up|demo|status|down|clean`: the docker-compose stack (docker/compose.yaml) from the host.
 
 The third way to run the pipeline, next to the embedded `local` one and `aws`: PostgreSQL, an
 S3-compatible object store (SeaweedFS) and Airflow 3 as separate services (api-server,
@@ -13,6 +13,7 @@ on 127.0.0.1:
                                # the REST API (/api/v2, JWT from /auth/token), the `make demo` summary
     lakehouse compose status   # the services and their health
     lakehouse compose down [--volumes]
+    lakehouse compose clean [--dry-run]  # down --volumes --rmi all, then the build cache no image uses
 
 The images are built beforehand by docker/build-images.sh (BuildKit); `make compose-up` does both.
 
@@ -42,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lakehouse.airflow_cmd import DAG_ID, HourResult
+from lakehouse.airflow_cmd import DAG_ID, HourResult, hour_and_run, hour_text
 from lakehouse.console import parse_hour, progress
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
@@ -221,6 +222,23 @@ class Stack:
     def down(self, volumes: bool = False) -> None:
         self.run("down", "--remove-orphans", *(["--volumes"] if volumes else []))
 
+    def clean_commands(self) -> list[list[str]]:
+        """What `lakehouse compose clean` runs: this project's containers, networks, volumes and images,
+        then the build cache no image uses any more.
+
+        `down --rmi all` removes the images the services use (lakehouse/postgres, objectstore,
+        airflow); other projects' containers, volumes and images are never named. BuildKit cannot
+        tell one project's cache from another's, so the cache step is `docker builder prune` without
+        `--all`: only cache no image references (after `down --rmi all`, this stack's layers), never
+        the cache of images still on the engine, and never `docker system prune`. The base image
+        debian:bookworm-slim stays: other images may start from it (`docker image rm` it by hand).
+        """
+        stack = self if self.env_file.exists() else Stack(self.project, ENV_EXAMPLE, self.compose_file)
+        return [
+            stack.command("down", "--volumes", "--remove-orphans", "--rmi", "all"),
+            ["docker", "builder", "prune", "--force"],
+        ]
+
     def containers(self) -> list[dict[str, Any]]:
         """`ps --all --format json`: one dict per container (Compose prints one JSON object a line)."""
         out = self.run("ps", "--all", "--format", "json", capture=True).stdout
@@ -335,11 +353,22 @@ def _instant(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
+def _arrival_hour(run: Mapping[str, Any]) -> datetime:
+    """The arrival hour a run owns: its data interval's start (the run's name says the interval's end)."""
+    return _instant(run["data_interval_start"]).astimezone(UTC)
+
+
+def backfill_run_name(hour: datetime) -> str:
+    """The run id Airflow 3 gives the backfill run of arrival hour `hour`: `backfill__<run_after>`,
+    and an hourly interval's run_after is its end (`airflow.timetables.base.Timetable.generate_run_id`)."""
+    return f"backfill__{(hour + HOUR).isoformat()}"
+
+
 def hour_result(api: AirflowApi, run: Mapping[str, Any], dag_id: str = DAG_ID) -> HourResult:
     """The same record `lakehouse backfill` prints, for a run read from the REST API."""
     started, ended = _instant(run.get("start_date")), _instant(run.get("end_date"))
     seconds = (ended - started).total_seconds() if started and ended else 0.0
-    hour = _instant(run["data_interval_start"]).astimezone(UTC)
+    hour = _arrival_hour(run)
     run_id = run["dag_run_id"]
     link = f"{api.base_url}/dags/{dag_id}/runs/{urllib.parse.quote(run_id, safe='')}"
     return HourResult(hour, run["state"], run_id, seconds, api.task_states(dag_id, run_id), link)
@@ -363,7 +392,10 @@ def run_hours(
     api.wait_for_dag(dag_id)
     api.unpause(dag_id)
     backfill = api.create_backfill(dag_id, start, last)
-    on_progress(f"compose: backfill {backfill['id']} of {dag_id}, hours {start:%Y-%m-%d %H}:00 .. {last:%H}:00")
+    on_progress(
+        f"compose: backfill {backfill['id']} of {dag_id}, arrival hours {hour_text(start)} .. {last:%H}:00 "
+        f"(Airflow names each run by its interval's end: {backfill_run_name(start)} .. {backfill_run_name(last)})"
+    )
     deadline = time.monotonic() + timeout
     reported: dict[str, str] = {}
     while not api.backfill(backfill["id"]).get("completed_at"):
@@ -371,7 +403,8 @@ def run_hours(
         for run in runs:
             if reported.get(run["dag_run_id"]) != run["state"]:
                 reported[run["dag_run_id"]] = run["state"]
-                on_progress(f"compose: {run['dag_run_id']} {run['state']}")
+                label = hour_and_run(_arrival_hour(run), run["dag_run_id"])
+                on_progress(f"compose: arrival hour {label} {run['state']}")
         if while_running is not None:
             while_running(api, runs)
         if time.monotonic() > deadline:
@@ -379,7 +412,7 @@ def run_hours(
         time.sleep(5)
     results = [hour_result(api, run, dag_id) for run in api.dag_runs(dag_id, start, last)]
     for r in results:
-        on_progress(f"compose: {dag_id} {r.hour:%Y-%m-%d %H}:00 -> {r.state} in {r.seconds:.0f}s")
+        on_progress(f"compose: {dag_id} arrival hour {hour_and_run(r.hour, r.run_id)} -> {r.state} in {r.seconds:.0f}s")
     return results
 
 
@@ -423,6 +456,13 @@ def register(subparsers) -> None:
     down = actions.add_parser("down", help="stop and remove the containers (the data volumes stay)")
     down.add_argument("--volumes", action="store_true", help="delete the data volumes too")
     down.set_defaults(func=run_down)
+
+    clean = actions.add_parser(
+        "clean",
+        help="remove the stack's containers, volumes and images, and the build cache no image uses",
+    )
+    clean.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    clean.set_defaults(func=run_clean)
 
 
 def _stack(args: argparse.Namespace) -> Stack:
@@ -510,4 +550,18 @@ def _ports(container: Mapping[str, Any]) -> str:
 def run_down(args: argparse.Namespace) -> int:
     _stack(args).down(volumes=args.volumes)
     progress("compose: stack removed" + (" with its data volumes" if args.volumes else "; data volumes kept"))
+    return 0
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    """`down --volumes --rmi all` for this project, then the dangling build cache (see `Stack.clean_commands`)."""
+    import shlex
+
+    commands = _stack(args).clean_commands()
+    for command in commands:
+        progress(f"compose clean: {shlex.join(command)}")
+        if not args.dry_run:
+            subprocess.run(command, check=True)
+    if not args.dry_run:
+        progress("compose clean: the stack's containers, volumes, images and unused build cache are gone")
     return 0
