@@ -26,6 +26,7 @@ nature: minutes, not seconds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -135,19 +136,38 @@ def ground_truth(lake: Settings) -> dict[str, Any]:
     return generate(config, lake.raw_root)
 
 
-@pytest.fixture(scope="module")
-def warm_env(lake: Settings) -> Iterator[dict[str, str]]:
-    """One warm Spark driver for the module's green runs (the environment that names it)."""
-    with warm_spark(lake) as env:
-        yield env
+class WarmDriver:
+    """The module's warm Spark driver: `env` names it to a run; `stop()` ends it for good.
+
+    An idle warm driver keeps its connection to the SQLite catalog, which makes another process's
+    commit fail with SQLITE_BUSY; the bad hour's own spark-submits need it gone.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._stack = contextlib.ExitStack()
+        self.env: dict[str, str] = self._stack.enter_context(warm_spark(settings))
+
+    def stop(self) -> None:
+        self._stack.close()
+        self.env = {}
 
 
 @pytest.fixture(scope="module")
-def first_pass(lake: Settings, ground_truth: dict[str, Any], warm_env: dict[str, str]) -> dict[str, Any]:
+def warm_driver(lake: Settings) -> Iterator[WarmDriver]:
+    """One warm Spark driver for the module's green runs."""
+    driver = WarmDriver(lake)
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+@pytest.fixture(scope="module")
+def first_pass(lake: Settings, ground_truth: dict[str, Any], warm_driver: WarmDriver) -> dict[str, Any]:
     """The good hours in order, stopping at the first failure: `lakehouse backfill`'s loop."""
     results: list[HourResult] = []
     for hour in hours_between(GOOD_START, BAD_HOUR):
-        results.append(run_hour(lake, hour, env_overrides=warm_env))
+        results.append(run_hour(lake, hour, env_overrides=warm_driver.env))
         if not results[-1].ok:
             break
     return {"results": results, "iceberg": iceberg_state(lake), "marts": mart_state(lake)}
@@ -192,10 +212,10 @@ def test_the_gates_data_docs_are_where_lakehouse_dq_says(lake, first_pass, capsy
     assert "<html" in page.lower() and "silver.order_lines" in page
 
 
-def test_running_an_earlier_hour_again_changes_nothing(lake, first_pass, warm_env) -> None:
+def test_running_an_earlier_hour_again_changes_nothing(lake, first_pass, warm_driver) -> None:
     """The first hour again, after a later hour was published: the out-of-order re-run a
     backfill of a past day is made of (one hour, not both: each costs minutes of CI)."""
-    result = run_hour(lake, GOOD_START, env_overrides=warm_env)
+    result = run_hour(lake, GOOD_START, env_overrides=warm_driver.env)
     assert result.ok, summary([result])
     assert iceberg_state(lake) == {
         **first_pass["iceberg"],
@@ -205,16 +225,17 @@ def test_running_an_earlier_hour_again_changes_nothing(lake, first_pass, warm_en
     assert mart_state(lake) == first_pass["marts"]
 
 
-def test_daily_maintenance_runs_green_and_changes_no_content(lake, first_pass, warm_env) -> None:
+def test_daily_maintenance_runs_green_and_changes_no_content(lake, first_pass, warm_driver) -> None:
     """lakehouse_maintenance through Airflow: Iceberg procedures on every table, content intact."""
-    result = run_hour(lake, BAD_HOUR, dag_id="lakehouse_maintenance", env_overrides=warm_env)
+    result = run_hour(lake, BAD_HOUR, dag_id="lakehouse_maintenance", env_overrides=warm_driver.env)
     assert result.ok and result.tasks == {"maintain_tables": "success"}, summary([result])
     state = iceberg_state(lake)
     for identifier in ICEBERG_TABLES:
         assert state[identifier] == first_pass["iceberg"][identifier], identifier
 
 
-def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(lake, first_pass) -> None:
+def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(lake, first_pass, warm_driver) -> None:
+    warm_driver.stop()  # from here on, a spark-submit per Spark task, as the scheduler runs them
     # About 10 events and 7 injected faults: far over the 1% quarantine share the gate allows.
     generate(GenerateConfig(start=BAD_HOUR, hours=1, events_per_hour=10, faults="all", seed=5), lake.raw_root)
     before = iceberg_state(lake)
