@@ -4,8 +4,8 @@ output "environment_name" {
 }
 
 output "environment_arn" {
-  description = "MWAA environment ARN."
-  value       = one(aws_mwaa_environment.this[*].arn)
+  description = "MWAA environment ARN (known from the name, so the deploy policy can name it before the environment exists)."
+  value       = local.env_arn
 }
 
 output "execution_role_arn" {
