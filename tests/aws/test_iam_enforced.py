@@ -76,7 +76,7 @@ class Lane:
             self.monkeypatch.setenv(key, value)
         boto3.DEFAULT_SESSION = None
         objectstore._s3.cache_clear()  # pyarrow's S3 filesystem holds the credentials it was made with
-        before = len(self.stack.decisions)
+        before, self.calls_before = len(self.stack.decisions), len(self.recorder.calls)
         self.stack.task = task
         with self.recorder.as_role(role.name, task, **{"aws:userid": role.userid} | context):
             try:
@@ -90,8 +90,18 @@ class Lane:
         assert not self.denied(before), f"{task}: moto denied\n{self.denied(before)}"
 
     def denied(self, since: int) -> str:
-        return "\n".join(f"  role {p.split('/')[-2]} may not {a} on {r}"
-                         for p, a, r, allowed, _ in self.stack.decisions[since:] if not allowed)  # fmt: skip
+        """moto's denials since a step began; where moto knew no resource ("*"), the resources the
+        recorded call asked for (tests/aws/iam_calls.py)."""
+        lines = []
+        for principal, action, resource, allowed, _ in self.stack.decisions[since:]:
+            if allowed:
+                continue
+            if resource == "*":
+                asked = {auth.resource for call in self.recorder.calls[self.calls_before :]
+                         for auth in authorisations(call, names_of(self.stack)) if auth.action == action}  # fmt: skip
+                resource = ", ".join(sorted(asked)) or "*"
+            lines.append(f"  role {principal.split('/')[-2]} may not {action} on {resource}")
+        return "\n".join(dict.fromkeys(lines))
 
 
 def runtime_settings(stack: Stack, deploy_folder: Path, backend: str = "glue") -> Any:

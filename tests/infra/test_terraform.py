@@ -47,7 +47,7 @@ CONTRACT_OUTPUTS = {
     "sns_topic_arn", "athena_workgroup", "vpc_id", "private_subnet_ids", "security_group_ids",
 }  # fmt: skip
 OFF_IN_EMULATION = {
-    "mwaa_environment_name", "mwaa_execution_role_arn", "mwaa_webserver_url", "redshift_workgroup",
+    "mwaa_environment_name", "mwaa_webserver_url", "redshift_workgroup",
     "redshift_namespace", "redshift_host", "redshift_database", "redshift_secret_arn", "redshift_spectrum_role_arn",
 }  # fmt: skip
 
@@ -276,11 +276,14 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     changes = planned_changes(tf, "-refresh=false")  # the no-change plan just refreshed the state
     created = {a for a, rc in changes.items() if rc["change"]["actions"] == ["create"]}
     updated = {a for a, rc in changes.items() if rc["change"]["actions"] == ["update"]}
-    assert all(re.match(r"module\.(mwaa|redshift|quicksight)\[0\]\.", a) for a in created), created
-    # Only the deploy policy grows (UpdateEnvironment on the new environment); nothing is replaced.
-    assert updated == {"module.deployer.aws_iam_policy.this"}, updated
+    # The environment and its log groups (the execution role exists already), Redshift; QuickSight
+    # is the second phase (quicksight.enabled: false in deploy/dev.yaml, test_quicksight_phase_plans).
+    assert all(re.match(r"module\.(mwaa\.aws_(mwaa_environment|cloudwatch_log_group)|redshift\[0\])\.?", a)
+               for a in created), created  # fmt: skip
+    # Only the execution role's policy grows (its Redshift grants); nothing is replaced.
+    assert updated == {"module.mwaa.aws_iam_role_policy.execution"}, updated
 
-    mwaa = changes["module.mwaa[0].aws_mwaa_environment.this"]["change"]["after"]
+    mwaa = changes["module.mwaa.aws_mwaa_environment.this[0]"]["change"]["after"]
     cfg = DEPLOY_CONFIG["mwaa"]
     assert mwaa["airflow_version"] == cfg["airflow_version"] == "3.2.1"
     assert mwaa["webserver_access_mode"] == cfg["webserver_access_mode"] == "PRIVATE_ONLY"
@@ -304,7 +307,7 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     params = {p["parameter_key"]: p["parameter_value"] for p in workgroup["config_parameter"]}
     assert params["require_ssl"] == "true"
     assert "module.redshift[0].aws_iam_role.spectrum" in created
-    check_quicksight_plan(changes)
+    assert not [a for a in changes if a.startswith("module.quicksight")], "QuickSight is the second phase"
 
 
 def check_quicksight_plan(changes: dict[str, Any]) -> None:
@@ -347,6 +350,48 @@ def check_quicksight_plan(changes: dict[str, Any]) -> None:
         drawn[body["visual_id"]] = (kind, body["title"][0]["format_text"][0]["plain_text"])
     assert drawn == {v["id"]: (f"{v['kind']}_chart_visual", v["title"]) for v in spec["visuals"]}
     assert prefix + "aws_quicksight_group.readers" in changes and prefix + "aws_quicksight_group.authors" in changes
+
+
+@pytest.fixture(scope="module")
+def quicksight_phase(applied: Applied) -> Iterator[dict[str, dict[str, Any]]]:
+    """The plan of the second phase (quicksight.enabled: true, after the first green hour) on top
+    of the applied stack, so network ids are known; the configuration is restored afterwards."""
+    tf, _ = applied
+    config = tf.workdir.parents[2] / "deploy" / "dev.yaml"
+    original = config.read_text()
+    config.write_text(original.replace("enabled: false", "enabled: true", 1))
+    try:
+        yield planned_changes(tf, "-refresh=false")
+    finally:
+        config.write_text(original)
+
+
+def test_quicksight_phase_plans(quicksight_phase: dict[str, dict[str, Any]], applied: Applied) -> None:
+    """QuickSight logs in as a read-only user Terraform creates (never the admin), reads its
+    secret through its own role, and reaches Redshift with rules both ways."""
+    changes = quicksight_phase
+    check_quicksight_plan(changes)
+    _, outputs = applied
+    prefix = "module.quicksight[0]."
+    groups = outputs["security_group_ids"]
+    # QuickSight's network interfaces are not stateful: inbound from Redshift's group (all TCP),
+    # and Redshift's group inbound from QuickSight's on 5439 (AWS's QuickSight VPC guide).
+    back = changes[prefix + "aws_vpc_security_group_ingress_rule.from_redshift"]["change"]["after"]
+    assert (back["ip_protocol"], back["from_port"], back["to_port"]) == ("tcp", 0, 65535)
+    assert back["referenced_security_group_id"] == groups["redshift"]
+    into = changes[prefix + "aws_vpc_security_group_ingress_rule.redshift_from_quicksight"]["change"]["after"]
+    assert (into["security_group_id"], into["from_port"], into["to_port"]) == (groups["redshift"], 5439, 5439)
+    # the reader: created, granted SELECT/USAGE only, by the admin secret that only Terraform uses
+    sql = {a: rc["change"]["after"]["sql"] for a, rc in changes.items() if rc["type"] == "aws_redshiftdata_statement"}
+    reader = [q for a, q in sql.items() if a.startswith(prefix)]
+    assert any(q.startswith("CREATE USER quicksight_reader PASSWORD 'md5") for q in reader), reader
+    grants = [q for q in reader if q.startswith(("GRANT", "ALTER DEFAULT PRIVILEGES"))]
+    assert grants and all(re.search(r"GRANT (SELECT|USAGE) ON ", q) for q in grants), grants
+    assert {"spectrum_audit", "spectrum_bronze"} <= {m for q in reader for m in re.findall(r"spectrum_\w+", q)}
+    assert not any(re.search(r"\b(CREATEUSER|SUPERUSER|INSERT|UPDATE|DELETE|CREATE ON)\b", q) for q in grants)
+    # phase one's database set-up is already in the applied state; phase two runs after it
+    for a in sql:
+        assert changes[a]["change"]["after"].get("workgroup_name") in (None, "lakehouse-dev"), a
 
 
 def test_the_nat_gateway_variant_plans(terraform_cli: Cli, moto_endpoint: str, tmp_path: Path) -> None:
