@@ -24,10 +24,16 @@ IAM_PREFIX = {"monitoring": "cloudwatch"}
 # S3 operations whose IAM action is not s3:<Operation> (S3 User Guide, "Actions, resources and
 # condition keys"; a HEAD is authorised as the GET).
 S3_ACTION = {
-    "ListObjectsV2": "ListBucket", "ListObjects": "ListBucket", "HeadBucket": "ListBucket",
-    "ListObjectVersions": "ListBucketVersions", "HeadObject": "GetObject", "DeleteObjects": "DeleteObject",
-    "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject", "CompleteMultipartUpload": "PutObject",
-}  # fmt: skip
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+    "HeadBucket": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "HeadObject": "GetObject",
+    "DeleteObjects": "DeleteObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+}
 S3_BUCKET_LEVEL = {"ListBucket", "ListBucketVersions", "GetBucketVersioning", "GetBucketLocation"}
 # Calls that need no permission.
 FREE = {("sts", "GetCallerIdentity")}
@@ -125,9 +131,17 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
             return [Authorisation(f"s3:{name}", bucket)]
         found = [Authorisation(f"s3:{name}", f"{bucket}/{p['Key']}")]
         if name == "PutObject" and call.operation != "UploadPart":  # SSE-KMS: a data key per object
-            found.append(Authorisation("kms:GenerateDataKey", names.kms_key_arn, via("s3", **{"kms:EncryptionContext:aws:s3:arn": bucket})))
+            found.append(
+                Authorisation(
+                    "kms:GenerateDataKey", names.kms_key_arn, via("s3", **{"kms:EncryptionContext:aws:s3:arn": bucket})
+                )
+            )
         if name == "GetObject" and call.operation == "GetObject":
-            found.append(Authorisation("kms:Decrypt", names.kms_key_arn, via("s3", **{"kms:EncryptionContext:aws:s3:arn": bucket})))
+            found.append(
+                Authorisation(
+                    "kms:Decrypt", names.kms_key_arn, via("s3", **{"kms:EncryptionContext:aws:s3:arn": bucket})
+                )
+            )
         return found
 
     if call.service == "glue":
@@ -136,7 +150,9 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
             found = [Authorisation(action, f"{glue}:job/{job}")]
             role = p.get("Role") or (p.get("JobUpdate") or {}).get("Role")
             if role:
-                found.append(Authorisation("iam:PassRole", _role_arn(role, a), (("iam:PassedToService", "glue.amazonaws.com"),)))
+                found.append(
+                    Authorisation("iam:PassRole", _role_arn(role, a), (("iam:PassedToService", "glue.amazonaws.com"),))
+                )
             return found
         if call.operation == "GetDatabases":
             return [Authorisation(action, f"{glue}:catalog")]
@@ -159,7 +175,11 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
             return [Authorisation(action, f"{app}/jobruns/{p['jobRunId']}")]
         found = [Authorisation(action, app)]
         if call.operation == "StartJobRun":
-            found.append(Authorisation("iam:PassRole", p["executionRoleArn"], (("iam:PassedToService", "emr-serverless.amazonaws.com"),)))
+            found.append(
+                Authorisation(
+                    "iam:PassRole", p["executionRoleArn"], (("iam:PassedToService", "emr-serverless.amazonaws.com"),)
+                )
+            )
         return found
 
     if call.service == "redshift-data":
@@ -179,9 +199,11 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
         return [Authorisation(action, f"{dataset}/ingestion/{p['IngestionId']}")]
 
     if call.service == "sns":
-        return [Authorisation(action, p["TopicArn"]),
-                Authorisation("kms:GenerateDataKey", names.kms_key_arn, via("sns")),
-                Authorisation("kms:Decrypt", names.kms_key_arn, via("sns"))]  # fmt: skip
+        return [
+            Authorisation(action, p["TopicArn"]),
+            Authorisation("kms:GenerateDataKey", names.kms_key_arn, via("sns")),
+            Authorisation("kms:Decrypt", names.kms_key_arn, via("sns")),
+        ]
 
     if call.service == "logs":
         group = f"arn:aws:logs:{r}:{a}:log-group:{p['logGroupName']}"
@@ -194,7 +216,10 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
         return [Authorisation(action, f"arn:aws:airflow:{r}:{a}:environment/{p['Name']}")]
 
     if call.service == "secretsmanager":
-        return [Authorisation(action, p["SecretId"]), Authorisation("kms:Decrypt", names.kms_key_arn, via("secretsmanager"))]
+        return [
+            Authorisation(action, p["SecretId"]),
+            Authorisation("kms:Decrypt", names.kms_key_arn, via("secretsmanager")),
+        ]
 
     raise NotImplementedError(f"no IAM mapping for {call.service}:{call.operation} (add it to tests/aws/iam_calls.py)")
 

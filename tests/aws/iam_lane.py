@@ -56,6 +56,20 @@ MOTO_PREFIXES = {"monitoring": "cloudwatch"}  # moto prefixes the action with th
 def moto_action_as_iam(action: str) -> str:
     service, _, name = action.partition(":")
     return MOTO_S3_ACTIONS.get(action, f"{MOTO_PREFIXES.get(service, service)}:{name}")
+
+
+QUICKSIGHT_SECRETS_ROLE = "aws-quicksight-secretsmanager-role-v0"
+# Outputs of what moto cannot create, as Terraform names them on AWS (MWAA, Redshift Serverless).
+STAND_IN_OUTPUTS = {
+    "mwaa_environment_name": NAME,
+    "redshift_workgroup": WORKGROUP,
+    "redshift_namespace": NAME,
+    "redshift_host": f"{WORKGROUP}.{ACCOUNT}.{REGION}.redshift-serverless.amazonaws.com",
+    "redshift_database": "dev",
+    "redshift_spectrum_role_arn": f"arn:aws:iam::{ACCOUNT}:role/{NAME}-redshift-spectrum",
+    "quicksight_dashboard_id": f"{NAME}-orders",
+}
+OUTPUTS_SAVED = Path(__file__).resolve().parents[2] / "build" / "iam-lane" / "outputs.json"
 DEPLOYER_ROLE = f"{NAME}-deployer"  # the principal the deploy policy is attached to (Terraform does not know it)
 
 
@@ -79,7 +93,9 @@ class Stack:
     identity_policies: dict[str, dict[str, Any]]  # role name -> {policy name: document}
     resource_policies: dict[str, dict[str, Any]]  # resource ARN -> document (buckets, the key)
     sessions: dict[str, Role] = field(default_factory=dict)  # "<role>" or "<role>#<session>"
-    decisions: list[tuple[str, str, str, bool, str]] = field(default_factory=list)  # moto's: principal, action, resource, allowed, task
+    decisions: list[tuple[str, str, str, bool, str]] = field(
+        default_factory=list
+    )  # moto's: principal, action, resource, allowed, task
     signature_mismatches: list[tuple[str, str, str]] = field(default_factory=list)
     task: str = ""  # what is calling now (the lane runs one step at a time)
 
@@ -96,7 +112,9 @@ def state_resources(state: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from walk(state["values"]["root_module"])
 
 
-def policies_from_state(state: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, str]]:
+def policies_from_state(
+    state: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, str]]:
     """(role -> inline policies, resource ARN -> resource policy, managed policy ARN -> name)."""
     identity: dict[str, dict[str, Any]] = {}
     resource: dict[str, dict[str, Any]] = {}
@@ -190,8 +208,9 @@ def set_auth(endpoint: str, count: str) -> None:
 
 def admin(endpoint: str, service: str) -> Any:
     """A client with moto's default test keys: only while enforcement is off (set-up)."""
-    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    return boto3.client(
+        service, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
 
 
 def assume(endpoint: str, role_arn: str, session: str) -> Role:
@@ -200,8 +219,11 @@ def assume(endpoint: str, role_arn: str, session: str) -> Role:
     return Role(
         name=role_arn.rsplit("/", 1)[-1],
         arn=role_arn,
-        credentials={"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
-                     "AWS_SESSION_TOKEN": c["SessionToken"]},  # fmt: skip
+        credentials={
+            "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": c["SessionToken"],
+        },
         userid=answer["AssumedRoleUser"]["AssumedRoleId"],
         session_arn=answer["AssumedRoleUser"]["Arn"],
     )
@@ -230,24 +252,47 @@ def applied_stack(binary: str, env: dict[str, str], workdir_root: Path) -> Itera
             tf = Terraform(binary, workdir, env)
             tf.run("init", "-input=false")
             tf.run("apply", "-auto-approve", "-input=false", *EMULATED)
-            outputs = {k: v["value"] for k, v in tf.json("output", "-json").items()}
+            raw_outputs = tf.json("output", "-json")
+            OUTPUTS_SAVED.parent.mkdir(parents=True, exist_ok=True)
+            OUTPUTS_SAVED.write_text(json.dumps(raw_outputs, indent=2) + "\n")
+            outputs = {k: v["value"] for k, v in raw_outputs.items()}
+            # QuickSight's Secrets Manager role and the reader's secret: IAM and Secrets Manager,
+            # which moto has, applied alone (the rest of the module needs Redshift and QuickSight).
+            tf.run(
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-var",
+                "enable_mwaa=false",
+                "-target=module.quicksight[0].aws_iam_role_policy.secrets",
+                "-target=module.quicksight[0].aws_secretsmanager_secret_version.reader",
+            )
             state = tf.json("show", "-json")
             identity, resource, managed = policies_from_state(state)
             stack = Stack(endpoint, tf, outputs, state, identity, resource)
 
             # The deployer: a role of this account with the deploy policy attached.
             iam = admin(endpoint, "iam")
-            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}  # fmt: skip
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    }
+                ],
+            }
             iam.create_role(RoleName=DEPLOYER_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
             iam.attach_role_policy(RoleName=DEPLOYER_ROLE, PolicyArn=outputs["deploy_policy_arn"])
-            stack.identity_policies[DEPLOYER_ROLE] = {m["name"]: m["document"] for arn, m in managed.items()
-                                                      if arn == outputs["deploy_policy_arn"]}  # fmt: skip
+            stack.identity_policies[DEPLOYER_ROLE] = {
+                m["name"]: m["document"] for arn, m in managed.items() if arn == outputs["deploy_policy_arn"]
+            }
 
             # Sessions, taken before enforcement: the roles trust AWS services (glue, airflow,
             # firehose, ...), which moto cannot be; the trust policies are AWS's to enforce.
             for role in iam.list_roles()["Roles"]:
-                if role["RoleName"].startswith(f"{NAME}-"):
+                if role["RoleName"].startswith(f"{NAME}-") or role["RoleName"] == QUICKSIGHT_SECRETS_ROLE:
                     for session in ("task", "triggerer"):
                         stack.sessions[f"{role['RoleName']}#{session}"] = assume(endpoint, role["Arn"], session)
             with moto_checks_actions_where_it_has_no_resource(stack):
@@ -258,3 +303,12 @@ def applied_stack(binary: str, env: dict[str, str], workdir_root: Path) -> Itera
                     set_auth(endpoint, "inf")
         finally:
             server.stop()
+
+
+def example_outputs(raw: dict[str, Any]) -> dict[str, Any]:
+    """deploy/dev.outputs.example.json: a real `terraform output -json` against moto, with the
+    names Terraform gives what moto cannot create (STAND_IN_OUTPUTS)."""
+    example = json.loads(json.dumps(raw))
+    for name, value in STAND_IN_OUTPUTS.items():
+        example[name]["value"] = value
+    return example

@@ -84,14 +84,24 @@ def _compare(base: str, expected: str, actual: str) -> bool:
         return actual.lower() == expected.lower()
     if base.startswith("Numeric"):
         a, e = float(actual), float(expected)
-        return {"NumericEquals": a == e, "NumericLessThan": a < e, "NumericLessThanEquals": a <= e,
-                "NumericGreaterThan": a > e, "NumericGreaterThanEquals": a >= e}[base]  # fmt: skip
+        return {
+            "NumericEquals": a == e,
+            "NumericLessThan": a < e,
+            "NumericLessThanEquals": a <= e,
+            "NumericGreaterThan": a > e,
+            "NumericGreaterThanEquals": a >= e,
+        }[base]
     raise NotImplementedError(f"condition operator {base} is not implemented by this evaluator")
 
 
-NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals",
-           "ArnNotLike": "ArnLike", "NumericNotEquals": "NumericEquals",
-           "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase"}  # fmt: skip
+NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+}
 
 
 def _condition_holds(operator: str, key: str, expected: Any, request: Request) -> bool:
@@ -101,8 +111,9 @@ def _condition_holds(operator: str, key: str, expected: Any, request: Request) -
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
     actual = _context_value(request.context, key)
-    expected_values = [_substitute(str(e).lower() if isinstance(e, bool) else str(e), request)
-                       for e in _as_list(expected)]  # fmt: skip
+    expected_values = [
+        _substitute(str(e).lower() if isinstance(e, bool) else str(e), request) for e in _as_list(expected)
+    ]
     if base == "Null":  # "true": the key must be absent
         return (actual is None) == (expected_values[0].lower() == "true")
     if actual is None:
@@ -114,10 +125,8 @@ def _condition_holds(operator: str, key: str, expected: Any, request: Request) -
     def matches(value: str) -> bool:
         return any(_compare(base, e, value) for e in expected_values)
 
-    if qualifier == "ForAllValues":
-        result = all(matches(v) for v in actual)
-    else:  # ForAnyValue, and single-valued keys
-        result = any(matches(v) for v in actual)
+    # ForAllValues: every value matches; ForAnyValue and single-valued keys: one does
+    result = all(map(matches, actual)) if qualifier == "ForAllValues" else any(map(matches, actual))
     return not result if negated else result
 
 
@@ -161,9 +170,10 @@ def statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
     if "NotResource" in statement:
         if any(_wildcard(_substitute(r, request), request.resource) for r in _as_list(statement["NotResource"])):
             return False
-    elif "Resource" in statement:
-        if not any(_wildcard(_substitute(r, request), request.resource) for r in _as_list(statement["Resource"])):
-            return False
+    elif "Resource" in statement and not any(
+        _wildcard(_substitute(r, request), request.resource) for r in _as_list(statement["Resource"])
+    ):
+        return False
     return _principal_matches(statement, request) and _conditions_hold(statement, request)
 
 
@@ -192,4 +202,3 @@ def evaluate(
     if allowed_by:
         return Decision(True, allowed_by)
     return Decision(False, "implicitly denied (no statement allows it)")
-

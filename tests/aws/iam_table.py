@@ -2,7 +2,9 @@
 lane recorded (tests/aws/test_iam_enforced.py), so the table cannot drift from the code.
 
 The lane writes what it saw to build/iam-lane/actions.json and fails when the doc's table
-differs; `python -m tests.aws.iam_table` then writes the new table into the doc.
+differs; `python -m tests.aws.iam_table` then writes the new table into the doc, and
+`python -m tests.aws.iam_table --outputs` deploy/dev.outputs.example.json from the lane's real
+`terraform output -json` against moto.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ def write(table: str, doc: Path = DOC) -> None:
 
 
 def main() -> int:
+    if "--outputs" in sys.argv:
+        from tests.aws.iam_lane import OUTPUTS_SAVED, example_outputs
+
+        target = REPO / "deploy" / "dev.outputs.example.json"
+        target.write_text(json.dumps(example_outputs(json.loads(OUTPUTS_SAVED.read_text())), indent=2) + "\n")
+        print(f"wrote {target} from {OUTPUTS_SAVED}")
+        return 0
     triples = [tuple(t) for t in json.loads(ACTIONS.read_text())]
     write(render(triples))  # type: ignore[arg-type]
     print(f"wrote the IAM table ({len(triples)} role/task/action triples) into {DOC}")

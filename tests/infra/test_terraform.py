@@ -357,7 +357,7 @@ def quicksight_phase(applied: Applied) -> Iterator[dict[str, dict[str, Any]]]:
     """The plan of the second phase (quicksight.enabled: true, after the first green hour) on top
     of the applied stack, so network ids are known; the configuration is restored afterwards."""
     tf, _ = applied
-    config = tf.workdir.parents[2] / "deploy" / "dev.yaml"
+    config = tf.workdir.parents[3] / "deploy" / "dev.yaml"
     original = config.read_text()
     config.write_text(original.replace("enabled: false", "enabled: true", 1))
     try:
@@ -423,3 +423,67 @@ def test_a_raw_prefix_the_pipeline_would_not_read_is_refused(
     proc = tf.run("plan", "-input=false", "-refresh=false", *EMULATED, check=False)
     assert proc.returncode == 1
     assert f'must end with "{landing.TABLE_PREFIX}/"' in proc.stderr, proc.stderr[-3000:]
+
+
+# --- the network path: nat_gateway = false ---------------------------------------------------
+
+# Where each role's calls come from (docs/deploy-aws.md's IAM table names the roles): inside the
+# VPC's private subnets, or somewhere that is not this VPC (said why).
+IN_THE_VPC = {"lakehouse-dev-mwaa-execution": "MWAA workers", "lakehouse-dev-emr-serverless-job": "EMR Serverless"}
+OUTSIDE_THE_VPC = {
+    "lakehouse-dev-glue-job": "Glue jobs run in Glue's managed network (no Glue connection): AWS's public endpoints",
+    "lakehouse-dev-orders-delivery": "Firehose delivers from the Firehose service",
+    "lakehouse-dev-deployer": "lakehouse deploy runs where the operator or CI runs",
+    "aws-quicksight-secretsmanager-role-v0": "QuickSight reads the secret from the QuickSight service",
+}  # fmt: skip
+# IAM service prefix -> the VPC endpoint its API is reached through (S3: the gateway endpoint).
+ENDPOINT_OF = {"cloudwatch": "monitoring", "airflow": "airflow.api"}
+NOT_A_CALL = {"iam"}  # iam:PassRole is an authorisation of another call, not a request
+
+
+def documented_iam_actions() -> dict[str, set[str]]:
+    """role -> IAM actions, from docs/deploy-aws.md's generated table (the enforcing lane keeps it true)."""
+    from tests.aws.iam_table import documented
+
+    by_role: dict[str, set[str]] = {}
+    for line in documented().splitlines()[2:]:
+        role, _task, actions = (cell.strip() for cell in line.strip("|").split("|"))
+        by_role.setdefault(role.strip("`"), set()).update(a.strip(" `") for a in actions.split(","))
+    return by_role
+
+
+def test_every_service_a_task_calls_has_a_vpc_endpoint(applied: Applied, quicksight_phase: dict[str, Any]) -> None:
+    """With nat_gateway: false the private subnets reach AWS only through VPC endpoints: every
+    service the in-VPC roles call has one; every other role says how its calls travel; and
+    QuickSight <-> Redshift have their security group rules both ways."""
+    tf, outputs = applied
+    by_role = documented_iam_actions()
+    assert by_role, "docs/deploy-aws.md has no IAM table (the enforcing lane writes it)"
+    assert set(by_role) <= set(IN_THE_VPC) | set(OUTSIDE_THE_VPC), set(by_role) - set(IN_THE_VPC) - set(OUTSIDE_THE_VPC)
+    state = tf.json("show", "-json")
+    endpoints = {}
+    for module in state["values"]["root_module"]["child_modules"]:
+        for rc in module.get("resources", []):
+            if rc["type"] == "aws_vpc_endpoint":
+                service = rc["values"]["service_name"].removeprefix(f"com.amazonaws.{DEPLOY_CONFIG['aws_region']}.")
+                endpoints[service] = rc["values"]
+    assert endpoints["s3"]["vpc_endpoint_type"] == "Gateway"
+    missing = {}
+    for role in IN_THE_VPC:
+        for action in by_role.get(role, ()):
+            prefix = action.split(":")[0]
+            service = ENDPOINT_OF.get(prefix, prefix)
+            if prefix not in NOT_A_CALL and service not in endpoints:
+                missing.setdefault(service, set()).add(f"{role}: {action}")
+    assert not missing, f"services called from the private subnets without a VPC endpoint: {missing}"
+    for service, endpoint in endpoints.items():
+        if service != "s3":
+            assert endpoint["private_dns_enabled"] and endpoint["vpc_endpoint_type"] == "Interface", service
+    # the QuickSight data source: QuickSight's VPC connection -> Redshift on 5439, the replies back
+    groups = outputs["security_group_ids"]
+    rules = {a.split(".")[-1]: rc["change"]["after"] for a, rc in quicksight_phase.items()
+             if rc["type"] in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+             and a.startswith("module.quicksight[0].")}  # fmt: skip
+    assert rules["redshift_from_quicksight"]["security_group_id"] == groups["redshift"]
+    assert rules["to_redshift"]["referenced_security_group_id"] == groups["redshift"]
+    assert rules["from_redshift"]["referenced_security_group_id"] == groups["redshift"]
