@@ -134,7 +134,7 @@ bundle: setup ## build the AWS deploy bundle into build/bundle/$(ENV): make bund
 deploy: setup ## build and deploy to AWS (only what changed): make deploy [ENV=dev] [DRY_RUN=1]
 	$(LAKEHOUSE) deploy $(DEPLOY_ARGS) $(if $(DRY_RUN),--dry-run)
 
-test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy and the DAG against moto's server
+test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy, the DAG against moto; every task as its IAM role (needs tf-tools)
 	$(VENV)/bin/pytest -m aws tests/aws $(PYTEST_ARGS)
 
 # --- docker-compose (docker/compose.yaml; needs a running Docker engine) -------------------------

@@ -191,11 +191,12 @@ class DeployConfig:
             self.require_emr_image()
             env["LAKEHOUSE_EMR_APPLICATION_ID"] = str(self.require_output("emr_application_id"))
             env["LAKEHOUSE_EMR_EXECUTION_ROLE_ARN"] = str(self.require_output("emr_execution_role_arn"))
+        # No LAKEHOUSE_REDSHIFT_SECRET_ARN: ANALYZE logs in with IAM as the execution role (the
+        # marts' owner); the admin secret is Terraform's alone (infra/terraform/modules/redshift).
         optional = {
             "LAKEHOUSE_ALERTS_SNS_TOPIC_ARN": self.output("sns_topic_arn", ""),
             "LAKEHOUSE_REDSHIFT_WORKGROUP": self.output("redshift_workgroup", ""),
             "LAKEHOUSE_REDSHIFT_DATABASE": self.output("redshift_database", self.get("redshift.database", "dev")),
-            "LAKEHOUSE_REDSHIFT_SECRET_ARN": self.output("redshift_secret_arn", ""),
         }
         env |= {k: str(v) for k, v in optional.items() if v}
         dashboard = self.output("quicksight_dashboard_id", "")

@@ -145,7 +145,8 @@ def test_terraform_reads_the_same_definition() -> None:
     assert module / "dashboard.json" == dashboard_spec.SPEC_PATH
     for resource in ("aws_quicksight_vpc_connection", "aws_quicksight_data_source", "aws_quicksight_dashboard"):
         assert f'resource "{resource}"' in main
-    assert 'import_mode = "SPICE"' in main and "secret_arn = var.redshift_secret_arn" in main
+    # the read-only user's secret (reader.tf), never the Redshift admin's
+    assert 'import_mode = "SPICE"' in main and "secret_arn = aws_secretsmanager_secret.reader.arn" in main
 
 
 # --- settings and the DAG -----------------------------------------------------------------------
