@@ -300,8 +300,15 @@ def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(lake, first
 
     assert errors == []
     assert set(points) == {v.id for v in visuals()}
+    # the rate panel's last series is its alarm points: as many as the mart raised (none in two
+    # good hours, which are far too little history to judge); every other series has points
+    alarm_points = points["order_rate_alarms"].pop()
     assert {visual: counts for visual, counts in points.items() if not counts or min(counts) == 0} == {}
     with duckdb.connect(str(duckdb_path(lake)), read_only=True) as con:
         (orders,) = con.execute("select sum(order_count) from marts.agg_hourly_transactions").fetchone()
+        (alarms,) = con.execute(
+            "select count(*) from marts.agg_hourly_order_rate where alarm_order_count is not null"
+        ).fetchone()
     assert hourly_orders == orders
+    assert alarm_points == alarms
     assert min(gate_rates) < 100  # the bad hour's failed gate is in the history
