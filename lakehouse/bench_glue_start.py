@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def bench(repeat: int) -> dict:
     image = bundles.glue_image_pins()
-    bundles._download(image, bundles.JOBS_PYTHON, "cp311")
+    bundles.fetch_wheels(image, bundles.JOBS_PYTHON, "cp311")  # Glue's own packages: never shipped
     whole = bundles.emr_image_pins()  # what the single zip held (it still goes into the EMR image)
     sets = {"whole zip (before, every job)": whole}
     for script in bundles.ENTRY_SCRIPTS:

@@ -155,7 +155,7 @@ def test_each_glue_job_imports_with_glues_packages_and_only_its_own_wheels(glue_
     python = str(venv / "bin" / "python")
     pyspark = next(p for p in bundles._lock_pins(REPO_ROOT / "requirements" / "main.lock") if p.startswith("pyspark=="))
     image = bundles.glue_image_pins()
-    bundles._download(image, bundles.JOBS_PYTHON, "cp311")  # into build/cache/wheels-cp311
+    bundles.fetch_wheels(image, bundles.JOBS_PYTHON, "cp311")  # Glue's own packages: never shipped
     seed = [
         uv,
         "pip",
