@@ -62,6 +62,9 @@ from tests.infra.conftest import terraform_cli  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.aws
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
+# the run the lane plays: its id names the manifest, its owner the hour's claim (pipeline.hour_claims)
+RUN_ID = "orders_2026110108_iamlane"
+OWNER = f"orders_lakehouse/{RUN_ID}"
 
 
 @pytest.fixture(scope="module")
@@ -214,17 +217,20 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
     from airflow.providers.amazon.aws.hooks.quicksight import QuickSightHook
     from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
 
-    from pipeline import landing
+    from pipeline import hour_claims, landing
     from pipeline.callbacks import FailureNotifier
     from pipeline.catalog import init_catalog
     from pipeline.dbt_cosmos import redshift_analyze_task
     from pipeline.spark_backends import backend_for
 
     settings = runtime_settings(stack, folder)
+    with lane.as_role("mwaa-execution", "orders_lakehouse.claim_hour"):
+        hour_claims.acquire(settings, HOUR, OWNER)
     with lane.as_role("mwaa-execution", "orders_lakehouse.landing_manifest"):
-        manifest = landing.build_manifest(settings, HOUR)
+        _, manifest = landing.land_hour(settings, HOUR, RUN_ID, OWNER)  # the hour, stragglers, error output
         assert manifest["object_count"] > 0
-        landing.write_manifest(settings, manifest)
+    with lane.as_role("mwaa-execution", "orders_lakehouse.release_hour"):
+        assert hour_claims.release_window(settings, HOUR, settings.straggler_hours, OWNER) == [HOUR]
     for dag in ("orders_lakehouse", "product_recommendations"):
         with lane.as_role("mwaa-execution", f"{dag}.ensure_tables"):
             init_catalog(settings)
@@ -240,8 +246,9 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
         with lane.as_role("mwaa-execution", f"{task} (Glue)"):
             op = backend_for(settings).task(task.split(".")[1], script, {"run_id": "iam-lane"}, ())
             run_id = op.hook.initialize_job(op.script_args, op.run_job_kwargs)["JobRunId"]
-            op.hook.get_job_state(op.job_name, run_id)  # the trigger's poll
-            op._glue_error(run_id)  # a failed run's verdict
+            # the trigger's poll; its last answer carries a failed run's error, where the operator
+            # reads the verdict (pipeline.cloud_operators): no call of its own
+            op.hook.get_job_state(op.job_name, run_id)
 
     emr = runtime_settings(stack, folder, backend="emr-serverless")
     with lane.as_role("mwaa-execution", "orders_lakehouse.ingest (EMR Serverless)"):
@@ -341,7 +348,7 @@ def spark_jobs_as_their_roles(lane: Lane, stack: Stack, folder: Path) -> None:
         ("emr-serverless-job", "EMR Serverless job", "/aws/emr-serverless/lakehouse"),
     ):
         with lane.as_role(suffix, f"{platform}: ingest/gate/publish/maintain/recommend"):
-            manifest = landing.read_manifest(landing.manifest_uri(settings, HOUR), settings.s3_endpoint)
+            manifest = landing.read_manifest(landing.manifest_uri(settings, HOUR, RUN_ID), settings.s3_endpoint)
             objectstore.read_bytes(manifest["objects"][0]["uri"], settings.s3_endpoint)  # a raw object
             objectstore.read_bytes(f"s3://{artifacts}/spark_jobs/ingest_orders.py", settings.s3_endpoint)
             catalog = open_catalog(settings)
