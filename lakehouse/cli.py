@@ -14,12 +14,14 @@ from collections.abc import Sequence
 
 from lakehouse import (
     airflow_cmd,
+    bench_alarm,
     bench_compose,
     bench_dags,
     bench_dashboard,
     bench_dbt,
     bench_demo,
     bench_framing,
+    bench_glue_start,
     bench_ingest,
     bench_recommend,
     bundle,
@@ -34,6 +36,8 @@ from lakehouse import (
     ingest_cmd,
     init_tables,
     recommend_cmd,
+    reconcile_cmd,
+    unlock_cmd,
 )
 from pipeline.settings import SettingsError
 
@@ -43,6 +47,8 @@ MODULES = (
     init_tables,
     generate,
     ingest_cmd,
+    reconcile_cmd,
+    unlock_cmd,
     dq_cmd,
     dbt_runner,
     recommend_cmd,
@@ -60,6 +66,8 @@ MODULES = (
     bench_dashboard,
     bench_compose,
     bench_recommend,
+    bench_glue_start,
+    bench_alarm,
 )
 
 

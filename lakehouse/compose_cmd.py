@@ -1,4 +1,4 @@
-"""`lakehouse compose up|demo|status|down`: the docker-compose stack (docker/compose.yaml) from the host.
+"""`lakehouse compose up|demo|status|down|clean`: the docker-compose stack (docker/compose.yaml) from the host.
 
 The third way to run the pipeline, next to the embedded `local` one and `aws`: PostgreSQL, an
 S3-compatible object store (SeaweedFS) and Airflow 3 as separate services (api-server,
@@ -7,11 +7,13 @@ LAKEHOUSE_ENV=compose. The host talks to the stack only through the ports the st
 on 127.0.0.1:
 
     lakehouse compose up       # docker/.env from .env.example (random secrets) if missing;
-                               # `up --wait`; prints the UI address and the login
+                               # refuses `change-me` secrets; `up --wait`; prints the UI address
+                               # and where the login is kept (never the password itself)
     lakehouse compose demo     # Firehose hours into the object store, one Airflow backfill through
                                # the REST API (/api/v2, JWT from /auth/token), the `make demo` summary
     lakehouse compose status   # the services and their health
     lakehouse compose down [--volumes]
+    lakehouse compose clean [--dry-run]  # down --volumes --rmi all, then the build cache no image uses
 
 The images are built beforehand by docker/build-images.sh (BuildKit); `make compose-up` does both.
 
@@ -41,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lakehouse.airflow_cmd import DAG_ID, HourResult
+from lakehouse.airflow_cmd import DAG_ID, HourResult, hour_and_run, hour_text
 from lakehouse.console import parse_hour, progress
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
@@ -105,6 +107,29 @@ def ensure_env_file(path: Path = ENV_FILE, example: Path = ENV_EXAMPLE, override
     path.touch(mode=0o600)
     path.write_text("\n".join(lines) + "\n")
     return True
+
+
+def placeholder_secrets(
+    path: Path = ENV_FILE, example: Path = ENV_EXAMPLE, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """The secrets of `path` still a placeholder (`change-me`) or empty: a hand-copied
+    .env.example. Every key that is a placeholder in the example must have a real value (the
+    environment wins over the file, as in compose itself)."""
+    environ = os.environ if environ is None else environ
+    secret_keys = [k for k, v in read_env_file(example).items() if v == PLACEHOLDER]
+    values = read_env_file(path)
+    return [k for k in secret_keys if environ.get(k, values.get(k, "")).strip() in ("", PLACEHOLDER)]
+
+
+class PlaceholderSecrets(ValueError):
+    """The env file still has `change-me` (or empty) secrets: the stack must not start with them."""
+
+    def __init__(self, path: Path, keys: list[str]) -> None:
+        super().__init__(
+            f"{path} still has placeholder secrets: {', '.join(keys)}. Give each a random value "
+            f"(or delete {path}: `make compose-up` then writes one with new random secrets)"
+        )
+        self.keys = keys
 
 
 # ------------------------------------------------------------------------------ the stack
@@ -186,13 +211,33 @@ class Stack:
         return AirflowApi(self.ui_url, ADMIN_USER, self.values()["AIRFLOW_ADMIN_PASSWORD"])
 
     def up(self, timeout: int = UP_TIMEOUT_SECONDS) -> float:
-        """`up --detach --wait` (images must exist); the seconds it took."""
+        """`up --detach --wait` (images must exist); the seconds it took. Refuses placeholder secrets."""
+        unset = placeholder_secrets(self.env_file)
+        if unset:
+            raise PlaceholderSecrets(self.env_file, unset)
         started = time.perf_counter()
         self.run("up", "--detach", "--wait", "--wait-timeout", str(timeout), "--no-build")
         return time.perf_counter() - started
 
     def down(self, volumes: bool = False) -> None:
         self.run("down", "--remove-orphans", *(["--volumes"] if volumes else []))
+
+    def clean_commands(self) -> list[list[str]]:
+        """What `lakehouse compose clean` runs: this project's containers, networks, volumes and images,
+        then the build cache no image uses any more.
+
+        `down --rmi all` removes the images the services use (lakehouse/postgres, objectstore,
+        airflow); other projects' containers, volumes and images are never named. BuildKit cannot
+        tell one project's cache from another's, so the cache step is `docker builder prune` without
+        `--all`: only cache no image references (after `down --rmi all`, this stack's layers), never
+        the cache of images still on the engine, and never `docker system prune`. The base image
+        debian:bookworm-slim stays: other images may start from it (`docker image rm` it by hand).
+        """
+        stack = self if self.env_file.exists() else Stack(self.project, ENV_EXAMPLE, self.compose_file)
+        return [
+            stack.command("down", "--volumes", "--remove-orphans", "--rmi", "all"),
+            ["docker", "builder", "prune", "--force"],
+        ]
 
     def containers(self) -> list[dict[str, Any]]:
         """`ps --all --format json`: one dict per container (Compose prints one JSON object a line)."""
@@ -252,7 +297,7 @@ class AirflowApi:
         if auth:
             request.add_header("Authorization", f"Bearer {self.token()}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # our own 127.0.0.1 URL
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # nosec B310  # our own http://127.0.0.1 URL
                 text = response.read().decode()
         except urllib.error.HTTPError as exc:
             raise AirflowApiError(method, path, exc.code, exc.read().decode(errors="replace")) from None
@@ -308,11 +353,22 @@ def _instant(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
+def _arrival_hour(run: Mapping[str, Any]) -> datetime:
+    """The arrival hour a run owns: its data interval's start (the run's name says the interval's end)."""
+    return _instant(run["data_interval_start"]).astimezone(UTC)
+
+
+def backfill_run_name(hour: datetime) -> str:
+    """The run id Airflow 3 gives the backfill run of arrival hour `hour`: `backfill__<run_after>`,
+    and an hourly interval's run_after is its end (`airflow.timetables.base.Timetable.generate_run_id`)."""
+    return f"backfill__{(hour + HOUR).isoformat()}"
+
+
 def hour_result(api: AirflowApi, run: Mapping[str, Any], dag_id: str = DAG_ID) -> HourResult:
     """The same record `lakehouse backfill` prints, for a run read from the REST API."""
     started, ended = _instant(run.get("start_date")), _instant(run.get("end_date"))
     seconds = (ended - started).total_seconds() if started and ended else 0.0
-    hour = _instant(run["data_interval_start"]).astimezone(UTC)
+    hour = _arrival_hour(run)
     run_id = run["dag_run_id"]
     link = f"{api.base_url}/dags/{dag_id}/runs/{urllib.parse.quote(run_id, safe='')}"
     return HourResult(hour, run["state"], run_id, seconds, api.task_states(dag_id, run_id), link)
@@ -336,7 +392,10 @@ def run_hours(
     api.wait_for_dag(dag_id)
     api.unpause(dag_id)
     backfill = api.create_backfill(dag_id, start, last)
-    on_progress(f"compose: backfill {backfill['id']} of {dag_id}, hours {start:%Y-%m-%d %H}:00 .. {last:%H}:00")
+    on_progress(
+        f"compose: backfill {backfill['id']} of {dag_id}, arrival hours {hour_text(start)} .. {last:%H}:00 "
+        f"(Airflow names each run by its interval's end: {backfill_run_name(start)} .. {backfill_run_name(last)})"
+    )
     deadline = time.monotonic() + timeout
     reported: dict[str, str] = {}
     while not api.backfill(backfill["id"]).get("completed_at"):
@@ -344,7 +403,8 @@ def run_hours(
         for run in runs:
             if reported.get(run["dag_run_id"]) != run["state"]:
                 reported[run["dag_run_id"]] = run["state"]
-                on_progress(f"compose: {run['dag_run_id']} {run['state']}")
+                label = hour_and_run(_arrival_hour(run), run["dag_run_id"])
+                on_progress(f"compose: arrival hour {label} {run['state']}")
         if while_running is not None:
             while_running(api, runs)
         if time.monotonic() > deadline:
@@ -352,7 +412,7 @@ def run_hours(
         time.sleep(5)
     results = [hour_result(api, run, dag_id) for run in api.dag_runs(dag_id, start, last)]
     for r in results:
-        on_progress(f"compose: {dag_id} {r.hour:%Y-%m-%d %H}:00 -> {r.state} in {r.seconds:.0f}s")
+        on_progress(f"compose: {dag_id} arrival hour {hour_and_run(r.hour, r.run_id)} -> {r.state} in {r.seconds:.0f}s")
     return results
 
 
@@ -397,6 +457,13 @@ def register(subparsers) -> None:
     down.add_argument("--volumes", action="store_true", help="delete the data volumes too")
     down.set_defaults(func=run_down)
 
+    clean = actions.add_parser(
+        "clean",
+        help="remove the stack's containers, volumes and images, and the build cache no image uses",
+    )
+    clean.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    clean.set_defaults(func=run_clean)
+
 
 def _stack(args: argparse.Namespace) -> Stack:
     return Stack(project=args.project_name, env_file=args.env_file)
@@ -409,12 +476,15 @@ def run_up(args: argparse.Namespace) -> int:
     progress(f"compose: starting {stack.project} (postgres, objectstore, airflow-init, api-server, scheduler, ...)")
     try:
         seconds = stack.up(args.timeout)
+    except PlaceholderSecrets as exc:
+        progress(f"compose: refusing to start: {exc}")
+        return 2
     except subprocess.CalledProcessError:
         progress("compose: the stack did not become healthy; `lakehouse compose status` and `docker logs` say why")
         return 1
     values = stack.values()
     print(f"\nstack up and healthy in {seconds:.0f} s")
-    print(f"Airflow UI:    {stack.ui_url}   login {ADMIN_USER} / {values['AIRFLOW_ADMIN_PASSWORD']}")
+    print(f"Airflow UI:    {stack.ui_url}   login {ADMIN_USER} / AIRFLOW_ADMIN_PASSWORD in {stack.env_file}")
     print(f"object store:  http://127.0.0.1:{values['S3_PORT']}   (S3 API; keys S3_ACCESS_KEY / S3_SECRET_KEY)")
     print(f"PostgreSQL:    127.0.0.1:{values['POSTGRES_PORT']}   (databases airflow, catalog, warehouse)")
     print(f"secrets:       {stack.env_file}")
@@ -480,4 +550,18 @@ def _ports(container: Mapping[str, Any]) -> str:
 def run_down(args: argparse.Namespace) -> int:
     _stack(args).down(volumes=args.volumes)
     progress("compose: stack removed" + (" with its data volumes" if args.volumes else "; data volumes kept"))
+    return 0
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    """`down --volumes --rmi all` for this project, then the dangling build cache (see `Stack.clean_commands`)."""
+    import shlex
+
+    commands = _stack(args).clean_commands()
+    for command in commands:
+        progress(f"compose clean: {shlex.join(command)}")
+        if not args.dry_run:
+            subprocess.run(command, check=True)
+    if not args.dry_run:
+        progress("compose clean: the stack's containers, volumes, images and unused build cache are gone")
     return 0

@@ -15,6 +15,7 @@ import argparse
 import functools
 import http.server
 import time
+import urllib.parse
 from pathlib import Path
 
 from lakehouse.console import progress
@@ -62,9 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(path: Path, port: int) -> None:
-    """Serve the page's folder on 127.0.0.1 only (never the network) until Ctrl-C."""
-    handler = functools.partial(_QuietHandler, directory=str(path.parent))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    """Serve the page on 127.0.0.1 only (never the network) until Ctrl-C."""
+    with make_server(path, port) as server:
         host, bound = server.server_address[:2]
         print(f"dashboard: serving http://{host}:{bound}/{path.name} (Ctrl-C stops)", flush=True)
         try:
@@ -73,6 +73,44 @@ def serve(path: Path, port: int) -> None:
             progress("dashboard: server stopped")
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+def make_server(path: Path, port: int) -> http.server.ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 that answers with exactly `path` (at / and /<its name>).
+
+    Nothing else: no other file of its folder, no listings (`--out ~/d.html` must not serve the
+    home directory). The file is read per request, so a rebuilt page shows on reload.
+    """
+    handler = functools.partial(_OneFileHandler, path.resolve())
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+class _OneFileHandler(http.server.BaseHTTPRequestHandler):
+    def __init__(self, page: Path, *args: object, **kwargs: object) -> None:
+        self.page = page
+        super().__init__(*args, **kwargs)  # handles the request
+
+    def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def _answer(self, with_body: bool) -> None:
+        if urllib.parse.urlsplit(self.path).path not in ("/", f"/{self.page.name}"):
+            self.send_error(404)
+            return
+        try:
+            data = self.page.read_bytes()
+        except OSError:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if with_body:
+            self.wfile.write(data)
+
     def log_message(self, format: str, *args: object) -> None:  # one line per request is noise here
         pass

@@ -134,7 +134,7 @@ def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str],
         from marts.agg_daily_sales
         order by order_date desc, net_revenue desc, country, stock_code
         limit {int(limit)}
-    """
+    """  # nosec B608  # limit is int()
     if settings.dbt_target == "compose":
         from pipeline.warehouse_export import query_postgres
 

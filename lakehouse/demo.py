@@ -137,12 +137,24 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         )
     )
 
+    late = late_objects(catalog)
+    if any(late.values()):
+        print(
+            f"\nStragglers (objects that landed in an hour's prefix after it was read; added to their own hour "
+            f"by a later run): {late['straggler_objects']} objects, {late['straggler_records']:,} records"
+            + (f"; Firehose error objects: {late['firehose_error_objects']}" if late["firehose_error_objects"] else "")
+        )
+
     reasons = quarantine_reasons(catalog)
     print("\nQuarantined, by reason:")
     print(table(("reason", "rows"), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
 
     print("\nQuality gate (Great Expectations on each run's audit branch; `lakehouse dq --run-id ...`):")
     print(format_runs(read_results(settings), last=len(results) or 1))
+
+    print_rate_alarms(
+        settings, since=min((datetime.fromisoformat(h["arrival_hour"]) for h in truth["hours"]), default=None)
+    )
 
     engine = WAREHOUSE_ENGINES.get(settings.dbt_target, settings.dbt_target)
     print(f"\nTop rows of marts.agg_daily_sales ({engine}, built by dbt through Cosmos):")
@@ -151,6 +163,28 @@ def print_summary(settings: Settings, truth: dict[str, Any], results: list) -> N
         print(table(headers, rows))
     except Exception as exc:  # the warehouse is missing when every run failed before dbt
         print(f"(no marts yet: {exc})")
+
+
+def print_rate_alarms(settings: Settings, since: datetime | None = None) -> None:
+    """The transaction-rate alarms the runs raised (audit.rate_alarms), when any fired."""
+    from pipeline.rate_alarm import raised_alarms
+
+    alarms = raised_alarms(settings, since=since)
+    if not alarms:
+        return
+    print("\nTransaction-rate alarms (audit.rate_alarms; sent to SNS on AWS, to the task log here):")
+    rows = [
+        (
+            f"{a['arrival_hour']:%Y-%m-%d %H}:00",
+            a["alarm_kind"],
+            a["order_count"],
+            "?" if a["expected_order_count"] is None else f"{a['expected_order_count']:.0f}",
+            "?" if a["order_score"] is None else f"{a['order_score']:.1f}",
+            a["notified"],
+        )
+        for a in alarms
+    ]
+    print(table(("arrival hour (UTC)", "kind", "orders", "expected", "score", "notified"), rows))
 
 
 def print_dashboard(settings: Settings) -> None:
@@ -173,3 +207,24 @@ def layer_counts(catalog) -> dict[str, int]:
 def quarantine_reasons(catalog) -> Counter:
     rows = catalog.load_table("bronze.orders_quarantine").scan(selected_fields=("reason_code",))
     return Counter(rows.to_arrow().column("reason_code").to_pylist())
+
+
+LATE_COUNTS = ("straggler_objects", "straggler_records", "firehose_error_objects")
+
+
+def late_objects(catalog, identifier: str = "audit.ingest_runs") -> dict[str, int]:
+    """Stragglers and Firehose error objects counted by the latest succeeded run of each arrival
+    hour (a re-run of an hour takes its stragglers again: counting every run would count them twice)."""
+    from pyiceberg.expressions import EqualTo
+
+    table = catalog.load_table(identifier)
+    present = [c for c in LATE_COUNTS if c in {f.name for f in table.schema().fields}]
+    if not present:
+        return dict.fromkeys(LATE_COUNTS, 0)
+    fields = ("arrival_hour", "finished_at", *present)
+    rows = table.scan(row_filter=EqualTo("status", "succeeded"), selected_fields=fields).to_arrow().to_pylist()
+    latest: dict[Any, dict] = {}
+    for row in rows:
+        if row["arrival_hour"] not in latest or row["finished_at"] > latest[row["arrival_hour"]]["finished_at"]:
+            latest[row["arrival_hour"]] = row
+    return {c: sum(int(r.get(c) or 0) for r in latest.values()) for c in LATE_COUNTS}

@@ -177,18 +177,19 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
     from pipeline.spark_backends import GlueSpark
 
     glue = GlueSpark(config.settings(config.runtime_env()))
-    modules = f"{config.artifacts_uri}/python/spark-jobs-py311.zip"
     jobs = {}
     for script in bundles.ENTRY_SCRIPTS:
         defaults = glue.script_args({})
         defaults |= {
-            # Glue 5 installs a zip of wheels; --no-index: private subnets have no PyPI.
-            "--additional-python-modules": modules,
-            "--python-modules-installer-option": "--no-index",
             "--enable-continuous-cloudwatch-log": "true",
             "--enable-metrics": "true",
             "--job-language": "python",
         }
+        if bundles.GLUE_JOB_REQUIREMENTS[script]:
+            # Glue pip-installs these at every run start: only this job's zip of wheels (what Glue
+            # 5.1 lacks), never the others'; --no-index: private subnets have no PyPI.
+            defaults["--additional-python-modules"] = f"{config.artifacts_uri}/{bundles.glue_wheels_key(script)}"
+            defaults["--python-modules-installer-option"] = "--no-index"
         jobs[glue.job_name(script)] = {
             "Role": str(config.require_output("glue_job_role_arn")),
             "Command": {
@@ -197,7 +198,7 @@ def glue_job_definitions(config: deploy_config.DeployConfig) -> dict[str, dict[s
                 "PythonVersion": "3",
             },
             "DefaultArguments": defaults,
-            "GlueVersion": str(config.get("glue.glue_version", "5.0")),
+            "GlueVersion": config.glue_version,  # checked against lakehouse.spark_runtimes
             "WorkerType": str(config.get("glue.worker_type", "G.1X")),
             "NumberOfWorkers": int(config.get("glue.number_of_workers", 2)),
             "Timeout": int(config.get("glue.timeout_minutes", 60)),
@@ -274,6 +275,7 @@ def plan_mwaa(
         return
 
     def update() -> Any:
+        wait_for_mwaa(mwaa, environment)
         request: dict[str, Any] = {"Name": environment}
         for key, (path_field, version_field) in versioned.items():
             request[path_field] = key
@@ -281,6 +283,34 @@ def plan_mwaa(
         return mwaa.update_environment(**request)
 
     plan.add("update-environment", f"mwaa:{environment}", "new versions of " + ", ".join(stale), update)
+
+
+# MWAA refuses UpdateEnvironment (ValidationException) while an update or creation is under way;
+# an update takes 20-30 minutes. The deploy waits for it, polling, for at most MWAA_WAIT_POLLS.
+MWAA_BUSY = ("CREATING", "UPDATING", "ROLLING_BACK", "CREATING_SNAPSHOT", "PENDING", "MAINTENANCE")
+MWAA_POLL_SECONDS = 30
+MWAA_WAIT_POLLS = 90  # 45 minutes
+sleep = time.sleep  # the wait's clock (tests count the polls instead of waiting)
+
+
+def wait_for_mwaa(mwaa: Any, environment: str) -> str:
+    """Wait (bounded) until `environment` accepts an update; its status then. Fails on a status an
+    update cannot follow (being deleted, failed to create) and when the wait runs out."""
+    for poll in range(MWAA_WAIT_POLLS + 1):
+        status = mwaa.get_environment(Name=environment)["Environment"].get("Status", "")
+        if status not in MWAA_BUSY:
+            break
+        if poll == MWAA_WAIT_POLLS:
+            minutes = MWAA_WAIT_POLLS * MWAA_POLL_SECONDS // 60
+            raise DeployError(
+                f"MWAA environment {environment!r} is still {status} after {minutes} minutes; nothing was "
+                "changed in it: run `lakehouse deploy` again once it is AVAILABLE (uploads are already done)"
+            )
+        progress(f"deploy: MWAA environment {environment} is {status}; waiting {MWAA_POLL_SECONDS} s before updating")
+        sleep(MWAA_POLL_SECONDS)
+    if status in ("CREATE_FAILED", "DELETING", "DELETED"):
+        raise DeployError(f"MWAA environment {environment!r} is {status}: it cannot be updated (docs/deploy-aws.md)")
+    return status
 
 
 # --- the deploy -------------------------------------------------------------------------------

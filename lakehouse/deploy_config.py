@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse import spark_runtimes
 from pipeline.settings import REPO_ROOT, Settings, SettingsError, load_settings
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -29,6 +30,23 @@ MWAA_AIRFLOW_HOME = "/usr/local/airflow"
 MWAA_DAGS = f"{MWAA_AIRFLOW_HOME}/dags"
 MWAA_PLUGINS = f"{MWAA_AIRFLOW_HOME}/plugins"
 DBT_VENV = f"{MWAA_AIRFLOW_HOME}/dbt_venv"
+# Variables MWAA sets itself and restores over whatever startup.sh exports (its image's
+# `_is_protected_os_environ`, Airflow 3.2.1 images): exporting one changes nothing on MWAA and only
+# makes a local run differ from it. AWS_DEFAULT_REGION is MWAA's region; the DAGs read
+# LAKEHOUSE_AWS_REGION.
+MWAA_PROTECTED = (
+    "AIRFLOW_ENV_ID", "AIRFLOW_ENV_NAME", "AIRFLOW_HOME", "AIRFLOW_TASK_REVISION_ID", "AIRFLOW_VERSION",
+    "AIRFLOW__AWS_MWAA__REDIRECT_URL", "JWT_PUBLIC_KEY", "AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__API__BASE_URL",
+    "AWS_DEFAULT_REGION", "AWS_REGION", "CUSTOMER_ACCOUNT_ID", "ECS_AGENT_URI", "ECS_CONTAINER_METADATA_URI",
+    "ECS_CONTAINER_METADATA_URI_V4", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_EXECUTION_ENV", "PYTHONPATH",
+    "PYTHONUNBUFFERED", "WATCHTOWER_VERSION", "USE_NON_CRITICAL_LOGGING", "AIRFLOW__CORE__DATABASE_ACCESS_ISOLATION",
+)  # fmt: skip
+
+
+def mwaa_protected(name: str) -> bool:
+    return name in MWAA_PROTECTED or name.startswith("MWAA__")
+
+
 # Names of the Terraform outputs this module reads (infra/terraform/envs/<env>/outputs.tf).
 REQUIRED_OUTPUTS = (
     "raw_bucket",
@@ -105,13 +123,42 @@ class DeployConfig:
     def glue_job_prefix(self) -> str:
         return str(self.require_output("glue_job_name_prefix"))
 
+    @property
+    def glue_version(self) -> str:
+        return str(self.get("glue.glue_version", spark_runtimes.GLUE_VERSION))
+
+    @property
+    def emr_release(self) -> str:
+        return str(self.get("emr_serverless.release_label", spark_runtimes.EMR_RELEASE))
+
+    def check_spark_releases(self) -> None:
+        """The Glue version and EMR release must be ones whose Spark/Iceberg we test (spark_runtimes)."""
+        try:
+            spark_runtimes.runtime("glue", self.glue_version)
+            spark_runtimes.runtime("emr", self.emr_release)
+        except spark_runtimes.UnsupportedRelease as exc:
+            raise DeployConfigError(f"{self.source or 'deploy config'}: {exc}") from None
+
+    def require_emr_image(self) -> str:
+        """The EMR Serverless application's custom image: without it jobs start on EMR 7's Python 3.9."""
+        image = str(self.get("emr_serverless.image_uri", "") or "")
+        if not image:
+            raise DeployConfigError(
+                f"{self.source or 'deploy config'}: spark_backend is emr-serverless but `emr_serverless.image_uri` "
+                "is empty. EMR 7's own Python is 3.9, on which the Spark jobs cannot start; build the image "
+                "(docker/emr-serverless/Dockerfile: Python 3.11 and the jobs' wheels), push it to the ECR "
+                "repository Terraform made (output `emr_image_repository_url`) and set its URI here "
+                '(docs/deploy-aws.md, "EMR Serverless image")'
+            )
+        return image
+
     # --- derived ---------------------------------------------------------------------------
     def runtime_env(self) -> dict[str, str]:
         """Every variable MWAA's startup.sh exports, validated through the DAGs' settings loader."""
+        self.check_spark_releases()
         env = {
             "LAKEHOUSE_ENV": "aws",
             "LAKEHOUSE_AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
             "LAKEHOUSE_CATALOG_NAME": str(self.get("catalog_name", "lakehouse")),
             "LAKEHOUSE_NAMESPACE_PREFIX": self.namespace_prefix,
             "LAKEHOUSE_WAREHOUSE": str(
@@ -125,7 +172,7 @@ class DeployConfig:
             "LAKEHOUSE_GLUE_JOB_NAME": self.glue_job_prefix,
             "LAKEHOUSE_DBT_TARGET": str(self.get("pipeline.dbt_target", "redshift")),
             "LAKEHOUSE_DBT_EXECUTABLE": f"{DBT_VENV}/bin/dbt",
-            "LAKEHOUSE_HOME": "/tmp/lakehouse",  # scratch only: manifests and reports go to S3 on aws
+            "LAKEHOUSE_HOME": "/tmp/lakehouse",  # nosec B108  # scratch on the MWAA worker; manifests and reports go to S3
         }
         for key, var in (
             ("pipeline.landing_margin_seconds", "LAKEHOUSE_LANDING_MARGIN_SECONDS"),
@@ -133,19 +180,31 @@ class DeployConfig:
             ("pipeline.clock_skew_minutes", "LAKEHOUSE_CLOCK_SKEW_MINUTES"),
             ("pipeline.quarantine_max_share", "LAKEHOUSE_QUARANTINE_MAX_SHARE"),
             ("pipeline.max_object_bytes", "LAKEHOUSE_MAX_OBJECT_BYTES"),
+            ("pipeline.straggler_hours", "LAKEHOUSE_STRAGGLER_HOURS"),
         ):
             if self.get(key) is not None:
                 env[var] = str(self.get(key))
+        start = self.get("pipeline.schedule_start")
+        if start not in (None, ""):
+            # YAML reads an unquoted 2026-11-01T00:00:00Z as a datetime: hand the DAGs ISO text either way
+            env["LAKEHOUSE_SCHEDULE_START"] = start.isoformat() if hasattr(start, "isoformat") else str(start)
         if self.spark_backend == "emr-serverless":
+            self.require_emr_image()
             env["LAKEHOUSE_EMR_APPLICATION_ID"] = str(self.require_output("emr_application_id"))
             env["LAKEHOUSE_EMR_EXECUTION_ROLE_ARN"] = str(self.require_output("emr_execution_role_arn"))
+        # No LAKEHOUSE_REDSHIFT_SECRET_ARN: ANALYZE logs in with IAM as the execution role (the
+        # marts' owner); the admin secret is Terraform's alone (infra/terraform/modules/redshift).
         optional = {
             "LAKEHOUSE_ALERTS_SNS_TOPIC_ARN": self.output("sns_topic_arn", ""),
             "LAKEHOUSE_REDSHIFT_WORKGROUP": self.output("redshift_workgroup", ""),
             "LAKEHOUSE_REDSHIFT_DATABASE": self.output("redshift_database", self.get("redshift.database", "dev")),
-            "LAKEHOUSE_REDSHIFT_SECRET_ARN": self.output("redshift_secret_arn", ""),
         }
         env |= {k: str(v) for k, v in optional.items() if v}
+        dashboard = self.output("quicksight_dashboard_id", "")
+        if dashboard:  # the link in each transaction-rate alarm (pipeline.rate_alarm)
+            env["LAKEHOUSE_DASHBOARD_URL"] = (
+                f"https://{self.region}.quicksight.aws.amazon.com/sn/dashboards/{dashboard}"
+            )
         if env["LAKEHOUSE_DBT_TARGET"] == "redshift":
             env |= self._dbt_redshift_env()
             # the SPICE datasets the DAG refreshes after the marts (Terraform's quicksight module; [] when off)

@@ -1,8 +1,11 @@
 """`lakehouse ingest --hour H`: ingest one arrival hour locally, as the DAG's ingest task does.
 
-Builds (or reuses) the hour's landing manifest, runs `spark_jobs/ingest_orders.py` with the
+Builds (or reuses) the hour's landing manifest (with the stragglers of earlier hours, as the
+DAG's plan task does: `pipeline.landing.land_hour`), runs `spark_jobs/ingest_orders.py` with the
 local `spark-submit` (`pipeline.local_spark`), and prints the job's counts as one JSON line on
-stdout; progress goes to stderr. Exit code: 0 success, 1 the job failed, 2 bad arguments.
+stdout; progress goes to stderr. Like a DAG run it holds the hour's claim (`pipeline.hour_claims`)
+while it writes: if another run holds the hour, it is refused at once, before writing anything.
+Exit code: 0 success, 1 the job failed or the hour is busy, 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -54,22 +57,39 @@ def find_counts(lines: list[str]) -> dict | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline import landing, local_spark
-    from pipeline.spark_args import ingest_args
+    from pipeline import hour_claims
 
     settings = load_settings()
     hour: datetime = args.hour
     run_id = args.run_id or default_run_id(hour)
+    owner = f"lakehouse ingest {run_id}"
+    try:
+        hour_claims.acquire(settings, hour, owner)
+    except hour_claims.HourBusy as exc:  # one writer per hour: refused, nothing written
+        progress(f"ingest: refused: {exc}")
+        return 1
+    try:
+        return _ingest(settings, args, hour, run_id, owner)
+    finally:
+        hour_claims.release_window(settings, hour, settings.straggler_hours, owner)
+
+
+def _ingest(settings, args: argparse.Namespace, hour: datetime, run_id: str, owner: str) -> int:
+    from pipeline import landing, local_spark
+    from pipeline.spark_args import ingest_args
+
     if args.manifest:
         manifest_uri = args.manifest
         progress(f"ingest {hour:%Y-%m-%dT%H}: using manifest {manifest_uri}")
     else:
-        manifest = landing.build_manifest(settings, hour)
-        manifest_uri = landing.write_manifest(settings, {**manifest, "run_id": run_id})
+        manifest_uri, manifest = landing.land_hour(settings, hour, run_id, owner)
         progress(
-            f"ingest {hour:%Y-%m-%dT%H}: {manifest['object_count']} objects, {manifest['total_bytes']:,} bytes "
-            f"-> manifest {manifest_uri}"
+            f"ingest {hour:%Y-%m-%dT%H}: {manifest['object_count']} objects, {manifest['total_bytes']:,} bytes, "
+            f"{manifest['straggler_objects']} straggler(s) of earlier hours -> manifest {manifest_uri}"
         )
+        alarm = landing.firehose_errors_alarm(manifest)
+        if alarm:
+            progress(f"ingest: WARNING: {alarm}")
     job_args = ingest_args(settings, arrival_hour=hour, manifest=manifest_uri, run_id=run_id, audit_branch=args.branch)
     stdout: list[str] = []
 

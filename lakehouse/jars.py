@@ -11,9 +11,12 @@ stopping at the first that works:
    the package `.ci/run` installs;
 3. Debian/Ubuntu without root (or `--apt download`): `apt-get download` the jar and its JNI package and unpack them
    into the jars folder (`<virtualenv>/share/lakehouse-jars/debian`): nothing system-wide;
-4. a Maven repository (Maven Central by default, `LAKEHOUSE_MAVEN_REPOSITORY`): the upstream
-   jar, checked against the repository's SHA-1, into the jars folder. It carries its native
-   libraries for Linux and macOS (x86_64, aarch64), so this is the way on macOS;
+4. a Maven repository (Maven Central by default, `LAKEHOUSE_MAVEN_REPOSITORY`; https only, or
+   plain http on this machine's loopback): the upstream jar, checked against the SHA-256 pinned
+   in lakehouse/pins.py (not a checksum fetched from the same server), into the jars folder. A
+   private mirror serving another build of that version names its sha256 in
+   `LAKEHOUSE_SQLITE_JDBC_SHA256`. The jar carries its native libraries for Linux and macOS
+   (x86_64, aarch64), so this is the way on macOS;
 5. none worked: exit non-zero, naming what to install.
 
 Every step is bounded in time (network steps fail within seconds offline), so a machine that
@@ -22,16 +25,17 @@ can get nothing hears so in well under half a minute.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from lakehouse import pins
 from pipeline import jvm
 from pipeline.settings import Settings
 
@@ -105,20 +109,31 @@ def apt_download(target: Path, say: Say) -> bool:
     return True
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 def maven_download(settings: Settings, target: Path, say: Say) -> bool:
-    """The upstream jar from the Maven repository, verified against its published SHA-1."""
+    """The upstream jar from the Maven repository, verified against the SHA-256 pinned here.
+
+    A checksum fetched from the same server proves nothing about a server that lies; the pin
+    does. Plain http only reaches this machine (a local mirror), never the network.
+    """
     url = maven_jar_url(settings)
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+        say(f"setup: not downloading {url}: https only (LAKEHOUSE_MAVEN_REPOSITORY)")
+        return False
     say(f"setup: downloading {url}")
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:  # nosec B310  # scheme checked above
             data = response.read()
-        with urllib.request.urlopen(url + ".sha1", timeout=DOWNLOAD_TIMEOUT) as response:
-            expected = response.read().decode().split()[0].strip().lower()
-    except (urllib.error.URLError, OSError, ValueError, IndexError) as exc:
+    except (urllib.error.URLError, OSError, ValueError) as exc:
         say(f"setup: could not download it: {exc}")
         return False
-    if hashlib.sha1(data).hexdigest() != expected:
-        say("setup: the downloaded jar does not match the repository's SHA-1; not used")
+    try:
+        pins.verify_bytes(data, settings.sqlite_jdbc_sha256 or pins.SQLITE_JDBC_JAR_SHA256, url)
+    except pins.PinError as exc:
+        say(f"setup: the downloaded jar is not the pinned one; not used ({exc})")
         return False
     target.mkdir(parents=True, exist_ok=True)
     jar = target / url.rsplit("/", 1)[1]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,8 +73,16 @@ def on_glue() -> bool:
     return importlib.util.find_spec("awsglue") is not None
 
 
+# The JDBC catalog's password reaches a local job through its environment, never its command
+# line (`ps` shows every process's arguments to every user): pipeline.local_spark sets it.
+CATALOG_PASSWORD_ENV = "ICEBERG_CATALOG_JDBC_PASSWORD"
+
+
 def parse_job_args(specs: Sequence[JobArg], argv: Sequence[str] | None = None, prog: str = "") -> dict[str, str]:
-    """The job's arguments as {name: value}; unknown arguments (platform extras) are ignored."""
+    """The job's arguments as {name: value}; unknown arguments (platform extras) are ignored.
+
+    `catalog_jdbc_password`, when not given, comes from CATALOG_PASSWORD_ENV.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if on_glue():
         return _glue_args(specs, args)
@@ -81,7 +90,10 @@ def parse_job_args(specs: Sequence[JobArg], argv: Sequence[str] | None = None, p
     for spec in specs:
         parser.add_argument(f"--{spec.name}", required=spec.required, default=spec.default, help=spec.help)
     known, _platform_extras = parser.parse_known_args(args)
-    return _with_prefix({spec.name: getattr(known, spec.name) for spec in specs})
+    values = {spec.name: getattr(known, spec.name) for spec in specs}
+    if "catalog_jdbc_password" in values and not values["catalog_jdbc_password"]:
+        values["catalog_jdbc_password"] = os.environ.get(CATALOG_PASSWORD_ENV, "")
+    return _with_prefix(values)
 
 
 def _with_prefix(values: dict[str, str]) -> dict[str, str]:

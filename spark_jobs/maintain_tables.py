@@ -29,12 +29,14 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from spark_jobs.jobargs import JobArg, parse_job_args
 from spark_jobs.naming import physical
 from spark_jobs.quality.jobs import CATALOG_ARGS, get_spark
 
+UTC = timezone.utc  # noqa: UP017 -- not `datetime.UTC` (3.11+): an entry script must reach the package's
+# Python check (spark_jobs/__init__.py) on an older Python to say so instead of a traceback
 MIN_ORPHAN_AGE_HOURS = 24
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -18,7 +18,8 @@ def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
     if settings.environment == "aws":
         from pyiceberg.catalog.glue import GlueCatalog
 
-        props = {"warehouse": settings.warehouse, "glue.region": settings.aws_region}
+        # s3_properties: none on AWS; an endpoint where one is set (the moto lanes)
+        props = {"warehouse": settings.warehouse, "glue.region": settings.aws_region, **s3_properties(settings)}
         return GlueCatalog(settings.catalog_name, **props)
     from pyiceberg.catalog.sql import SqlCatalog
 

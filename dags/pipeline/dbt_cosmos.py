@@ -32,6 +32,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline import rate_alarm
 from pipeline.settings import REPO_ROOT, Settings
 
 PROJECT_NAME = "lakehouse"  # `name:` in dbt_project.yml, `profile:` too
@@ -92,6 +93,8 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
         # dbt deps would need the dbt Hub at run time; packages are vendored if ever used.
         install_dbt_deps=False,
         env_vars=dbt_env(settings),
+        # the rate alarm's thresholds (LAKEHOUSE_RATE_ALARM_*), only those set away from the defaults
+        dbt_vars=rate_alarm.dbt_vars(settings) or None,
     )
     # Cosmos wraps any manifest path in an ObjectStoragePath (for s3:// manifests); opening one
     # makes Airflow discover every provider's filesystem and lineage plugin (boto3, fastapi):
@@ -131,6 +134,23 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
     if watcher:
         _producer_first(group)
     return group
+
+
+# How many dbt tasks of one hourly run may run at once on MWAA. An mw1.small worker runs 5 tasks in
+# about 2 GB: each dbt task is an Airflow task process (~200 MB with the DAG and Cosmos loaded) plus
+# its dbt subprocess (`dbt parse` of this project peaks at 134 MB RSS here; running a model with
+# dbt-redshift adds the driver), about 350 MB together. Three leave the worker ~1 GB and two task
+# slots for the other DAGs (maintenance, recommendations, the hourly run's own next steps).
+MWAA_DBT_PARALLEL_TASKS = 3
+DBT_PARALLEL_TASKS = 8  # compose: the worker container is not an mw1.small
+
+
+def dbt_parallel_tasks(settings: Settings) -> int:
+    """The hourly DAG's `max_active_tasks` (its other tasks run one after another): one on the
+    local DuckDB file (a single writer), MWAA_DBT_PARALLEL_TASKS on AWS, else DBT_PARALLEL_TASKS."""
+    if settings.dbt_target == "local":
+        return 1
+    return MWAA_DBT_PARALLEL_TASKS if settings.environment == "aws" else DBT_PARALLEL_TASKS
 
 
 def dbt_retries(settings: Settings) -> int:

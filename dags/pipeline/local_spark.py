@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.spark_backends import LocalSpark
-from spark_jobs.jobargs import to_argv
+from spark_jobs.jobargs import CATALOG_PASSWORD_ENV, jdbc_catalog_uri, to_argv
 
 LineSink = Callable[[str], None]
 INGEST_SCRIPT = REPO_ROOT / "spark_jobs" / "ingest_orders.py"
@@ -84,12 +84,18 @@ def build_command(
     if Path(script).stem in QUICK_JIT_JOBS:
         options = conf.get(DRIVER_JAVA_OPTIONS, "")
         conf[DRIVER_JAVA_OPTIONS] = f"{options} {QUICK_JIT_OPTION}".strip()
+    # The catalog password goes in the environment, not on the command line (`ps` shows argv to
+    # every user): the job's parser and the warm driver read CATALOG_PASSWORD_ENV.
+    conf = {k: v for k, v in conf.items() if not k.endswith(".jdbc.password")}
     argv = [spark_submit_executable(), "--name", Path(script).stem]
     for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
     argv += [str(script), *to_argv(LocalSpark(settings).catalog_args()), *to_argv(job_args)]
     env = dict(os.environ)
     env.update(found.environ())
+    password = jdbc_catalog_uri(settings.catalog_uri)[2]
+    if password:
+        env[CATALOG_PASSWORD_ENV] = password
     env["PYSPARK_PYTHON"] = sys.executable
     env["PYSPARK_DRIVER_PYTHON"] = sys.executable
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)

@@ -24,6 +24,7 @@ TABLES = (
     "gold.product_recommendations",
     "gold.similar_products",
     "audit.recommendation_runs",
+    "audit.rate_alarms",
 )
 SILVER_MAINTENANCE_HOUR = 3  # UTC: after the night's quiet hours, before Europe's business day
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -167,10 +167,14 @@ class Settings:
     jars_from_maven: bool = False  # online machines: resolve jars via spark.jars.packages
     jars_dir: str = ""  # where `make setup` puts jars it fetched (default: <venv>/share/lakehouse-jars)
     maven_repository: str = "https://repo1.maven.org/maven2"  # where `make setup` may fetch jars
+    # The sha256 the fetched SQLite JDBC jar must have; "" = lakehouse/pins.py (upstream's jar).
+    sqlite_jdbc_sha256: str = ""
     # Local runs: the folder of a warm Spark driver (pipeline.warm_spark) started by the CLI; "" = none.
     warm_spark: str = ""
     # `lakehouse airflow`: the address the UI/API binds (0.0.0.0 opens it to the network).
     airflow_host: str = "127.0.0.1"
+    # `lakehouse airflow`: the admin's password ("" = a random one kept in the Airflow home, mode 600).
+    airflow_password: str = field(default="", repr=False)
     # Orchestration: when the stream began (None: no catch-up), where failure alerts go.
     schedule_start: datetime | None = None
     alerts_sns_topic_arn: str = ""
@@ -193,6 +197,20 @@ class Settings:
     # QuickSight SPICE datasets (Terraform output `quicksight_dataset_ids`) the DAG refreshes after
     # the marts are published on Redshift; empty: no refresh tasks (local, compose, or no QuickSight).
     quicksight_dataset_ids: tuple[str, ...] = ()
+    # How many hours before its own a run re-lists for stragglers (objects Firehose delivered into
+    # an hour's prefix after that hour was read; its S3 retries last up to 24 h). 0: none.
+    straggler_hours: int = 24
+    # The transaction-rate alarm (dbt model agg_hourly_order_rate, pipeline.rate_alarm): passed to
+    # dbt as vars; defaults chosen with `make bench-alarm` (docs/benchmarks.md, docs/operations.md).
+    rate_alarm_window_days: int = 28
+    rate_alarm_min_points: int = 7
+    rate_alarm_week_min_points: int = 3
+    rate_alarm_drop_score: float = 4.0
+    rate_alarm_spike_score: float = 4.0
+    rate_alarm_zero_min_expected: float = 3.0
+    rate_alarm_drop_fraction: float = 0.2
+    # Link put in each alarm message (the QuickSight dashboard on AWS); "" = the local dashboard file.
+    dashboard_url: str = ""
 
     @property
     def reports_dir(self) -> Path:
@@ -245,6 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
         quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
         max_object_bytes=_int(env, "LAKEHOUSE_MAX_OBJECT_BYTES", 512 * 1024 * 1024, minimum=1),
+        straggler_hours=_int(env, "LAKEHOUSE_STRAGGLER_HOURS", 24, minimum=0),
         dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),
         aws_region=env.get("LAKEHOUSE_AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-1")),
@@ -259,8 +278,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jars_from_maven=_choice(env, "LAKEHOUSE_JARS_FROM_MAVEN", ("0", "1"), "0") == "1",
         jars_dir=env.get("LAKEHOUSE_JARS_DIR", "").strip(),
         maven_repository=env.get("LAKEHOUSE_MAVEN_REPOSITORY", "https://repo1.maven.org/maven2").strip().rstrip("/"),
+        sqlite_jdbc_sha256=env.get("LAKEHOUSE_SQLITE_JDBC_SHA256", "").strip().lower(),
         warm_spark=env.get("LAKEHOUSE_WARM_SPARK", "").strip(),
         airflow_host=env.get("LAKEHOUSE_AIRFLOW_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        airflow_password=env.get("LAKEHOUSE_AIRFLOW_PASSWORD", ""),
         schedule_start=_hour(env, "LAKEHOUSE_SCHEDULE_START"),
         alerts_sns_topic_arn=env.get("LAKEHOUSE_ALERTS_SNS_TOPIC_ARN", "").strip(),
         redshift_workgroup=env.get("LAKEHOUSE_REDSHIFT_WORKGROUP", "").strip(),
@@ -272,6 +293,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_endpoint=_s3_endpoint(env, environment),
         warehouse_db_uri=_warehouse_db_uri(env) if dbt_target == "compose" else "",
         quicksight_dataset_ids=_quicksight_dataset_ids(env, dbt_target),
+        rate_alarm_window_days=_int(env, "LAKEHOUSE_RATE_ALARM_WINDOW_DAYS", 28, minimum=1),
+        rate_alarm_min_points=_int(env, "LAKEHOUSE_RATE_ALARM_MIN_POINTS", 7, minimum=1),
+        rate_alarm_week_min_points=_int(env, "LAKEHOUSE_RATE_ALARM_WEEK_MIN_POINTS", 3, minimum=1),
+        rate_alarm_drop_score=_float(env, "LAKEHOUSE_RATE_ALARM_DROP_SCORE", 4.0, 0.5, 100.0),
+        rate_alarm_spike_score=_float(env, "LAKEHOUSE_RATE_ALARM_SPIKE_SCORE", 4.0, 0.5, 100.0),
+        rate_alarm_zero_min_expected=_float(env, "LAKEHOUSE_RATE_ALARM_ZERO_MIN_EXPECTED", 3.0, 0.0, 1e9),
+        rate_alarm_drop_fraction=_float(env, "LAKEHOUSE_RATE_ALARM_DROP_FRACTION", 0.2, 0.0, 1.0),
+        dashboard_url=env.get("LAKEHOUSE_DASHBOARD_URL", "").strip(),
     )
     if settings.spark_backend == "emr-serverless" and environment == "aws":
         _required(env, "LAKEHOUSE_EMR_APPLICATION_ID", environment, "the EMR Serverless application")

@@ -45,9 +45,20 @@ def ingest_args(
     )
 
 
-def gate_args(settings: Settings, *, run_id: str, arrival_hour: str = "", audit_branch: str = "") -> dict[str, str]:
+def gate_args(
+    settings: Settings,
+    *,
+    run_id: str,
+    arrival_hour: str = "",
+    audit_branch: str = "",
+    lateness_hours: int | str | None = None,
+) -> dict[str, str]:
     """The arguments of `spark_jobs/validate_orders.py`: the run, where the suites and the Data
-    Docs are for this backend, and the thresholds from settings."""
+    Docs are for this backend, and the thresholds from settings.
+
+    `lateness_hours`: the event-time window before the run's hour, when the run also wrote
+    earlier hours' stragglers (`pipeline.landing.gate_lateness_hours`); default the setting.
+    """
     backend = backend_for(settings)
     return _given(
         {
@@ -57,7 +68,7 @@ def gate_args(settings: Settings, *, run_id: str, arrival_hour: str = "", audit_
             "expectations_dir": backend.expectations_uri(),
             "reports_uri": backend.data_docs_uri(),
             "quarantine_max_share": str(settings.quarantine_max_share),
-            "lateness_hours": str(settings.lateness_hours),
+            "lateness_hours": str(settings.lateness_hours if lateness_hours is None else lateness_hours),
             "clock_skew_minutes": str(settings.clock_skew_minutes),
         }
     )

@@ -97,14 +97,10 @@ class LocalSpark(SparkBackend):
 
     def catalog_args(self) -> dict[str, str]:
         """Plus the JDBC form of the settings' SQLAlchemy catalog URI: Spark's JdbcCatalog and
-        pyiceberg's SqlCatalog share the tables."""
-        uri, user, password = jdbc_catalog_uri(self.settings.catalog_uri)
-        return {
-            **super().catalog_args(),
-            "catalog_uri": uri,
-            "catalog_jdbc_user": user,
-            "catalog_jdbc_password": password,
-        }
+        pyiceberg's SqlCatalog share the tables. Never the password: `local_spark.build_command`
+        hands it over in the job's environment (`spark_jobs.jobargs.CATALOG_PASSWORD_ENV`)."""
+        uri, user, _password = jdbc_catalog_uri(self.settings.catalog_uri)
+        return {**super().catalog_args(), "catalog_uri": uri, "catalog_jdbc_user": user}
 
     def catalog_conf(self) -> dict[str, str]:
         """The Spark conf of the local catalog, for a session made outside a job (the warm
@@ -216,15 +212,26 @@ class GlueSpark(CloudSpark):
         )
 
 
+# The Python of our EMR Serverless image (docker/emr-serverless/Dockerfile). EMR 7's own is 3.9, on
+# which the jobs cannot even import; the image sets it in its ENV too, but AWS's custom-image
+# samples name it per job run as well, so a run never depends on how the image was built.
+EMR_PYTHON = "/usr/bin/python3.11"
+
+
 class EmrServerlessSpark(CloudSpark):
     name = "emr-serverless"
     platform = "emr"
 
     def spark_submit_parameters(self) -> str:
-        """`--conf k=v ...` for the Iceberg runtime jar and catalog, then `--py-files <package zip>`."""
+        """`--conf k=v ...` for the driver's and executors' Python, the Iceberg runtime jar and
+        catalog, then `--py-files <package zip>`."""
         conf = catalog_conf(self.platform, self.settings.catalog_name, self.settings.warehouse)
+        python = {
+            "spark.emr-serverless.driverEnv.PYSPARK_PYTHON": EMR_PYTHON,
+            "spark.executorEnv.PYSPARK_PYTHON": EMR_PYTHON,
+        }
         # The runtime jar first: it must be on the classpath before the catalog is configured.
-        ordered = {"spark.jars": conf.pop("spark.jars"), **conf}
+        ordered = {**python, "spark.jars": conf.pop("spark.jars"), **conf}
         parts = [f"--conf {key}={value}" for key, value in ordered.items()]
         parts.append(f"--py-files {self.package_zip_uri()}")
         return " ".join(parts)

@@ -196,6 +196,11 @@ INGEST_RUNS = TableDef(
             False,
             "Raw bytes of the objects not read whole (corrupt_object, object_too_large); the gate weighs them",
         ),
+        # Objects that landed in an earlier hour's prefix after it was read (pipeline.landing), and
+        # Firehose's error output of the hour (optional: existing tables gain them by evolution).
+        ("straggler_objects", LongType(), False, "Objects of earlier hours' prefixes no manifest had named"),
+        ("straggler_records", LongType(), False, "Records read from them (added to their own arrival hour)"),
+        ("firehose_error_objects", LongType(), False, "Objects under firehose-errors/ for the hour"),
     ),
     partition_by=(("arrival_hour", DayTransform(), "arrival_hour_day"),),
     doc="One row per ingest run with its counts; reconciliation reads from here.",
@@ -279,6 +284,31 @@ RECOMMENDATION_RUNS = TableDef(
     doc="One row per model per recommendation run: the holdout metrics and the run's verdict.",
 )
 
+# The transaction-rate alarm (pipeline.rate_alarm): one row per (arrival hour, kind) that was
+# notified. The row is the alarm's "already paged" mark: a re-run or backfill of the hour finds it
+# and stays quiet. Written by the hourly DAG's rate_alarm task through pyiceberg, in every environment.
+RATE_ALARMS = TableDef(
+    identifier="audit.rate_alarms",
+    schema=_fields(
+        ("arrival_hour", TimestamptzType(), True, "The Firehose arrival hour the alarm is about"),
+        ("alarm_kind", StringType(), True, "zero, drop or spike"),
+        ("order_count", LongType(), True, "Orders observed in the hour"),
+        ("expected_order_count", DoubleType(), False, "Median orders of the baseline"),
+        ("lower_order_count", DoubleType(), False, "Lower edge of the normal band"),
+        ("upper_order_count", DoubleType(), False, "Upper edge of the normal band"),
+        ("order_score", DoubleType(), False, "Robust score (observed - expected) / scale"),
+        ("net_revenue", DoubleType(), False, "Net product revenue observed"),
+        ("expected_net_revenue", DoubleType(), False, "Median net revenue of the baseline"),
+        ("baseline", StringType(), False, "hour_of_week or hour_of_day"),
+        ("baseline_points", LongType(), False, "Past hours in the baseline"),
+        ("dag_run_id", StringType(), True, "The DAG run that raised it"),
+        ("detected_at", TimestamptzType(), True, "When it was raised"),
+        ("notified", StringType(), True, "Where it went: sns:<message id>, or log"),
+    ),
+    partition_by=(("arrival_hour", DayTransform(), "arrival_hour_day"),),
+    doc="Transaction-rate alarms raised, one row per arrival hour and kind (the idempotence mark).",
+)
+
 TABLES: tuple[TableDef, ...] = (
     ORDERS_RAW,
     ORDERS_QUARANTINE,
@@ -288,6 +318,7 @@ TABLES: tuple[TableDef, ...] = (
     PRODUCT_RECOMMENDATIONS,
     SIMILAR_PRODUCTS,
     RECOMMENDATION_RUNS,
+    RATE_ALARMS,
 )
 NAMESPACES: tuple[str, ...] = tuple(dict.fromkeys(t.namespace for t in TABLES))
 

@@ -88,7 +88,7 @@ def ingest_run_id(hour: datetime, airflow_run_id: str, attempt: int) -> str:
     Same inputs, same id (so a retry of a downstream task finds the branch ingest wrote);
     another Airflow run or a cleared-and-rerun plan step gets another id.
     """
-    digest = hashlib.sha1(f"{airflow_run_id}#{attempt}".encode()).hexdigest()[:8]
+    digest = hashlib.sha1(f"{airflow_run_id}#{attempt}".encode(), usedforsecurity=False).hexdigest()[:8]
     return f"{RUN_ID_PREFIX}_{arrival_hour(hour):%Y%m%d%H}_{digest}"
 
 

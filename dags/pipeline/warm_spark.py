@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 SOCKET_NAME = "spark.sock"
@@ -164,12 +164,22 @@ def _preload() -> None:
         gx_runner.preload()
 
 
+def catalog_password_conf(environ: Mapping[str, str]) -> dict[str, str]:
+    """The JDBC catalog's password conf, from the environment start_warm_driver gave this driver."""
+    from pipeline.settings import load_settings
+    from spark_jobs.jobargs import CATALOG_PASSWORD_ENV
+
+    password = environ.get(CATALOG_PASSWORD_ENV, "")
+    return {f"spark.sql.catalog.{load_settings(environ).catalog_name}.jdbc.password": password} if password else {}
+
+
 def serve(folder: Path, idle_seconds: float = IDLE_SECONDS) -> None:
     """Create the session, then run jobs from the socket one at a time until idle or killed."""
     from spark_jobs.session import get_session
 
-    # The catalog and jars come from spark-submit's --conf (pipeline.local_spark.start_warm_driver).
-    spark = get_session("lakehouse-warm-spark", {})
+    # The catalog and jars come from spark-submit's --conf (pipeline.local_spark.start_warm_driver),
+    # the catalog's password from the environment (never a command line).
+    spark = get_session("lakehouse-warm-spark", catalog_password_conf(os.environ))
     spark.sql("select 1").collect()  # the first query plans and compiles a lot: do it now
     _preload()
     path = socket_path(folder)

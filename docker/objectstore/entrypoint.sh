@@ -15,12 +15,15 @@ cat >"$config" <<JSON
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 JSON
 
-# -ip is what the parts advertise to each other (all in this process); clients see only :8333.
+# -ip is what the parts advertise to each other (all in this process). Only the S3 gateway
+# (:8333, which checks the identity above) listens on the container's network (-s3.ip.bind);
+# the master, volume and filer servers, which have no authentication, and their gRPC ports
+# listen on the container's loopback only (-ip.bind=127.0.0.1): other containers cannot reach them.
 # -volume.max: every bucket is its own collection, and a collection takes 7 volumes at a time;
 # the default limit (8) leaves the second bucket without a writable volume. Volumes are sparse
 # files, so the limit costs no disk until data arrives. No telemetry (nothing leaves the host), and
 # only the S3 API: SeaweedFS's own Iceberg REST catalog and Lance servers stay off.
-weed server -dir=/data -ip=127.0.0.1 -ip.bind=0.0.0.0 -volume.preStopSeconds=1 -volume.max="${S3_MAX_VOLUMES:-128}" \
+weed server -dir=/data -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.ip.bind=0.0.0.0 -volume.preStopSeconds=1 -volume.max="${S3_MAX_VOLUMES:-128}" \
   -master.volumeSizeLimitMB="${S3_VOLUME_SIZE_LIMIT_MB:-1024}" \
   -master.telemetry=false -s3 -s3.port=8333 -s3.port.iceberg=0 -s3.port.lance=0 -s3.config="$config" &
 server=$!

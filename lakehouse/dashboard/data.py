@@ -134,7 +134,7 @@ def top_products(settings: Settings, limit: int = 10) -> dict[str, Any]:
         group by coalesce(p.description, s.stock_code)
         order by net_revenue desc, product
         limit {int(limit)}
-        """,
+        """,  # nosec B608  # limit is int()
     )
     return {"x": [str(r[0]) for r in rows], "series": {"net revenue": [_num(r[1]) for r in rows]}}
 
@@ -147,6 +147,30 @@ def hourly_transactions(settings: Settings) -> dict[str, Any]:
     return {
         "x": [r[0].strftime("%Y-%m-%d %H:00") if hasattr(r[0], "strftime") else str(r[0]) for r in rows],
         "series": {"orders": [int(r[1] or 0) for r in rows]},
+    }
+
+
+def order_rate_alarms(settings: Settings) -> dict[str, Any]:
+    """Orders per arrival hour with the rate alarm's expected band, its forecast for pending hours,
+    and the alarms as points (marts.agg_hourly_order_rate)."""
+    rows = query(
+        settings,
+        """
+        select arrival_hour, observed_order_count, lower_order_count, expected_order_count,
+            upper_order_count, alarm_order_count, alarm_kind
+        from marts.agg_hourly_order_rate
+        order by arrival_hour
+        """,
+    )
+
+    def value(v: Any) -> float | None:
+        return None if v is None else round(float(v), 2)
+
+    names = ("orders", "lower", "expected", "upper", "alarms")
+    return {
+        "x": [r[0].strftime("%Y-%m-%d %H:00") if hasattr(r[0], "strftime") else str(r[0]) for r in rows],
+        "series": {name: [value(r[i]) for r in rows] for i, name in enumerate(names, start=1)},
+        "alarm_kinds": [r[6] for r in rows],
     }
 
 
@@ -172,7 +196,7 @@ def product_affinity(settings: Settings, limit: int = 15) -> dict[str, Any]:
         from marts.agg_product_affinity
         order by lift desc, co_invoice_count desc, product_a, product_b
         limit {int(limit)}
-        """,
+        """,  # nosec B608  # limit is int()
     )
     return {"x": [f"{r[0]} → {r[1]}" for r in rows], "series": {"lift": [_num(r[2]) for r in rows]}}
 
@@ -250,6 +274,7 @@ READERS = {
     "revenue_by_country": revenue_by_country,
     "top_products": top_products,
     "hourly_transactions": hourly_transactions,
+    "order_rate_alarms": order_rate_alarms,
     "customer_segments": customer_segments,
     "product_affinity": product_affinity,
     "gate_pass_rate": gate_pass_rate,

@@ -19,7 +19,20 @@ from lakehouse.dashboard.spec import Visual
 VENDOR = Path(__file__).parent / "vendor"
 ECHARTS_JS = VENDOR / "echarts.min.js"
 ECHARTS_VERSION = "5.6.0"
-TIME_AXIS_VISUALS = {"revenue_by_country", "hourly_transactions", "gate_pass_rate", "quarantine_reasons"}
+TIME_AXIS_VISUALS = {
+    "revenue_by_country",
+    "hourly_transactions",
+    "order_rate_alarms",
+    "gate_pass_rate",
+    "quarantine_reasons",
+}
+# The rate alarm's panel: the band's edges dashed, the expected line thin, alarms as red points.
+BAND_STYLE: dict[str, dict[str, Any]] = {
+    "lower": {"lineStyle": {"type": "dashed", "width": 1}, "itemStyle": {"color": "#8a96a3"}},
+    "upper": {"lineStyle": {"type": "dashed", "width": 1}, "itemStyle": {"color": "#8a96a3"}},
+    "expected": {"lineStyle": {"width": 1}, "itemStyle": {"color": "#3b8d5b"}},
+    "alarms": {"type": "scatter", "symbolSize": 10, "itemStyle": {"color": "#d0342c"}},
+}
 STACKED_VISUALS = {"quarantine_reasons"}
 HORIZONTAL_VISUALS = {"top_products", "product_affinity"}
 
@@ -41,6 +54,10 @@ def chart_option(visual: Visual, data: dict[str, Any]) -> dict[str, Any]:
             item["stack"] = "total"
         if kind == "line":
             item["showSymbol"] = len(values) <= 48
+        if visual.extra_y and name in BAND_STYLE:
+            item.update(BAND_STYLE[name])
+            if item["type"] == "line":
+                item["showSymbol"] = False
         series.append(item)
     category = {"type": "category", "data": labels, "axisLabel": {"hideOverlap": True}}
     value = {"type": "value", "max": 100} if visual.id == "gate_pass_rate" else {"type": "value"}

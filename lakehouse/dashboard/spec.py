@@ -32,6 +32,7 @@ class Visual:
     aggregation: str
     color: str = ""
     limit: int = 0
+    extra_y: tuple[str, ...] = ()  # further measures on the same axes (the rate alarm's band and alarm points)
 
 
 @cache
@@ -42,7 +43,10 @@ def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
 
 def visuals(spec: dict[str, Any] | None = None) -> list[Visual]:
     spec = load_spec() if spec is None else spec
-    return [Visual(**{k: v for k, v in item.items() if k in Visual.__dataclass_fields__}) for item in spec["visuals"]]
+    return [
+        Visual(**{k: tuple(v) if k == "extra_y" else v for k, v in item.items() if k in Visual.__dataclass_fields__})
+        for item in spec["visuals"]
+    ]
 
 
 def dataset_columns(dataset: dict[str, Any]) -> dict[str, str]:
@@ -107,6 +111,11 @@ def check_columns(spec: dict[str, Any], manifest: dict[str, Any], iceberg: dict[
             column = getattr(visual, role)
             if column and column not in exposed:
                 problems.append(f"visual {visual.id}: dataset {visual.dataset} has no column {column!r} ({role})")
+        for column in visual.extra_y:
+            if column not in exposed:
+                problems.append(f"visual {visual.id}: dataset {visual.dataset} has no column {column!r} (extra_y)")
+            elif exposed[column] == "STRING":
+                problems.append(f"visual {visual.id}: extra_y {column!r} is text; it must be a measure")
         if visual.aggregation not in AGGREGATIONS:
             problems.append(f"visual {visual.id}: unknown aggregation {visual.aggregation!r}")
         if visual.kind not in ("line", "bar"):

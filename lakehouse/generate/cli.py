@@ -11,6 +11,7 @@ from typing import Any
 
 from lakehouse.console import arg_hour
 from lakehouse.generate.config import FAULT_MODES, TABLE_PREFIX, GenerateConfig
+from lakehouse.generate.volume import SHAPES, parse_anomalies
 from pipeline.settings import FRAMINGS, load_settings
 
 
@@ -72,6 +73,20 @@ def register(subparsers: Any) -> None:
         "wrong-type/oversize/extra-field records, a JSON value that is not an object, one truncated gzip object "
         "(default: %(default)s)",
     )
+    p.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="flat",
+        help="flat: every hour EVENTS_PER_HOUR; retail: a daily and weekly rhythm with noise, averaging "
+        "EVENTS_PER_HOUR (default: %(default)s)",
+    )
+    p.add_argument(
+        "--anomalies",
+        default="",
+        metavar="KIND@HOUR,...",
+        help="rate anomalies with ground truth (the rate alarm's test): outage (about 5%% of the hour's "
+        "volume), spike (about 4x), silent (no object at all), e.g. outage@2026-11-08T14,silent@2026-11-09T03",
+    )
     p.add_argument("--out", default=None, help="local folder or s3://bucket/prefix (default: LAKEHOUSE_RAW_ROOT)")
     p.add_argument(
         "--buffer-mib",
@@ -95,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         start = now - timedelta(hours=args.hours)
     try:
+        anomalies = parse_anomalies(args.anomalies)
         config = GenerateConfig(
             start=start,
             hours=args.hours,
@@ -106,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             buffer_mib=args.buffer_mib,
             buffer_seconds=args.buffer_seconds,
             lateness_hours=settings.lateness_hours,  # the event made too late is late for this pipeline
+            shape=args.shape,
+            anomalies=anomalies,
         )
     except ValueError as exc:
         print(f"lakehouse generate: {exc}", file=sys.stderr)
@@ -167,6 +185,11 @@ def _print_summary(truth: dict[str, Any], elapsed: float, table: Callable[..., s
             **{reason: count for reason, count in totals["quarantine"].items() if count},
         }
         print("faults injected: " + ", ".join(f"{name} {count}" for name, count in injected.items()))
+    if truth.get("rate", {}).get("anomalies"):
+        print(
+            "rate anomalies injected: "
+            + ", ".join(f"{a['kind']} {a['arrival_hour']}" for a in truth["rate"]["anomalies"])
+        )
     print(f"expected silver rows: {truth['expected']['silver_rows']:,}")
     print(f"objects:      {truth['out']}/{TABLE_PREFIX}/")
     print(f"ground truth: {truth['out']}/{truth['ground_truth_key']}")

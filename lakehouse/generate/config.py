@@ -8,8 +8,9 @@ job's own copy, so they live in one place that imports nothing else of the packa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from lakehouse.generate.volume import SHAPES, Anomaly
 from pipeline.settings import FRAMINGS
 
 FAULT_MODES = ("none", "all")
@@ -101,6 +102,8 @@ class GenerateConfig:
     buffer_seconds: int = 300
     gzip_level: int = GZIP_LEVEL
     lateness_hours: int = LATENESS_HOURS  # the pipeline's window: one event per hour is made older
+    shape: str = "flat"  # flat: every hour events_per_hour; retail: daily/weekly rhythm with noise (volume.py)
+    anomalies: tuple[Anomaly, ...] = ()  # rate anomalies (outage, spike, silent) with ground truth
 
     def __post_init__(self) -> None:
         start = self.start if self.start.tzinfo else self.start.replace(tzinfo=UTC)
@@ -125,6 +128,15 @@ class GenerateConfig:
             raise ValueError("gzip_level must be between 1 and 9")
         if self.lateness_hours < 0:
             raise ValueError("lateness_hours must be >= 0")
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
+        end = start + timedelta(hours=self.hours)
+        object.__setattr__(self, "anomalies", tuple(sorted(self.anomalies, key=lambda a: a.hour)))
+        if len({a.hour for a in self.anomalies}) != len(self.anomalies):
+            raise ValueError("two anomalies in one hour")
+        for anomaly in self.anomalies:
+            if not start <= anomaly.hour < end:
+                raise ValueError(f"anomaly {anomaly.kind}@{anomaly.hour:%Y-%m-%dT%H} is outside the generated hours")
         if not self.stream_name or "/" in self.stream_name:
             raise ValueError("stream_name must be a non-empty name without '/'")
 

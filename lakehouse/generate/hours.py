@@ -21,6 +21,7 @@ from lakehouse.generate.config import (
     EXTRA_FIELD_PER_HOUR,
     HOUR_MS,
     LATE_SHARE,
+    MIN_EVENTS_WITH_FAULTS,
     GenerateConfig,
 )
 from lakehouse.generate.faults import corrupt_object, fault_records
@@ -29,6 +30,7 @@ from lakehouse.generate.output import Sink
 from lakehouse.generate.records import event_id_of, fmt_ms, iso_z
 from lakehouse.generate.sampling import LINES_TABLE, invoice_lines
 from lakehouse.generate.truth import hour_truth, new_injected, run_truth, warn_foreign_objects
+from lakehouse.generate.volume import planned_events
 from lakehouse.generate.writer import ObjectWriter
 
 
@@ -44,6 +46,8 @@ class Run:
         self.carry: list[str] = []  # records to re-send in the next hour (cross-hour duplicates)
         self.silver_by_day: dict[str, int] = {}
         self.injected = new_injected()
+        self.anomalies = {a.hour: a for a in config.anomalies}
+        self.volumes: list[dict[str, Any]] = []  # per-hour planned events, when shaped or anomalous
 
     def _invoice_numbers(self, hour_index: int) -> Callable[[bool], str]:
         """Sequential 6-digit invoice numbers; each arrival hour gets its own block of the range."""
@@ -72,7 +76,7 @@ class Run:
                     )
         finally:
             self.writer.close()
-        return run_truth(cfg, self.sink.location, hours, self.silver_by_day, self.injected)
+        return run_truth(cfg, self.sink.location, hours, self.silver_by_day, self.injected, self.volumes)
 
     def _hour(self, h: int) -> dict[str, Any]:
         cfg = self.config
@@ -86,7 +90,16 @@ class Run:
         next_invoice = self._invoice_numbers(int(hour_start.timestamp()) // 3600)
         cat = self.cat
 
-        n = cfg.events_per_hour
+        anomaly = self.anomalies.get(hour_start)
+        n = planned_events(cfg.events_per_hour, cfg.shape, hour_start, cfg.seed, anomaly)
+        if faults and n > 0:
+            n = max(n, MIN_EVENTS_WITH_FAULTS)
+        if cfg.shape != "flat" or cfg.anomalies:
+            self.volumes.append({"arrival_hour": hour_iso, "events": n, "anomaly": anomaly.kind if anomaly else None})
+        if n == 0:  # a silent hour: nothing delivered, no object at all (re-sends wait for the next hour)
+            buf.close()
+            self.writer.settle()
+            return hour_truth(hour_start, buf, [], 0, self.injected)
         n_late = round(n * LATE_SHARE) if faults else 0
         n_extra = EXTRA_FIELD_PER_HOUR if faults else 0
         n_main = n - n_late - n_extra

@@ -107,8 +107,15 @@ def run_truth(
     hours: list[dict[str, Any]],
     silver_by_day: dict[str, int],
     injected: dict[str, list[Any]],
+    volumes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole run: config, hours, totals and what the ingest must produce."""
+    """The whole run: config, hours, totals and what the ingest must produce.
+
+    With a traffic shape or rate anomalies (lakehouse.generate.volume) it also holds
+    `config.shape`, `config.anomalies` and `rate`: each hour's planned events and its anomaly
+    (null when normal), the truth the rate alarm is measured against. Without them the file is
+    what it always was (byte for byte).
+    """
     summed = (
         "records",
         "records_read",
@@ -125,7 +132,7 @@ def run_truth(
     totals["bytes"] = sum(o["bytes"] for hr in hours for o in hr["objects"])
     totals.update({name: sum(hr[name] for hr in hours) for name in summed})
     totals["quarantine"] = {r: sum(hr["quarantine"][r] for hr in hours) for r in QUARANTINE_REASONS}
-    return {
+    truth = {
         "ground_truth_version": GROUND_TRUTH_VERSION,
         "out": location,
         "ground_truth_key": cfg.ground_truth_key,
@@ -155,3 +162,11 @@ def run_truth(
             "injected": injected,
         },
     }
+    if cfg.shape != "flat" or cfg.anomalies:
+        truth["config"]["shape"] = cfg.shape
+        truth["config"]["anomalies"] = [f"{a.kind}@{a.hour:%Y-%m-%dT%H}" for a in cfg.anomalies]
+        truth["rate"] = {
+            "hours": volumes or [],
+            "anomalies": [{"arrival_hour": iso_z(a.hour), "kind": a.kind} for a in cfg.anomalies],
+        }
+    return truth

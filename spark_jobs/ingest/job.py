@@ -1,5 +1,12 @@
 """One ingest run: landing manifest of an arrival hour -> bronze, quarantine, silver, run record.
 
+A manifest can also name stragglers: objects of earlier hours that landed after those hours were
+read (`pipeline.landing`). Each earlier hour is one more `HourBatch`, framed and counted like the
+run's own hour, its rows added to that hour in bronze and quarantine (keyed on the objects:
+`writes.replace_objects`) and reconciled by object; the batches' bronze rows go to silver in one
+MERGE, so silver ends as one run over all the objects would leave it. The run record sums the
+batches and counts the stragglers apart (`straggler_objects`, `straggler_records`).
+
 `run_ingest(spark, args)` is the whole job minus the SparkSession, so tests call it with the
 test session and the entry script (`spark_jobs/ingest_orders.py`) stays a few lines. It
 returns the run's counts, the same dict that goes to `audit.ingest_runs` and, as one JSON
@@ -16,6 +23,7 @@ the records read, or the run fails before silver is touched.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -179,6 +187,7 @@ def run_ingest(
         "audit_branch": args.audit_branch or None,
         **dict.fromkeys(("objects", "objects_corrupt", "bytes_read", "records_read", "records_parsed"), 0),
         **dict.fromkeys(("records_quarantined", "duplicates_dropped", "silver_inserted", "silver_updated"), 0),
+        **dict.fromkeys(("straggler_objects", "straggler_records", "firehose_error_objects"), 0),
         **dict.fromkeys(writes.BYTE_COUNTS, 0),
         "bytes_corrupt": 0,
         "quarantined_by_reason": writes.empty_reason_counts(),
@@ -198,26 +207,71 @@ def run_ingest(
     return record
 
 
+@dataclass(frozen=True)
+class HourBatch:
+    """Objects of one arrival hour read by the run: its own hour (replaced) or an earlier one's stragglers (added)."""
+
+    hour: datetime
+    objects: list
+    straggler: bool = False
+
+
+def hour_batches(manifest: Mapping, hour: datetime) -> list[HourBatch]:
+    """The run's own hour first, then each earlier hour with stragglers (pipeline.landing), oldest first."""
+    batches = [HourBatch(hour, list(manifest["objects"]))]
+    for late in manifest.get("stragglers") or []:
+        earlier = parse_hour(late["arrival_hour"])
+        if earlier >= hour or any(b.hour == earlier for b in batches):
+            raise ValueError(f"manifest names stragglers of {late['arrival_hour']}: not an earlier hour of {iso(hour)}")
+        batches.append(HourBatch(earlier, list(late["objects"]), straggler=True))
+    return batches
+
+
 def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: dict, log) -> None:
     hour = args.arrival_hour
     manifest = reader.read_manifest(spark, args.manifest)
     if manifest.get("arrival_hour") and parse_hour(manifest["arrival_hour"]) != hour:
         raise ValueError(f"manifest {args.manifest} is for {manifest['arrival_hour']}, not {iso(hour)}")
-    objects = manifest["objects"]
-    record["objects"] = len(objects)
-    record["bytes_read"] = sum(int(o["size"]) for o in objects)
-    log(f"{iso(hour)}: {len(objects)} objects, {record['bytes_read']:,} bytes (manifest {args.manifest})")
+    batches = hour_batches(manifest, hour)
+    every = [o for b in batches for o in b.objects]
+    record["objects"] = len(every)
+    record["bytes_read"] = sum(int(o["size"]) for o in every)
+    record["straggler_objects"] = sum(len(b.objects) for b in batches if b.straggler)
+    record["firehose_error_objects"] = int(manifest.get("firehose_error_objects") or 0)
+    log(f"{iso(hour)}: {len(every)} objects, {record['bytes_read']:,} bytes (manifest {args.manifest})")
+    for late in batches[1:]:
+        log(f"{iso(late.hour)}: {len(late.objects)} straggler object(s), landed after that hour was read")
 
-    framed = reader.framed_records(spark, objects, args.max_record_bytes, args.max_object_bytes)
-    oldest = hour - timedelta(hours=args.lateness_hours)
-    newest = hour + timedelta(hours=1, minutes=args.clock_skew_minutes)  # the gate's event_ts_max
-    # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
-    with runtime_conf(spark, UNCOMPRESSED_CACHE):
-        parsed = transforms.parse_records(framed, oldest, newest, args.max_record_bytes)
-        parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    cached, bronzes, hours = [], [], set()
     try:
-        with runtime_conf(spark, UNCOMPRESSED_CACHE):
-            hours = _count(parsed, record)
+        for batch in batches:
+            framed = reader.framed_records(spark, batch.objects, args.max_record_bytes, args.max_object_bytes)
+            oldest = batch.hour - timedelta(hours=args.lateness_hours)
+            newest = batch.hour + timedelta(hours=1, minutes=args.clock_skew_minutes)  # the gate's event_ts_max
+            # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
+            with runtime_conf(spark, UNCOMPRESSED_CACHE):
+                parsed = transforms.parse_records(framed, oldest, newest, args.max_record_bytes)
+                parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(parsed)
+            counts = _zero_counts()
+            with runtime_conf(spark, UNCOMPRESSED_CACHE):
+                hours.update(_count(parsed, counts))
+            _add_counts(record, counts)
+            if batch.straggler:
+                record["straggler_records"] += counts["records_read"]
+            quarantine = transforms.quarantine_rows(parsed, batch.hour, args.run_id, started)
+            bronze = transforms.bronze_rows(parsed, batch.hour, args.run_id, started)
+            if batch.straggler:  # add to the earlier hour, keyed on the object: its other rows stay
+                uris = [o["uri"] for o in batch.objects]
+                writes.replace_objects(spark, quarantine, t.quarantine, batch.hour, uris)
+                writes.replace_objects(spark, bronze, t.bronze, batch.hour, uris)
+            else:
+                writes.replace_hour(quarantine, t.quarantine, batch.hour)
+                log(f"committed {t.quarantine} for {iso(batch.hour)}")
+                writes.replace_hour(bronze, t.bronze, batch.hour)
+            log(f"committed {t.bronze} for {iso(batch.hour)}{' (stragglers)' if batch.straggler else ''}")
+            _reconcile(spark, t, batch, counts)
+            bronzes.append(bronze)
         log(
             f"read {record['records_read']:,} records: {record['records_parsed']:,} valid, "
             f"{record['records_quarantined']:,} quarantined {_nonzero(record['quarantined_by_reason'])}"
@@ -228,30 +282,55 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
                 f"WARNING: {unaccounted:,} decoded bytes are neither in a record, a quarantined span nor "
                 f"whitespace ({_bytes_summary(record)}): the framing lost input"
             )
-        quarantine = transforms.quarantine_rows(parsed, hour, args.run_id, started)
-        writes.replace_hour(quarantine, t.quarantine, hour)
-        log(f"committed {t.quarantine} for {iso(hour)}")
-        bronze = transforms.bronze_rows(parsed, hour, args.run_id, started)
-        writes.replace_hour(bronze, t.bronze, hour)
-        log(f"committed {t.bronze} for {iso(hour)}")
-        _reconcile(spark, t, hour, record)
-        _silver(spark, args, t, bronze, hours, record, log)
+        bronze = functools.reduce(lambda a, b: a.unionByName(b), bronzes)
+        _silver(spark, args, t, bronze, sorted(hours), record, log)
     finally:
-        parsed.unpersist()
+        for parsed in cached:
+            parsed.unpersist()
 
 
-def _reconcile(spark, t: IngestTables, hour: datetime, record: dict) -> None:
-    """Read back what the hour now holds: read = bronze + quarantined, or the run fails here."""
-    in_hour = F.col("arrival_hour") == F.lit(hour).cast("timestamp")
-    bronze = spark.table(t.bronze).where(in_hour).count()
-    quarantined = spark.table(t.quarantine).where(in_hour).count()
-    if (bronze, quarantined) != (record["records_parsed"], record["records_quarantined"]) or (
-        bronze + quarantined != record["records_read"]
+COUNTED = (
+    "records_read",
+    "records_parsed",
+    "records_quarantined",
+    "objects_corrupt",
+    "bytes_corrupt",
+    *writes.BYTE_COUNTS,
+)
+
+
+def _zero_counts() -> dict:
+    return {**dict.fromkeys(COUNTED, 0), "quarantined_by_reason": writes.empty_reason_counts(), "event_days": []}
+
+
+def _add_counts(record: dict, counts: dict) -> None:
+    """Add one hour batch's counts to the run record (a run reads its hour and its stragglers)."""
+    for name in COUNTED:
+        record[name] += counts[name]
+    reasons = record["quarantined_by_reason"]
+    for reason, n in counts["quarantined_by_reason"].items():
+        reasons[reason] = reasons.get(reason, 0) + n
+    record["event_days"] = sorted({*record.get("event_days", []), *counts["event_days"]})
+
+
+def _reconcile(spark, t: IngestTables, batch: HourBatch, counts: dict) -> None:
+    """Read back what the batch now holds: read = bronze + quarantined, or the run fails here.
+
+    The run's own hour is counted whole (it was replaced); an earlier hour's stragglers by their
+    objects (they were added beside the hour's other rows).
+    """
+    held = F.col("arrival_hour") == F.lit(batch.hour).cast("timestamp")
+    if batch.straggler:
+        held = held & F.col("source_object").isin([o["uri"] for o in batch.objects])
+    bronze = spark.table(t.bronze).where(held).count()
+    quarantined = spark.table(t.quarantine).where(held).count()
+    if (bronze, quarantined) != (counts["records_parsed"], counts["records_quarantined"]) or (
+        bronze + quarantined != counts["records_read"]
     ):
         raise RuntimeError(
-            f"reconciliation failed for {iso(hour)}: read {record['records_read']}, "
-            f"bronze holds {bronze} (expected {record['records_parsed']}), "
-            f"quarantine holds {quarantined} (expected {record['records_quarantined']})"
+            f"reconciliation failed for {iso(batch.hour)}{' (stragglers)' if batch.straggler else ''}: "
+            f"read {counts['records_read']}, bronze holds {bronze} (expected {counts['records_parsed']}), "
+            f"quarantine holds {quarantined} (expected {counts['records_quarantined']})"
         )
 
 

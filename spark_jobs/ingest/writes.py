@@ -4,6 +4,7 @@ Commit order of a run, and what a crash between two commits leaves behind:
 
 1. quarantine: replace the arrival hour        (crash after: quarantine new, the rest old)
 2. bronze: replace the arrival hour            (crash after: bronze+quarantine new, silver old)
+   (then, for each earlier hour with stragglers, the same two tables: replace those objects' rows)
 3. silver: MERGE on the audit branch or main   (crash after: silver new, no run record)
 4. audit.ingest_runs: append the run record
 
@@ -18,7 +19,7 @@ files written before it are orphans that `remove_orphan_files` (maintenance DAG)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -56,6 +57,9 @@ RUNS_SCHEMA = T.StructType(
         T.StructField("bytes_quarantined", T.LongType(), True),
         T.StructField("bytes_whitespace", T.LongType(), True),
         T.StructField("bytes_corrupt", T.LongType(), True),
+        T.StructField("straggler_objects", T.LongType(), True),
+        T.StructField("straggler_records", T.LongType(), True),
+        T.StructField("firehose_error_objects", T.LongType(), True),
     ]
 )
 # Byte-level accounting of a run: decoded = parsed + quarantined + whitespace (see `unaccounted_bytes`).
@@ -84,8 +88,27 @@ def replace_hour(df: DataFrame, table: str, arrival_hour: datetime) -> None:
     df.writeTo(table).option("distribution-mode", "none").overwrite(F.col("arrival_hour") == hour)
 
 
+def replace_objects(spark, df: DataFrame, table: str, arrival_hour: datetime, uris: list[str]) -> None:
+    """Add the rows of some objects to an earlier arrival hour, keeping the hour's other rows.
+
+    For stragglers (objects that landed in the hour's prefix after it was read): keyed on the
+    object, so a retry converges. Rows an earlier attempt left for these objects are deleted
+    first (a row-level DELETE, only when there are any), then the rows appended: two commits,
+    and a crash between them leaves the objects absent, as before the run. Not one static
+    overwrite by filter: Iceberg refuses a filter that matches only part of a data file, and the
+    hour's files hold other objects' rows too.
+    """
+    hour = F.lit(arrival_hour).cast(T.TimestampType())
+    mine = (F.col("arrival_hour") == hour) & F.col("source_object").isin(uris)
+    if not spark.table(table).where(mine).isEmpty():
+        quoted = ", ".join("'" + u.replace("\\", "\\\\").replace("'", "\\'") + "'" for u in uris)
+        at = arrival_hour.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        spark.sql(f"DELETE FROM {table} WHERE arrival_hour = CAST('{at}' AS TIMESTAMP) AND source_object IN ({quoted})")
+    df.writeTo(table).option("distribution-mode", "none").append()
+
+
 def current_snapshot_id(spark, table: str, ref: str = MAIN) -> int | None:
-    rows = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = '{ref}'").collect()
+    rows = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = '{ref}'").collect()  # nosec B608  # table and ref from code
     return int(rows[0][0]) if rows else None
 
 
@@ -135,7 +158,7 @@ def merge_silver(
     instead of shuffling every row of a day to one writer task.
     """
     batch.createOrReplaceTempView(view)
-    matched = f"WHEN MATCHED AND {NEWER_SQL} THEN UPDATE SET *" if updates else ""
+    matched = f"WHEN MATCHED AND {NEWER_SQL} THEN UPDATE SET *" if updates else ""  # nosec B608  # view and table names from code
     sql = f"""
         MERGE INTO {table} t
         USING {view} s

@@ -44,7 +44,7 @@ def gate_summary(gate: GateResult) -> str:
         )
         lines += [
             f"  main is unchanged; branch {gate.branch} is kept {kept} for inspection:",
-            f"    SELECT * FROM {table} VERSION AS OF '{gate.branch}' WHERE run_id = '{req.run_id}'",
+            f"    SELECT * FROM {table} VERSION AS OF '{gate.branch}' WHERE run_id = '{req.run_id}'",  # nosec B608  # text for a human, never run
             f"  results: lakehouse dq --run-id {req.run_id}",
             "  then fix the input (or the suite, by review) and re-run the hour, "
             f"or drop the branch: lakehouse discard --run-id {req.run_id}",

@@ -77,7 +77,11 @@ def emr_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str):
     from lakehouse import bundle
 
     tmp = tmp_path_factory.mktemp("bundle-emr")
-    folder = deploy_dir(tmp, spark_backend="emr-serverless")
+    import yaml
+
+    emr = yaml.safe_load((REPO_ROOT / "deploy" / "dev.yaml").read_text())["emr_serverless"]
+    emr["image_uri"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakehouse-dev-emr-spark:2026-12-07"
+    folder = deploy_dir(tmp, spark_backend="emr-serverless", emr_serverless=emr)
     return bundle.build("dev", tmp / "bundle", mwaa_constraints, deploy_dir=folder)
 
 

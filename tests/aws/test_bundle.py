@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse import bundle as bundles
-from lakehouse import deploy_config
+from lakehouse import deploy_config, spark_runtimes
 from pipeline.settings import REPO_ROOT
 from tests.aws.conftest import deploy_dir
 
@@ -88,6 +88,19 @@ def test_spark_artifacts(glue_bundle) -> None:
     requirements = (out / "python" / "spark-jobs-requirements.txt").read_text().split()
     assert any(r.startswith("great-expectations==") for r in requirements)
     assert not any(r.startswith(("pyspark==", "py4j==")) for r in requirements)  # the platform's own
+    # Glue: one zip of wheels per job that needs anything beyond Glue 5.1's packages, laid out as
+    # Glue's docs say (wheels/requirements.txt + wheels/*.whl); today only the gate (GX)
+    glue_zips = sorted(p.name for p in (out / "python" / "glue").iterdir())
+    assert glue_zips == ["validate-orders.gluewheels.zip"]
+    with zipfile.ZipFile(out / "python" / "glue" / "validate-orders.gluewheels.zip") as zf:
+        names = zf.namelist()
+        pins = zf.read("wheels/requirements.txt").decode().split()
+    assert all(n.startswith("wheels/") for n in names)
+    assert len([n for n in names if n.endswith(".whl")]) == len(pins)
+    assert any(p.startswith("great-expectations==") for p in pins)
+    on_glue = {bundles._pin_key(p) for p in spark_runtimes.GLUE_PROVIDED["5.1"]}
+    assert not [p for p in pins if bundles._pin_key(p) in on_glue]  # pip on Glue would only reinstall those
+    assert not any(p.startswith(("numpy==", "pandas==", "pyarrow==")) for p in pins)  # Glue's own versions
 
 
 def test_bundle_is_reproducible(glue_bundle, mwaa_constraints, tmp_path) -> None:
@@ -130,6 +143,57 @@ print(sys.version_info[:2], len(list(pkgutil.walk_packages(spark_jobs.__path__))
         code += f"sys.argv = [{script!r}, '--help']; import runpy; runpy.run_path({str(path)!r}, run_name='__main__')"
         done = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path)
         assert done.returncode == 0 and "usage:" in done.stdout, (script, done.stderr[-2000:])
+
+
+def test_each_glue_job_imports_with_glues_packages_and_only_its_own_wheels(glue_bundle, tmp_path) -> None:
+    """A Glue 5.1 stand-in: Python 3.11 with pyspark and the packages of Glue's image the jobs use
+    (numpy 2.3.4, pandas, pyarrow 22, ...: `bundle.glue_image_pins`). The jobs with no zip of
+    wheels answer --help there as they are; the gate imports GX only after its own
+    `.gluewheels.zip` is installed the way Glue installs it (pip, --no-index, its requirements)."""
+    uv, venv = str(REPO_ROOT / ".venv" / "bin" / "uv"), tmp_path / "glue-venv"
+    subprocess.run([uv, "venv", "-q", "--seed", "--python", "3.11", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pyspark = next(p for p in bundles._lock_pins(REPO_ROOT / "requirements" / "main.lock") if p.startswith("pyspark=="))
+    image = bundles.glue_image_pins()
+    bundles.fetch_wheels(image, bundles.JOBS_PYTHON, "cp311")  # Glue's own packages: never shipped
+    seed = [
+        uv,
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        python,
+        "--offline",
+        "--find-links",
+        str(bundles.CACHE / "wheels-cp311"),
+    ]
+    subprocess.run([*seed, *image, pyspark], check=True)
+    package = str(glue_bundle.artifacts / "spark_jobs.zip")
+
+    def run(script: str) -> subprocess.CompletedProcess[str]:
+        path = glue_bundle.artifacts / "spark_jobs" / script
+        code = f"import sys, runpy; sys.path.insert(0, {package!r}); sys.argv = [{script!r}, '--help']; "
+        code += f"runpy.run_path({str(path)!r}, run_name='__main__')"
+        return subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path)
+
+    for script in bundles.ENTRY_SCRIPTS:
+        if not bundles.GLUE_JOB_REQUIREMENTS[script]:
+            done = run(script)
+            assert done.returncode == 0 and "usage:" in done.stdout, (script, done.stderr[-2000:])
+    gx = [python, "-I", "-c", f"import sys; sys.path.insert(0, {package!r}); import great_expectations"]
+    assert subprocess.run(gx, capture_output=True).returncode != 0  # not on Glue's image
+    unpacked = tmp_path / "gate"
+    with zipfile.ZipFile(glue_bundle.artifacts / bundles.glue_wheels_key("validate_orders.py")) as zf:
+        zf.extractall(unpacked)
+    gate_pip = [python, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(unpacked / "wheels")]
+    subprocess.run([*gate_pip, "-r", str(unpacked / "wheels" / "requirements.txt")], check=True)
+    done = subprocess.run(gx, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    probe = "import numpy, pyarrow; print(numpy.__version__, pyarrow.__version__)"
+    versions = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert versions == ["2.3.4", "22.0.0"]  # the gate's wheels did not replace Glue's own
+    done = run("validate_orders.py")
+    assert done.returncode == 0 and "usage:" in done.stdout, done.stderr[-2000:]
 
 
 def test_bundle_cli_lists_what_it_built(tmp_path, mwaa_constraints, capsys) -> None:

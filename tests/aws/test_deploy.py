@@ -44,7 +44,11 @@ class RecordingMwaa:
         self.stub.add_response("get_environment", {"Environment": env}, {"Name": name})
 
     def expect_update(self, name: str) -> None:
+        """The deploy looks at the status again right before it updates (deploy.wait_for_mwaa)."""
         arn = f"arn:aws:airflow:{REGION}:123456789012:environment/{name}"
+        self.stub.add_response(
+            "get_environment", {"Environment": {"Name": name, "Status": "AVAILABLE"}}, {"Name": name}
+        )
         self.stub.add_response("update_environment", {"Arn": arn})
 
 
@@ -108,13 +112,18 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
     artifacts = f"s3://{out['artifacts_bucket']}"
     assert ingest["Command"]["ScriptLocation"] == f"{artifacts}/spark_jobs/ingest_orders.py"
     assert ingest["Role"] == out["glue_job_role_arn"]
-    assert ingest["GlueVersion"] == "5.0"
+    assert ingest["GlueVersion"] == "5.1"  # Spark 3.5.6, Iceberg 1.10 (lakehouse.spark_runtimes)
     assert ingest["SecurityConfiguration"] == out["glue_security_configuration"]
     args = ingest["DefaultArguments"]
     assert args["--datalake-formats"] == "iceberg"
     assert args["--extra-py-files"] == f"{artifacts}/spark_jobs.zip"
-    assert args["--additional-python-modules"] == f"{artifacts}/python/spark-jobs-py311.zip"
-    assert args["--python-modules-installer-option"] == "--no-index"
+    # ingest needs nothing beyond Glue 5.1's own packages: no pip install at its start
+    assert "--additional-python-modules" not in args and "--python-modules-installer-option" not in args
+    gate = jobs["lakehouse-dev-validate-orders"]["DefaultArguments"]
+    assert gate["--additional-python-modules"] == f"{artifacts}/python/glue/validate-orders.gluewheels.zip"
+    assert gate["--python-modules-installer-option"] == "--no-index"
+    gate_zip = s3.head_object(Bucket=out["artifacts_bucket"], Key="python/glue/validate-orders.gluewheels.zip")
+    assert gate_zip["ContentLength"] > 0  # deployed beside the job that names it
     assert "spark.sql.catalog.lakehouse=org.apache.iceberg.spark.SparkCatalog" in args["--conf"]
 
     # second deploy, nothing changed: no upload, no job change, no UpdateEnvironment
@@ -156,7 +165,7 @@ def test_a_changed_job_setting_plans_a_glue_update(glue_bundle, aws_env, tmp_pat
     make_buckets(s3, [out["mwaa_bucket"], out["artifacts_bucket"]])
     for name, definition in deploy.glue_job_definitions(load("dev", folder)).items():
         glue.create_job(Name=name, **definition)
-    glue_settings = {"glue_version": "5.0", "worker_type": "G.2X", "number_of_workers": 4}
+    glue_settings = {"glue_version": "5.1", "worker_type": "G.2X", "number_of_workers": 4}
     bigger = deploy_dir(tmp_path / "bigger", glue=glue_settings)
     mwaa = RecordingMwaa()
     mwaa.runs(out["mwaa_environment_name"], {})

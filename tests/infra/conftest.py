@@ -29,7 +29,7 @@ ENV_DIR = Path("infra") / "terraform" / "envs" / "dev"
 # Every AWS service the dev root talks to, pointed at moto (MWAA and Redshift Serverless are only
 # planned: their create calls never happen because enable_mwaa/enable_redshift are false).
 EMULATED_ENDPOINTS = (
-    "athena", "cloudwatch", "ec2", "emrserverless", "firehose", "glue", "iam", "kms", "logs", "mwaa",
+    "athena", "cloudwatch", "ec2", "ecr", "emrserverless", "firehose", "glue", "iam", "kms", "logs", "mwaa",
     "redshiftserverless", "s3", "secretsmanager", "sns", "sts",
 )  # fmt: skip
 
@@ -97,8 +97,12 @@ def terraform_cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[s
 
 
 def copy_stack(dest: Path) -> Path:
-    """Copy infra/terraform (no .terraform, no state) and deploy/ to dest; return the env folder."""
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl", ".terraformrc")
+    """Copy infra/terraform (no .terraform, no state) and deploy/ to dest; return the env folder.
+
+    The committed provider lock file comes along: every `init` checks the provider it installs
+    against its hashes.
+    """
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraformrc")
     shutil.copytree(INFRA, dest / "infra" / "terraform", ignore=ignore)
     shutil.copytree(REPO / "deploy", dest / "deploy", ignore=shutil.ignore_patterns("*.outputs.json"))
     return dest / ENV_DIR

@@ -42,12 +42,13 @@ ACCOUNT = "123456789012"  # moto's account
 CONTRACT_OUTPUTS = {
     "raw_bucket", "lake_bucket", "artifacts_bucket", "mwaa_bucket", "kms_key_arn", "firehose_stream_name",
     "glue_databases", "glue_job_role_arn", "glue_job_name_prefix", "emr_application_id", "emr_execution_role_arn",
+    "emr_image_repository_url",
     "mwaa_environment_name", "mwaa_execution_role_arn", "mwaa_webserver_url", "redshift_workgroup",
     "redshift_namespace", "redshift_host", "redshift_database", "redshift_secret_arn", "redshift_spectrum_role_arn",
     "sns_topic_arn", "athena_workgroup", "vpc_id", "private_subnet_ids", "security_group_ids",
 }  # fmt: skip
 OFF_IN_EMULATION = {
-    "mwaa_environment_name", "mwaa_execution_role_arn", "mwaa_webserver_url", "redshift_workgroup",
+    "mwaa_environment_name", "mwaa_webserver_url", "redshift_workgroup",
     "redshift_namespace", "redshift_host", "redshift_database", "redshift_secret_arn", "redshift_spectrum_role_arn",
 }  # fmt: skip
 
@@ -233,7 +234,10 @@ def test_buckets_are_named_versioned_private_encrypted_and_tls_only(applied: App
         logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
         assert logging["TargetBucket"] == outputs["access_log_bucket"]
         rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-        assert any(r.get("NoncurrentVersionExpiration") for r in rules)
+        (every,) = [r for r in rules if r.get("NoncurrentVersionExpiration")]
+        assert every["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+        # the markers Iceberg's deletes leave go once their noncurrent versions have expired
+        assert every["Expiration"] == {"ExpiredObjectDeleteMarker": True}, every
     raw_rules = s3.get_bucket_lifecycle_configuration(Bucket=outputs["raw_bucket"])["Rules"]
     storage = DEPLOY_CONFIG["storage"]
     (tiering,) = [r for r in raw_rules if r.get("Transitions")]
@@ -242,6 +246,26 @@ def test_buckets_are_named_versioned_private_encrypted_and_tls_only(applied: App
         (storage["raw_infrequent_access_days"], "STANDARD_IA"),
         (storage["raw_glacier_days"], "GLACIER_IR"),
     ]
+
+
+def test_emr_serverless_may_pull_the_custom_image_and_nobody_else(applied: Applied, aws: Any) -> None:
+    _, outputs = applied
+    url = outputs["emr_image_repository_url"]
+    name = url.split("/", 1)[1]
+    ecr = aws("ecr")
+    (repo,) = ecr.describe_repositories(repositoryNames=[name])["repositories"]
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert repo["encryptionConfiguration"]["encryptionType"] == "KMS"
+    (statement,) = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
+    pull = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"}
+    assert set(statement["Action"]) == pull
+    account = outputs["glue_job_role_arn"].split(":")[4]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+    assert statement["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:emr-serverless:{DEPLOY_CONFIG['aws_region']}:{account}:/applications/*"
+    }
 
 
 def test_no_iam_policy_allows_every_action_on_every_resource(applied: Applied, aws: Any) -> None:
@@ -276,11 +300,14 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     changes = planned_changes(tf, "-refresh=false")  # the no-change plan just refreshed the state
     created = {a for a, rc in changes.items() if rc["change"]["actions"] == ["create"]}
     updated = {a for a, rc in changes.items() if rc["change"]["actions"] == ["update"]}
-    assert all(re.match(r"module\.(mwaa|redshift|quicksight)\[0\]\.", a) for a in created), created
-    # Only the deploy policy grows (UpdateEnvironment on the new environment); nothing is replaced.
-    assert updated == {"module.deployer.aws_iam_policy.this"}, updated
+    # The environment and its log groups (the execution role exists already), Redshift; QuickSight
+    # is the second phase (quicksight.enabled: false in deploy/dev.yaml, test_quicksight_phase_plans).
+    assert all(re.match(r"module\.(mwaa\.aws_(mwaa_environment|cloudwatch_log_group)|redshift\[0\])\.?", a)
+               for a in created), created  # fmt: skip
+    # Only the execution role's policy grows (its Redshift grants); nothing is replaced.
+    assert updated == {"module.mwaa.aws_iam_role_policy.execution"}, updated
 
-    mwaa = changes["module.mwaa[0].aws_mwaa_environment.this"]["change"]["after"]
+    mwaa = changes["module.mwaa.aws_mwaa_environment.this[0]"]["change"]["after"]
     cfg = DEPLOY_CONFIG["mwaa"]
     assert mwaa["airflow_version"] == cfg["airflow_version"] == "3.2.1"
     assert mwaa["webserver_access_mode"] == cfg["webserver_access_mode"] == "PRIVATE_ONLY"
@@ -304,7 +331,7 @@ def test_mwaa_and_redshift_are_planned_as_configured(applied: Applied) -> None:
     params = {p["parameter_key"]: p["parameter_value"] for p in workgroup["config_parameter"]}
     assert params["require_ssl"] == "true"
     assert "module.redshift[0].aws_iam_role.spectrum" in created
-    check_quicksight_plan(changes)
+    assert not [a for a in changes if a.startswith("module.quicksight")], "QuickSight is the second phase"
 
 
 def check_quicksight_plan(changes: dict[str, Any]) -> None:
@@ -349,6 +376,63 @@ def check_quicksight_plan(changes: dict[str, Any]) -> None:
     assert prefix + "aws_quicksight_group.readers" in changes and prefix + "aws_quicksight_group.authors" in changes
 
 
+@pytest.fixture(scope="module")
+def quicksight_phase(applied: Applied) -> Iterator[dict[str, dict[str, Any]]]:
+    """The plan of the second phase (quicksight.enabled: true, after the first green hour) on top
+    of the applied stack, so network ids are known; the configuration is restored afterwards."""
+    tf, _ = applied
+    config = tf.workdir.parents[3] / "deploy" / "dev.yaml"
+    original = config.read_text()
+    config.write_text(original.replace("enabled: false", "enabled: true", 1))
+    try:
+        yield planned_changes(tf, "-refresh=false")
+    finally:
+        config.write_text(original)
+
+
+def test_quicksight_phase_plans(quicksight_phase: dict[str, dict[str, Any]], applied: Applied) -> None:
+    """QuickSight logs in as a read-only user Terraform creates (never the admin), reads its
+    secret through its own role, and reaches Redshift with rules both ways."""
+    changes = quicksight_phase
+    check_quicksight_plan(changes)
+    _, outputs = applied
+    prefix = "module.quicksight[0]."
+    groups = outputs["security_group_ids"]
+    # QuickSight's network interfaces are not stateful: inbound from Redshift's group (all TCP),
+    # and Redshift's group inbound from QuickSight's on 5439 (AWS's QuickSight VPC guide).
+    back = changes[prefix + "aws_vpc_security_group_ingress_rule.from_redshift"]["change"]["after"]
+    assert (back["ip_protocol"], back["from_port"], back["to_port"]) == ("tcp", 0, 65535)
+    assert back["referenced_security_group_id"] == groups["redshift"]
+    into = changes[prefix + "aws_vpc_security_group_ingress_rule.redshift_from_quicksight"]["change"]["after"]
+    assert (into["security_group_id"], into["from_port"], into["to_port"]) == (groups["redshift"], 5439, 5439)
+    # the reader: created, granted SELECT/USAGE only, by the admin secret that only Terraform uses.
+    # A statement whose SQL holds a value known only after apply (the Spectrum role's ARN, the
+    # generated password) is unknown in the plan; the grants are known and must all be read-only.
+    statements = {a: rc["change"] for a, rc in changes.items() if rc["type"] == "aws_redshiftdata_statement"}
+    reader = {a.split('"')[1]: c["after"].get("sql") for a, c in statements.items() if a.startswith(prefix)}
+    assert set(reader) == {
+        "reader_user",
+        "audit_schema",
+        "bronze_schema",
+        "schema_usage",
+        "marts_select",
+        "future_marts",
+    }
+    grants = [reader["schema_usage"], reader["marts_select"], reader["future_marts"]]
+    assert all(q and re.search(r"GRANT (SELECT|USAGE) ON .* TO quicksight_reader$", q) for q in grants), grants
+    assert "marts, spectrum_audit, spectrum_bronze" in reader["schema_usage"]
+    assert 'FOR USER "IAMR:lakehouse-dev-mwaa-execution" IN SCHEMA marts' in reader["future_marts"]
+    assert not any(re.search(r"\b(CREATEUSER|SUPERUSER|INSERT|UPDATE|DELETE|ALL PRIVILEGES)\b", q) for q in grants)
+    for key in ("reader_user", "audit_schema", "bronze_schema"):
+        sql = reader[key] or statements[f'{prefix}aws_redshiftdata_statement.create["{key}"]']["after_unknown"]
+        assert sql, key  # known, or known after apply
+    if reader["reader_user"]:
+        assert reader["reader_user"].startswith("CREATE USER quicksight_reader PASSWORD 'md5")
+    # every statement runs with the admin secret (Terraform's principal), after the grants' creates
+    for address, change in statements.items():
+        assert "secret_arn" in change["after_unknown"] or change["after"]["secret_arn"], address
+
+
 def test_the_nat_gateway_variant_plans(terraform_cli: Cli, moto_endpoint: str, tmp_path: Path) -> None:
     """network.nat_gateway: true swaps the interface endpoints for one NAT gateway."""
     binary, env = terraform_cli
@@ -378,3 +462,67 @@ def test_a_raw_prefix_the_pipeline_would_not_read_is_refused(
     proc = tf.run("plan", "-input=false", "-refresh=false", *EMULATED, check=False)
     assert proc.returncode == 1
     assert f'must end with "{landing.TABLE_PREFIX}/"' in proc.stderr, proc.stderr[-3000:]
+
+
+# --- the network path: nat_gateway = false ---------------------------------------------------
+
+# Where each role's calls come from (docs/deploy-aws.md's IAM table names the roles): inside the
+# VPC's private subnets, or somewhere that is not this VPC (said why).
+IN_THE_VPC = {"lakehouse-dev-mwaa-execution": "MWAA workers", "lakehouse-dev-emr-serverless-job": "EMR Serverless"}
+OUTSIDE_THE_VPC = {
+    "lakehouse-dev-glue-job": "Glue jobs run in Glue's managed network (no Glue connection): AWS's public endpoints",
+    "lakehouse-dev-orders-delivery": "Firehose delivers from the Firehose service",
+    "lakehouse-dev-deployer": "lakehouse deploy runs where the operator or CI runs",
+    "aws-quicksight-secretsmanager-role-v0": "QuickSight reads the secret from the QuickSight service",
+}  # fmt: skip
+# IAM service prefix -> the VPC endpoint its API is reached through (S3: the gateway endpoint).
+ENDPOINT_OF = {"cloudwatch": "monitoring", "airflow": "airflow.api"}
+NOT_A_CALL = {"iam"}  # iam:PassRole is an authorisation of another call, not a request
+
+
+def documented_iam_actions() -> dict[str, set[str]]:
+    """role -> IAM actions, from docs/deploy-aws.md's generated table (the enforcing lane keeps it true)."""
+    from tests.aws.iam_table import documented
+
+    by_role: dict[str, set[str]] = {}
+    for line in documented().splitlines()[2:]:
+        role, _task, actions = (cell.strip() for cell in line.strip("|").split("|"))
+        by_role.setdefault(role.strip("`"), set()).update(a.strip(" `") for a in actions.split(","))
+    return by_role
+
+
+def test_every_service_a_task_calls_has_a_vpc_endpoint(applied: Applied, quicksight_phase: dict[str, Any]) -> None:
+    """With nat_gateway: false the private subnets reach AWS only through VPC endpoints: every
+    service the in-VPC roles call has one; every other role says how its calls travel; and
+    QuickSight <-> Redshift have their security group rules both ways."""
+    tf, outputs = applied
+    by_role = documented_iam_actions()
+    assert by_role, "docs/deploy-aws.md has no IAM table (the enforcing lane writes it)"
+    assert set(by_role) <= set(IN_THE_VPC) | set(OUTSIDE_THE_VPC), set(by_role) - set(IN_THE_VPC) - set(OUTSIDE_THE_VPC)
+    state = tf.json("show", "-json")
+    endpoints = {}
+    for module in state["values"]["root_module"]["child_modules"]:
+        for rc in module.get("resources", []):
+            if rc["type"] == "aws_vpc_endpoint":
+                service = rc["values"]["service_name"].removeprefix(f"com.amazonaws.{DEPLOY_CONFIG['aws_region']}.")
+                endpoints[service] = rc["values"]
+    assert endpoints["s3"]["vpc_endpoint_type"] == "Gateway"
+    missing = {}
+    for role in IN_THE_VPC:
+        for action in by_role.get(role, ()):
+            prefix = action.split(":")[0]
+            service = ENDPOINT_OF.get(prefix, prefix)
+            if prefix not in NOT_A_CALL and service not in endpoints:
+                missing.setdefault(service, set()).add(f"{role}: {action}")
+    assert not missing, f"services called from the private subnets without a VPC endpoint: {missing}"
+    for service, endpoint in endpoints.items():
+        if service != "s3":
+            assert endpoint["private_dns_enabled"] and endpoint["vpc_endpoint_type"] == "Interface", service
+    # the QuickSight data source: QuickSight's VPC connection -> Redshift on 5439, the replies back
+    groups = outputs["security_group_ids"]
+    rules = {a.split(".")[-1]: rc["change"]["after"] for a, rc in quicksight_phase.items()
+             if rc["type"] in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+             and a.startswith("module.quicksight[0].")}  # fmt: skip
+    assert rules["redshift_from_quicksight"]["security_group_id"] == groups["redshift"]
+    assert rules["to_redshift"]["referenced_security_group_id"] == groups["redshift"]
+    assert rules["from_redshift"]["referenced_security_group_id"] == groups["redshift"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -155,6 +156,7 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert dag.timetable.summary == "0 * * * *"
     chain = [
         "wait_for_hour",
+        "claim_hour",
         "landing_manifest",
         "has_objects",
         "ensure_tables",
@@ -172,14 +174,31 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert dag.get_task("marts_published").upstream_task_ids <= {t.task_id for t in dbt_tasks}
     # the gate's verdict is final: publishing waits for it, dbt waits for publish
     assert dag.get_task("quality_gate").downstream_task_ids == {"publish"}
-    assert dag.get_task("publish").downstream_task_ids == {"export_silver", "is_silver_maintenance_hour"}
+    assert dag.get_task("publish").downstream_task_ids == {
+        "export_silver",
+        "is_silver_maintenance_hour",
+        "release_hour",
+    }
     assert dag.get_task("wait_for_hour").__class__.__name__ == "FirehoseHourSensor"
+    # one writer per hour: the claim is a setup, its release a teardown after publish (runs on failure too)
+    release = dag.get_task("release_hour")
+    assert release.is_teardown and dag.get_task("claim_hour").is_setup
+    assert "claim_hour" in release.upstream_task_ids
+    assert dag.get_task("firehose_errors").upstream_task_ids == {"landing_manifest"}
+    # an hour with no objects skips ingest .. marts by trigger rules, and the rate check still runs
+    assert dag.get_task("has_objects").ignore_downstream_trigger_rules is False
+    rate_alarm = dag.get_task("rate_alarm")
+    assert rate_alarm.upstream_task_ids == {"marts_published"}
+    assert rate_alarm.trigger_rule == "none_failed"
+    skipped_by_rule = {"ensure_tables", "ingest", "quality_gate", "publish", "export_silver", "marts_published"}
+    assert all(dag.get_task(t).trigger_rule == "all_success" for t in skipped_by_rule)
 
 
 def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifest, lake_env, monkeypatch) -> None:
     bag = parse(CONFIGURATIONS["glue-redshift"], monkeypatch)
     dag = bag.dags["orders_lakehouse"]
     assert "export_silver" not in dag.task_ids
+    assert dag.max_active_tasks == 3  # what an mw1.small worker holds (dbt_cosmos.MWAA_DBT_PARALLEL_TASKS)
     roots = [
         t
         for t in dag.tasks
@@ -353,3 +372,60 @@ def test_failure_callback_without_a_topic_only_logs(caplog) -> None:
     notifier = FailureNotifier(load_settings({"LAKEHOUSE_AWS_REGION": "eu-west-1"}))
     notifier({"dag": SimpleNamespace(dag_id="orders_lakehouse"), "run_id": "r", "reason": "timed_out"})
     assert "run failed (timed_out)" in caplog.text
+
+
+def test_skip_reasons_name_the_dags_own_short_circuits(local_bag) -> None:
+    """`pipeline.skip_reasons` (what the summaries print for a skipped task) matches the graph."""
+    from pipeline import skip_reasons
+
+    dag = local_bag.dags["orders_lakehouse"]
+    for gate, doc in skip_reasons.GATE_DOCS.items():
+        assert "ShortCircuit" in type(dag.get_task(gate)).__name__, gate
+        assert dag.get_task(gate).doc_md == doc
+    # a task skipped by design hangs off the maintenance hour's short-circuit and nothing else
+    for task_id in skip_reasons.BY_DESIGN:
+        assert dag.get_task(task_id).upstream_task_ids == {skip_reasons.MAINTENANCE_GATE}
+    # the empty hour is recognised by its mark, which only has_objects can skip
+    mark = dag.get_task(skip_reasons.EMPTY_HOUR_MARK)
+    assert skip_reasons.EMPTY_HOUR_GATE in {t.task_id for t in mark.get_flat_relatives(upstream=True)}
+    assert skip_reasons.MAINTENANCE_GATE not in {t.task_id for t in mark.get_flat_relatives(upstream=True)}
+
+
+# "54 tasks on the local target (43 of them dbt)": the docs' task counts of an hourly run.
+TASK_COUNT = re.compile(r"(\d+)\s+tasks\s+on\s+the\s+(local|compose)\s+target\s+\((\d+)\s+of\s+them\s+dbt")
+ANY_TASK_COUNT = re.compile(r"\b\d+ (?:Cosmos |dbt |model/test |Airflow )*tasks\b")
+DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+
+
+def doc_task_counts() -> tuple[list[tuple[str, int, int, str]], list[str]]:
+    """The checked claims `(target, tasks, dbt tasks, where)`, and every other task count outside a
+    fenced block (a benchmark's printed output) that does not say it was so "at the time"."""
+    claims, unchecked = [], []
+    for path in DOCS:
+        text = path.read_text()
+        claimed: set[int] = set()  # line numbers a claim starts on
+        for m in TASK_COUNT.finditer(text):
+            number = text.count("\n", 0, m.start()) + 1
+            claimed.add(number)
+            claims.append((m.group(2), int(m.group(1)), int(m.group(3)), f"{path.relative_to(REPO_ROOT)}:{number}"))
+        fenced = False
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            elif not fenced and number not in claimed and ANY_TASK_COUNT.search(line) and "at the time" not in line:
+                unchecked.append(f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()[:120]}")
+    return claims, unchecked
+
+
+def test_the_docs_task_counts_are_the_dags(local_bag, dbt_manifest, lake_env, monkeypatch) -> None:
+    """An hourly run's task count in the docs is the parsed DAG's, per dbt target (issue 30: the docs
+    said 32 and 23 dbt where 37 and 26 ran). A count from an old measurement says "at the time"."""
+    claims, unchecked = doc_task_counts()
+    assert {target for target, *_ in claims} == {"local", "compose"}, claims
+    assert unchecked == []
+    dags = {"local": local_bag.dags["orders_lakehouse"]}
+    dags["compose"] = parse({"LAKEHOUSE_ENV": "compose"}, monkeypatch).dags["orders_lakehouse"]
+    for target, total, dbt, where in claims:
+        ids = dags[target].task_ids
+        actual = (len(ids), sum(1 for t in ids if t.startswith("dbt.")))
+        assert (total, dbt) == actual, f"{where}: the {target} target has {actual[0]} tasks ({actual[1]} dbt)"

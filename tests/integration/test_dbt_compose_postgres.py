@@ -202,7 +202,14 @@ def test_the_local_dashboard_reads_the_postgres_marts(warehouse: dict[str, str])
 
     uri = f"postgresql+psycopg2://{warehouse['user']}@{warehouse['host']}:{warehouse['port']}/{warehouse['dbname']}"
     settings = load_settings({"LAKEHOUSE_DBT_TARGET": "compose", "LAKEHOUSE_WAREHOUSE_DB_URI": uri})
-    marts = ("revenue_by_country", "top_products", "hourly_transactions", "customer_segments", "product_affinity")
+    marts = (
+        "revenue_by_country",
+        "top_products",
+        "hourly_transactions",
+        "order_rate_alarms",
+        "customer_segments",
+        "product_affinity",
+    )
     for visual in marts:
         values = data.READERS[visual](settings)
         assert values["x"] and all(len(s) == len(values["x"]) for s in values["series"].values()), visual

@@ -35,6 +35,7 @@ EXPECTED_DDL = {
     "agg_customer_value": ("diststyle all", "compound sortkey(customer_id)"),
     "agg_product_affinity": ("diststyle key distkey (product_a)", "compound sortkey(product_a,recommendation_rank)"),
     "agg_hourly_transactions": ("diststyle all", "compound sortkey(transaction_hour)"),
+    "agg_hourly_order_rate": ("diststyle all", "compound sortkey(arrival_hour)"),
     "agg_customer_recommendations": (
         "diststyle key distkey (customer_id)",
         "compound sortkey(customer_id,recommendation_rank)",

@@ -43,11 +43,12 @@ def test_s3_manifest_lists_and_is_stored_beside_the_raw_zone(s3, moto_endpoint: 
         (f"s3://{bucket}/zone/orders/2026/11/01/08/s-1-2026-11-01-08-10-00-a.gz", 1),
         (f"s3://{bucket}/zone/orders/2026/11/01/08/s-1-2026-11-01-08-40-00-b.gz", 2),
     ]
-    uri = landing.write_manifest(settings, manifest)
-    assert uri == f"s3://{bucket}/zone/_manifests/orders/2026110108.json"
-    assert landing.read_manifest(uri) == manifest
-    stored = client.get_object(Bucket=bucket, Key="zone/_manifests/orders/2026110108.json")
-    assert json.loads(stored["Body"].read()) == manifest and stored["ContentType"] == "application/json"
+    uri = landing.write_manifest(settings, {**manifest, "run_id": "run-1"})
+    assert uri == f"s3://{bucket}/zone/_manifests/orders/2026110108/run-1.json"
+    assert landing.read_manifest(uri) == {**manifest, "run_id": "run-1"}
+    stored = client.get_object(Bucket=bucket, Key="zone/_manifests/orders/2026110108/run-1.json")
+    assert json.loads(stored["Body"].read()) == {**manifest, "run_id": "run-1"}
+    assert stored["ContentType"] == "application/json"
     assert landing.build_manifest(settings, HOUR.replace(hour=9))["objects"] == [], "an empty hour lists nothing"
 
 

@@ -76,16 +76,37 @@ def test_every_dataset_and_visual_column_exists_in_the_marts_and_audit_tables(ma
     used = {v.dataset for v in dashboard_spec.visuals(spec)}
     assert used == set(spec["datasets"])
     marts = {d["mart"] for d in spec["datasets"].values() if "mart" in d}
-    assert marts == {"agg_daily_sales", "agg_hourly_transactions", "agg_customer_value", "agg_product_affinity"}
+    assert marts == {
+        "agg_daily_sales",
+        "agg_hourly_transactions",
+        "agg_hourly_order_rate",
+        "agg_customer_value",
+        "agg_product_affinity",
+    }
     assert {v.id for v in dashboard_spec.visuals(spec)} >= {
         "revenue_by_country",
         "top_products",
         "hourly_transactions",
+        "order_rate_alarms",
         "customer_segments",
         "product_affinity",
         "gate_pass_rate",
         "quarantine_reasons",
     }
+
+
+def test_a_band_column_the_mart_or_dataset_lacks_fails_the_check(manifest: dict) -> None:
+    broken = copy.deepcopy(manifest)
+    mart_node(broken, "agg_hourly_order_rate")["columns"].pop("upper_order_count")
+    problems = dashboard_spec.check_columns(dashboard_spec.load_spec(), broken, iceberg_columns())
+    assert problems == ["dataset hourly_order_rate: agg_hourly_order_rate has no column 'upper_order_count'"]
+    spec = copy.deepcopy(dashboard_spec.load_spec())
+    (visual,) = [v for v in spec["visuals"] if v["id"] == "order_rate_alarms"]
+    visual["extra_y"] = [*visual["extra_y"], "forecast_order_count", "alarm_kind"]
+    assert dashboard_spec.check_columns(spec, manifest, iceberg_columns()) == [
+        "visual order_rate_alarms: dataset hourly_order_rate has no column 'forecast_order_count' (extra_y)",
+        "visual order_rate_alarms: extra_y 'alarm_kind' is text; it must be a measure",
+    ]
 
 
 @pytest.mark.parametrize("change", ["rename", "drop"])
@@ -124,7 +145,8 @@ def test_terraform_reads_the_same_definition() -> None:
     assert module / "dashboard.json" == dashboard_spec.SPEC_PATH
     for resource in ("aws_quicksight_vpc_connection", "aws_quicksight_data_source", "aws_quicksight_dashboard"):
         assert f'resource "{resource}"' in main
-    assert 'import_mode = "SPICE"' in main and "secret_arn = var.redshift_secret_arn" in main
+    # the read-only user's secret (reader.tf), never the Redshift admin's
+    assert 'import_mode = "SPICE"' in main and "secret_arn = aws_secretsmanager_secret.reader.arn" in main
 
 
 # --- settings and the DAG -----------------------------------------------------------------------

@@ -7,8 +7,8 @@ it: the same machine, as a fresh one without the package would be. apt is told n
 on 127.0.0.1 (or nothing listening there).
 
 1. Nothing to be had: the command exits non-zero within 30 s and names what to install.
-2. A Maven repository that has `org.xerial:sqlite-jdbc`: setup fetches the jar (checking its
-   SHA-1) into the jars folder, doctor is green, and local Spark creates an Iceberg table in the
+2. A Maven repository that has `org.xerial:sqlite-jdbc`: setup fetches the jar (checking the
+   SHA-256 it is told to expect) into the jars folder, doctor is green, and local Spark creates an Iceberg table in the
    JDBC catalog that pyiceberg then reads, all inside the namespace, with the JNI folders hidden
    too: the jar is used directly, its native library inside it, no `java.library.path`. The
    served jar is this machine's driver laid out as upstream's is (classes + native library under
@@ -96,8 +96,8 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def maven_repository(tmp_path: Path) -> Iterator[str]:
-    """A Maven layout holding sqlite-jdbc, served on 127.0.0.1 (the jar: this machine's driver)."""
+def maven_repository(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(URL, jar sha256) of a Maven layout holding sqlite-jdbc, served on 127.0.0.1 (the jar: this machine's driver)."""
     part, native_dir = jvm.find_sqlite_jdbc(load_settings())
     if not part.ok or not part.path.endswith(".jar"):
         pytest.skip("no SQLite JDBC jar on this machine to serve (.ci/run installs one)")
@@ -110,13 +110,12 @@ def maven_repository(tmp_path: Path) -> Iterator[str]:
         arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine()]
         with zipfile.ZipFile(jar, "a") as archive:
             archive.write(Path(native_dir) / "libsqlitejdbc.so", f"org/sqlite/native/Linux/{arch}/libsqlitejdbc.so")
-    (folder / f"{jar.name}.sha1").write_text(hashlib.sha1(jar.read_bytes()).hexdigest() + "\n")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "repo"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}", hashlib.sha256(jar.read_bytes()).hexdigest()
     finally:
         server.shutdown()
         server.server_close()
@@ -165,9 +164,10 @@ sys.exit(0 if code == 0 and rows == 2 else 1)
 
 @needs_namespace
 def test_setup_fetches_the_driver_from_a_maven_repository_and_the_catalog_works(
-    tmp_path: Path, maven_repository: str
+    tmp_path: Path, maven_repository: tuple[str, str]
 ) -> None:
-    env = fresh_env(tmp_path, maven_repository)
+    url, served_sha256 = maven_repository  # this machine's build of the jar, not upstream's (pinned)
+    env = fresh_env(tmp_path, url) | {"LAKEHOUSE_SQLITE_JDBC_SHA256": served_sha256}
     cli = [sys.executable, "-m", "lakehouse.cli", "doctor", "--fix", "--apt", "no"]
     done = without_package(cli, env, timeout=120, hide=HIDE_JAVA_AND_JNI)
     out = done.stdout + done.stderr
@@ -178,3 +178,26 @@ def test_setup_fetches_the_driver_from_a_maven_repository_and_the_catalog_works(
     smoke = without_package(smoke_job, env, timeout=240, hide=HIDE_JAVA_AND_JNI)
     assert smoke.returncode == 0, smoke.stdout[-3000:] + smoke.stderr[-3000:]
     assert "smoke exit 0, rows 2" in smoke.stdout
+
+
+def test_a_jar_that_is_not_the_pinned_one_is_not_used(tmp_path: Path, maven_repository: tuple[str, str]) -> None:
+    """The served jar is not upstream's (lakehouse/pins.py): refused, nothing written; named: used."""
+    from lakehouse import jars
+
+    url, served_sha256 = maven_repository
+    said: list[str] = []
+    env = fresh_env(tmp_path, url)
+    assert not jars.maven_download(load_settings(env), tmp_path / "jars", said.append)
+    assert "not the pinned one" in said[-1] and not (tmp_path / "jars").exists()
+    env["LAKEHOUSE_SQLITE_JDBC_SHA256"] = served_sha256
+    assert jars.maven_download(load_settings(env), tmp_path / "jars", said.append)
+    assert (tmp_path / "jars" / f"sqlite-jdbc-{jvm.SQLITE_JDBC_VERSION}.jar").is_file()
+
+
+def test_the_maven_fallback_is_https_only(tmp_path: Path) -> None:
+    from lakehouse import jars
+
+    said: list[str] = []
+    settings = load_settings(fresh_env(tmp_path, "http://repo1.maven.org/maven2"))
+    assert not jars.maven_download(settings, tmp_path / "jars", said.append)
+    assert "https only" in said[-1]

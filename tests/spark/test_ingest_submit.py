@@ -72,7 +72,7 @@ def test_lakehouse_ingest_runs_spark_submit_and_prints_the_counts(lake, monkeypa
     assert counts["records_read"] == hour["records_read"] == counts["records_parsed"] + counts["records_quarantined"]
     assert counts["quarantined_by_reason"] == hour["quarantine"]
     assert counts["silver_inserted"] == hour["new_unique_events"]
-    assert Path(landing.manifest_uri(settings, START)).exists()
+    assert Path(landing.manifest_uri(settings, START, "submit-0")).exists()
     (run,) = _rows(settings, "audit.ingest_runs")
     assert run["run_id"] == "submit-0" and run["records_parsed"] == hour["bronze_rows"]
 

@@ -8,6 +8,7 @@ settings (S3A + HadoopFileIO for Spark, the same store for pyiceberg and boto3).
 
 from __future__ import annotations
 
+import argparse
 import re
 import stat
 import subprocess
@@ -16,7 +17,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakehouse.compose_cmd import PLACEHOLDER, Stack, ensure_env_file, read_env_file
+from lakehouse.compose_cmd import (
+    ENV_EXAMPLE,
+    PLACEHOLDER,
+    PlaceholderSecrets,
+    Stack,
+    ensure_env_file,
+    placeholder_secrets,
+    read_env_file,
+    run_up,
+)
 from pipeline.settings import REPO_ROOT, load_settings
 from spark_jobs.session import HADOOP_FILE_IO, catalog_conf, s3a_conf
 
@@ -63,6 +73,35 @@ def test_the_env_file_is_made_with_fresh_secrets_once(tmp_path: Path) -> None:
     ensure_env_file(other)
     assert read_env_file(other)["AIRFLOW_JWT_SECRET"] != values["AIRFLOW_JWT_SECRET"]
     assert ensure_env_file(target) is False and read_env_file(target) == values  # never overwritten
+
+
+def test_compose_up_refuses_placeholder_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-copied .env.example (`change-me` everywhere) never starts: `compose up` names the
+    secrets and exits 2 before Compose is called; a made file, or one fixed by the environment, passes."""
+    copied = tmp_path / ".env"
+    copied.write_text(ENV_EXAMPLE.read_text().replace("S3_SECRET_KEY=change-me", "S3_SECRET_KEY="))
+    secrets = [k for k, v in read_env_file(ENV_EXAMPLE).items() if v == PLACEHOLDER]
+    assert placeholder_secrets(copied, environ={}) == secrets and "S3_SECRET_KEY" in secrets  # empty too
+    with pytest.raises(PlaceholderSecrets, match="AIRFLOW_ADMIN_PASSWORD"):
+        Stack(env_file=copied).up()
+    args = argparse.Namespace(project_name="lakehouse-placeholder-test", env_file=copied, timeout=1)
+    assert run_up(args) == 2
+    assert "refusing to start" in capsys.readouterr().err
+    assert placeholder_secrets(copied, environ={k: "a1b2c3" for k in secrets}) == []
+
+    made = tmp_path / "made.env"
+    ensure_env_file(made)
+    assert placeholder_secrets(made, environ={}) == []
+
+
+def test_only_the_s3_gateway_listens_beyond_the_object_stores_loopback() -> None:
+    """SeaweedFS's master, volume and filer have no authentication: bound to the container's
+    127.0.0.1; the S3 gateway (identities from S3_ACCESS_KEY/S3_SECRET_KEY) is what others reach."""
+    entrypoint = (REPO_ROOT / "docker" / "objectstore" / "entrypoint.sh").read_text()
+    [server] = [line for line in entrypoint.replace("\\\n", " ").splitlines() if line.startswith("weed server ")]
+    flags = dict(f.split("=", 1) for f in server.split() if f.startswith("-") and "=" in f)
+    assert flags["-ip.bind"] == "127.0.0.1" and flags["-s3.ip.bind"] == "0.0.0.0"
+    assert "-s3.config" in flags
 
 
 def test_ports_are_published_on_loopback_only() -> None:

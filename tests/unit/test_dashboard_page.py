@@ -66,6 +66,26 @@ def test_a_short_range_draws_bars_instead_of_one_point_lines() -> None:
     assert week["series"][0]["type"] == "line"
 
 
+def test_the_rate_panel_draws_the_band_dashed_and_the_alarms_as_points() -> None:
+    (visual,) = [v for v in spec.visuals() if v.id == "order_rate_alarms"]
+    assert visual.extra_y == ("lower_order_count", "expected_order_count", "upper_order_count", "alarm_order_count")
+    hours = [f"2026-11-03 {h:02d}:00" for h in range(4)]
+    data = {
+        "x": hours,
+        "series": {
+            "orders": [40, 38, 0, None],  # the last hour is pending: no observation yet
+            "lower": [20.0, 20.0, 20.0, 21.0],
+            "expected": [41.0, 40.0, 40.0, 42.0],
+            "upper": [62.0, 60.0, 60.0, 63.0],
+            "alarms": [None, None, 0, None],
+        },
+    }
+    series = {s["name"]: s for s in page.chart_option(visual, data)["series"]}
+    assert series["orders"]["type"] == "line" and series["orders"]["data"] == [40, 38, 0, None]
+    assert series["lower"]["lineStyle"]["type"] == series["upper"]["lineStyle"]["type"] == "dashed"
+    assert series["alarms"]["type"] == "scatter" and series["alarms"]["data"] == [None, None, 0, None]
+
+
 def test_without_marts_the_command_says_so_and_exits_2(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lake"))
     assert main(["dashboard"]) == 2

@@ -185,3 +185,27 @@ def test_counts_line_is_found_among_progress_lines() -> None:
     assert find_counts(["nothing"]) is None
     assert default_run_id(HOUR, datetime(2026, 11, 1, 9, 5, 7, tzinfo=UTC)) == "ingest-2026110108-20261101T090507"
     check_branch_name(default_run_id(HOUR))
+
+
+def test_the_catalog_password_is_in_the_environment_not_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ps` shows every process's arguments to every user: the compose catalog's password is not one."""
+    from pipeline.settings import load_settings
+    from pipeline.warm_spark import catalog_password_conf
+    from spark_jobs.jobargs import CATALOG_PASSWORD_ENV
+
+    uri = "postgresql+psycopg2://lakehouse:s3cr3t@db:5432/catalog"
+    settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_CATALOG_URI": uri})
+    warm_conf = {"spark.sql.catalog.lakehouse.jdbc.password": "s3cr3t"}  # in start_warm_driver's catalog conf
+    command = local_spark.build_command(settings, local_spark.INGEST_SCRIPT, {"run_id": "r"}, extra_conf=warm_conf)
+    assert not any("s3cr3t" in a for a in command.argv), command.argv
+    assert command.env[CATALOG_PASSWORD_ENV] == "s3cr3t"
+    # the job, started with that environment, reads it back (its own --catalog_jdbc_password would win)
+    monkeypatch.setenv(CATALOG_PASSWORD_ENV, command.env[CATALOG_PASSWORD_ENV])
+    job_argv = command.argv[command.argv.index(str(local_spark.INGEST_SCRIPT)) + 1 :]
+    job_argv += ["--manifest", "m", "--arrival_hour", "2026-11-01T08"]
+    args = IngestArgs.from_mapping(parse_job_args(JOB_ARGS, job_argv))
+    assert (args.catalog_jdbc_user, args.catalog_jdbc_password) == ("lakehouse", "s3cr3t")
+    assert args.session_conf()["spark.sql.catalog.lakehouse.jdbc.password"] == "s3cr3t"
+    assert catalog_password_conf(command.env) == warm_conf  # the warm driver's session gets it the same way

@@ -78,9 +78,9 @@ def test_the_retry_wait_line_is_said_once_until_it_changes() -> None:
 
 def test_the_local_ui_listens_on_loopback_unless_opened(tmp_path: Path) -> None:
     base = {"LAKEHOUSE_HOME": str(tmp_path)}
-    _, env = standalone_command(load_settings(base), 8099, base=base)
+    _, env, _ = standalone_command(load_settings(base), 8099, base=base)
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
-    opened = {**base, "LAKEHOUSE_AIRFLOW_HOST": "0.0.0.0"}
-    _, env = standalone_command(load_settings(opened), 8099, base=opened)
+    opened = {**base, "LAKEHOUSE_AIRFLOW_HOST": "0.0.0.0", "LAKEHOUSE_AIRFLOW_PASSWORD": "a-long-own-secret"}
+    _, env, _ = standalone_command(load_settings(opened), 8099, base=opened)
     assert env["AIRFLOW__API__HOST"] == "0.0.0.0"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8099/execution/"

@@ -137,7 +137,9 @@ def test_emr_serverless_operator_renders_job_driver_and_submit_parameters() -> N
     assert op.execution_role_arn == "arn:aws:iam::123456789012:role/lakehouse-emr"
     assert op.name == "quality_gate-20260115T100000"
     params = (
-        f"--conf spark.jars={EMR_ICEBERG_JAR}"
+        "--conf spark.emr-serverless.driverEnv.PYSPARK_PYTHON=/usr/bin/python3.11"
+        " --conf spark.executorEnv.PYSPARK_PYTHON=/usr/bin/python3.11"
+        f" --conf spark.jars={EMR_ICEBERG_JAR}"
         f" --conf spark.sql.extensions={ICEBERG_EXTENSIONS}"
         " --conf spark.sql.catalog.lakehouse=org.apache.iceberg.spark.SparkCatalog"
         f" --conf spark.sql.catalog.lakehouse.warehouse={WAREHOUSE}"

@@ -28,6 +28,7 @@ classified as (
         order_lines.ordered_at,
         cast(order_lines.ordered_at as date) as order_date,
         {{ dbt.date_trunc('hour', 'order_lines.ordered_at') }} as order_hour,
+        order_lines.arrived_at_hour,
         order_lines.ingested_at,
         order_lines.run_id,
 

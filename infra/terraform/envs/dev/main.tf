@@ -21,14 +21,24 @@ locals {
   table_prefix     = "orders/"
   raw_root_key     = trimsuffix(local.cfg.firehose.raw_prefix, local.table_prefix)
   manifest_prefix  = "${local.raw_root_key}_manifests/"
+  claim_prefix     = "${local.raw_root_key}_locks/"
   warehouse_prefix = "warehouse/"
 
   log_retention_days = try(local.cfg.logs.retention_days, 365)
 
+  # QuickSight is the second phase of an environment (docs/deploy-aws.md): its datasets are
+  # ingested when created, so the marts must exist (the first green hour builds them). The
+  # dataset ids follow from the configuration, so the MWAA role's refresh grant and the DAG's
+  # LAKEHOUSE_QUICKSIGHT_DATASET_IDS never wait for QuickSight's API.
+  quicksight_on          = try(local.cfg.quicksight.enabled, false)
+  quicksight_datasets    = keys(jsondecode(file("${path.module}/../../modules/quicksight/dashboard.json")).datasets)
+  quicksight_dataset_ids = local.quicksight_on ? [for key in local.quicksight_datasets : "${local.name}-${key}"] : []
+
   # Interface endpoints the private subnets need when there is no NAT gateway: MWAA's own
   # (airflow.*, sqs, logs, monitoring, ecr, kms), the Spark jobs' (glue, sts, logs, kms) and
   # what the tasks call (glue, emr-serverless, redshift-data, redshift-serverless,
-  # secretsmanager, sns). S3 is a gateway endpoint (free) either way.
+  # secretsmanager, sns, quicksight: the SPICE refresh). S3 is a gateway endpoint (free) either
+  # way. tests/infra/test_network_path.py checks this list against the calls the tasks make.
   interface_endpoints = [
     "airflow.api", "airflow.env", "airflow.ops",
     "ecr.api", "ecr.dkr",
@@ -36,6 +46,7 @@ locals {
     "glue",
     "kms",
     "logs", "monitoring",
+    "quicksight",
     "redshift-data", "redshift-serverless",
     "secretsmanager",
     "sns", "sqs",
@@ -130,6 +141,7 @@ module "emr_serverless" {
   data_access_policy_json = module.lake_access.json
   s3_log_prefix_arn       = "${module.storage.bucket_arns.artifacts}/logs/emr-serverless/"
   kms_key_arn             = module.kms.key_arn
+  force_destroy           = var.force_destroy
 }
 
 module "alerts" {
@@ -149,22 +161,27 @@ module "athena" {
 }
 
 module "redshift" {
-  count               = var.enable_redshift ? 1 : 0
-  source              = "../../modules/redshift"
-  name                = local.name
-  database            = local.cfg.redshift.database
-  base_capacity_rpu   = local.cfg.redshift.base_capacity_rpu
-  max_capacity_rpu    = local.cfg.redshift.max_capacity_rpu
-  glue_database_names = values(local.glue_databases)
-  lake_bucket_arn     = module.storage.bucket_arns.lake
-  kms_key_arn         = module.kms.key_arn
-  subnet_ids          = module.network.private_subnet_ids
-  security_group_id   = module.network.security_group_ids.redshift
+  count                = var.enable_redshift ? 1 : 0
+  source               = "../../modules/redshift"
+  name                 = local.name
+  mwaa_role_name       = module.mwaa.execution_role_name
+  spectrum_schema      = local.cfg.redshift.spectrum_schema
+  silver_glue_database = local.glue_databases.silver
+  database             = local.cfg.redshift.database
+  base_capacity_rpu    = local.cfg.redshift.base_capacity_rpu
+  max_capacity_rpu     = local.cfg.redshift.max_capacity_rpu
+  glue_database_names  = values(local.glue_databases)
+  lake_bucket_arn      = module.storage.bucket_arns.lake
+  kms_key_arn          = module.kms.key_arn
+  subnet_ids           = module.network.private_subnet_ids
+  security_group_id    = module.network.security_group_ids.redshift
 }
 
+# The execution role exists with or without the environment (enable_mwaa = false only where
+# MWAA cannot be emulated: the moto lanes run the tasks' AWS calls as this role).
 module "mwaa" {
-  count                         = var.enable_mwaa ? 1 : 0
   source                        = "../../modules/mwaa"
+  create_environment            = var.enable_mwaa
   name                          = local.name
   airflow_version               = local.cfg.mwaa.airflow_version
   environment_class             = local.cfg.mwaa.environment_class
@@ -175,17 +192,26 @@ module "mwaa" {
   mwaa_bucket_arn               = module.storage.bucket_arns.mwaa
   raw_bucket_arn                = module.storage.bucket_arns.raw
   manifest_prefix               = local.manifest_prefix
+  claim_prefix                  = local.claim_prefix
+  lake_bucket_arn               = module.storage.bucket_arns.lake
+  warehouse_prefix              = local.warehouse_prefix
+  glue_database_names           = values(local.glue_databases)
+  quicksight_dataset_ids        = local.quicksight_dataset_ids
   artifacts_bucket_arn          = module.storage.bucket_arns.artifacts
   glue_job_name_prefix          = local.name
   emr_application_arn           = module.emr_serverless.application_arn
   emr_execution_role_arn        = module.emr_serverless.execution_role_arn
   sns_topic_arn                 = module.alerts.topic_arn
   redshift_workgroup_arn        = one(module.redshift[*].workgroup_arn)
-  redshift_secret_arn           = one(module.redshift[*].secret_arn)
   kms_key_arn                   = module.kms.key_arn
   subnet_ids                    = slice(module.network.private_subnet_ids, 0, 2)
   security_group_id             = module.network.security_group_ids.mwaa
   log_retention_days            = local.log_retention_days
+}
+
+moved {
+  from = module.mwaa[0]
+  to   = module.mwaa
 }
 
 module "deployer" {
@@ -196,15 +222,16 @@ module "deployer" {
   kms_key_arn             = module.kms.key_arn
   glue_job_name_prefix    = local.name
   glue_job_role_arn       = module.glue.job_role_arn
-  mwaa_environment_arn    = one(module.mwaa[*].environment_arn)
-  mwaa_execution_role_arn = one(module.mwaa[*].execution_role_arn)
+  mwaa_environment_arn    = module.mwaa.environment_arn
+  mwaa_execution_role_arn = module.mwaa.execution_role_arn
 }
 
-# QuickSight on the marts (needs Redshift, and a QuickSight Enterprise subscription in the
-# account: quicksight.enabled in the deploy configuration). The dataset ids feed
-# LAKEHOUSE_QUICKSIGHT_DATASET_IDS (lakehouse deploy), so the DAG refreshes them after the marts.
+# QuickSight on the marts (needs Redshift, the marts of a first green hour, and a QuickSight
+# Enterprise subscription in the account: quicksight.enabled in the deploy configuration, the
+# second phase of docs/deploy-aws.md). The dataset ids feed LAKEHOUSE_QUICKSIGHT_DATASET_IDS
+# (lakehouse deploy), so the DAG refreshes them after the marts.
 module "quicksight" {
-  count                      = var.enable_redshift && try(local.cfg.quicksight.enabled, false) ? 1 : 0
+  count                      = var.enable_redshift && local.quicksight_on ? 1 : 0
   source                     = "../../modules/quicksight"
   name                       = local.name
   vpc_id                     = module.network.vpc_id
@@ -212,7 +239,13 @@ module "quicksight" {
   redshift_security_group_id = module.network.security_group_ids.redshift
   redshift_host              = module.redshift[0].host
   redshift_database          = module.redshift[0].database
-  redshift_secret_arn        = module.redshift[0].secret_arn
+  redshift_workgroup         = module.redshift[0].workgroup_name
+  redshift_admin_secret_arn  = module.redshift[0].secret_arn
+  marts_owner                = module.redshift[0].pipeline_user
+  spectrum_role_arn          = module.redshift[0].spectrum_role_arn
+  audit_glue_database        = local.glue_databases.audit
+  bronze_glue_database       = local.glue_databases.bronze
+  kms_key_arn                = module.kms.key_arn
   audit_schema               = local.cfg.quicksight.audit_external_schema
   bronze_schema              = local.cfg.quicksight.bronze_external_schema
   author_group               = "${local.name}-${local.cfg.quicksight.author_group}"

@@ -88,6 +88,11 @@ output "emr_application_id" {
   value       = module.emr_serverless.application_id
 }
 
+output "emr_image_repository_url" {
+  description = "ECR repository of the EMR Serverless custom image (docs/deploy-aws.md: EMR Serverless image)."
+  value       = module.emr_serverless.image_repository_url
+}
+
 output "emr_execution_role_arn" {
   description = "Execution role of EMR Serverless job runs."
   value       = module.emr_serverless.execution_role_arn
@@ -95,17 +100,17 @@ output "emr_execution_role_arn" {
 
 output "mwaa_environment_name" {
   description = "MWAA environment name."
-  value       = try(module.mwaa[0].environment_name, "")
+  value       = module.mwaa.environment_name == null ? "" : module.mwaa.environment_name
 }
 
 output "mwaa_execution_role_arn" {
   description = "MWAA execution role."
-  value       = try(module.mwaa[0].execution_role_arn, "")
+  value       = module.mwaa.execution_role_arn
 }
 
 output "mwaa_webserver_url" {
   description = "MWAA web server host (private: from inside the VPC)."
-  value       = try(module.mwaa[0].webserver_url, "")
+  value       = module.mwaa.webserver_url == null ? "" : module.mwaa.webserver_url
 }
 
 output "redshift_workgroup" {
@@ -170,7 +175,7 @@ output "deploy_policy_arn" {
 
 output "quicksight_dataset_ids" {
   description = "QuickSight SPICE datasets the DAG refreshes after the marts (LAKEHOUSE_QUICKSIGHT_DATASET_IDS); [] when QuickSight is off."
-  value       = try(module.quicksight[0].dataset_ids, [])
+  value       = local.quicksight_dataset_ids
 }
 
 output "quicksight_dashboard_id" {

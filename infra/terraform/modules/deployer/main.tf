@@ -20,8 +20,10 @@ data "aws_iam_policy_document" "this" {
     resources = [var.mwaa_bucket_arn, var.artifacts_bucket_arn]
   }
   statement {
-    sid       = "UploadTheBundle"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    # Uploads changed files and deletes the objects it owns that left the bundle (versioned
+    # buckets: a delete is a delete marker, so a rollback can bring the file back).
+    sid       = "UploadTheBundleAndDeleteStaleFiles"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
     resources = ["${var.mwaa_bucket_arn}/*", "${var.artifacts_bucket_arn}/*"]
   }
   statement {

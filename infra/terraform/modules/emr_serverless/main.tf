@@ -1,6 +1,8 @@
 # The EMR Serverless Spark application (EMR 7.x) in the private subnets, started on demand by a
-# job run and stopped after idle minutes, capped by maximum capacity; and the execution role a
-# job run assumes (trusted only for this application).
+# job run and stopped after idle minutes, capped by maximum capacity; the execution role a job
+# run assumes (trusted only for this application); and the ECR repository of the application's
+# custom image (docker/emr-serverless/Dockerfile: Python 3.11 and the jobs' wheels; EMR 7's own
+# Python is 3.9, on which the jobs cannot start), which EMR Serverless may pull from.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -43,6 +45,64 @@ resource "aws_emrserverless_application" "this" {
       image_uri = image_configuration.value
     }
   }
+}
+
+# The custom image. Tags are immutable (a pushed tag always means the same bytes; a new build is a
+# new tag in deploy/<env>.yaml), scanned on push, encrypted with the stack's key.
+resource "aws_ecr_repository" "image" {
+  name                 = "${var.name}-emr-spark"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = var.force_destroy
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = var.kms_key_arn
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "image" {
+  repository = aws_ecr_repository.image.name
+  policy = jsonencode({
+    rules = [{
+      rulePriority = 1
+      description  = "keep the newest ${var.images_kept} images (rollback targets)"
+      selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = var.images_kept }
+      action       = { type = "expire" }
+    }]
+  })
+}
+
+# What EMR Serverless needs to pull a custom image (AWS: "Customizing an EMR Serverless image",
+# the repository policy for the service principal). The condition names this account's
+# applications rather than this one application's ARN: the application is created with the image
+# already set, and EMR checks it can pull at that moment, before Terraform could write a policy
+# naming the new application's id.
+data "aws_iam_policy_document" "image_pull" {
+  statement {
+    sid     = "EmrServerlessCustomImageSupport"
+    actions = ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    principals {
+      type        = "Service"
+      identifiers = ["emr-serverless.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:emr-serverless:${local.region}:${local.account}:/applications/*"]
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "image" {
+  repository = aws_ecr_repository.image.name
+  policy     = data.aws_iam_policy_document.image_pull.json
 }
 
 data "aws_iam_policy_document" "trust" {

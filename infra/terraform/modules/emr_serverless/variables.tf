@@ -35,9 +35,21 @@ variable "idle_timeout_minutes" {
 }
 
 variable "image_uri" {
-  description = "Custom image (ECR) when the jobs bring their own Python; null: EMR's image."
+  description = "The custom image (in this module's ECR repository, output image_repository_url); null only until it is pushed: EMR's own image runs Python 3.9, on which the jobs cannot start."
   type        = string
   default     = null
+}
+
+variable "images_kept" {
+  description = "How many images the ECR repository keeps (older ones expire)."
+  type        = number
+  default     = 10
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the ECR repository with its images (throwaway environments)."
+  type        = bool
+  default     = false
 }
 
 variable "subnet_ids" {

@@ -1,4 +1,6 @@
-# The MWAA environment (Airflow 3.2.1, private web server) and its execution role.
+# The MWAA environment (Airflow 3.2.1, private web server) and its execution role. The role
+# exists even where the environment is not created (create_environment = false: the moto lane,
+# which has no MWAA API, runs every task's AWS calls as this role).
 # `lakehouse deploy` owns the versioned objects (requirements.txt, startup.sh, plugins.zip) and
 # calls UpdateEnvironment with their version ids, so Terraform ignores those six attributes.
 # MWAA creates its log groups if they do not exist; creating them here first sets retention
@@ -15,10 +17,12 @@ locals {
   env_arn   = "arn:${local.partition}:airflow:${local.region}:${local.account}:environment/${var.name}"
   log_types = { dag_processing = "DAGProcessing", scheduler = "Scheduler", task = "Task", webserver = "WebServer", worker = "Worker" }
   glue_jobs = "arn:${local.partition}:glue:${local.region}:${local.account}:job/${var.glue_job_name_prefix}-*"
+  glue_arn  = "arn:${local.partition}:glue:${local.region}:${local.account}"
+  datasets  = [for id in var.quicksight_dataset_ids : "arn:${local.partition}:quicksight:${local.region}:${local.account}:dataset/${id}"]
 }
 
 resource "aws_cloudwatch_log_group" "airflow" {
-  for_each          = local.log_types
+  for_each          = { for kind, name in local.log_types : kind => name if var.create_environment }
   name              = "airflow-${var.name}-${each.value}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -125,9 +129,40 @@ data "aws_iam_policy_document" "execution" {
     resources = ["${var.raw_bucket_arn}/${var.manifest_prefix}*"]
   }
   statement {
+    # one writer per arrival hour (dags/pipeline/hour_claims.py): create (If-None-Match), read, drop
+    sid       = "ClaimArrivalHours"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${var.raw_bucket_arn}/${var.claim_prefix}*"]
+  }
+  statement {
     sid       = "ReadGateResultsAndReports"
     actions   = ["s3:GetObject"]
     resources = ["${var.artifacts_bucket_arn}/*"]
+  }
+  statement {
+    sid       = "ListTheLake"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [var.lake_bucket_arn]
+  }
+  statement {
+    # pyiceberg's Glue catalog (ensure_tables, the recommendations DAG) writes table metadata here.
+    sid       = "ReadWriteIcebergMetadata"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.lake_bucket_arn}/${var.warehouse_prefix}*"]
+  }
+  statement {
+    # pyiceberg's Glue catalog: list/create namespaces (Terraform made them; creating is a no-op
+    # unless one is missing), load/create/commit tables. Only this environment's databases.
+    sid = "UseTheEnvironmentsGlueCatalog"
+    actions = [
+      "glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase", "glue:UpdateDatabase",
+      "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+    ]
+    resources = concat(
+      ["${local.glue_arn}:catalog"],
+      [for db in var.glue_database_names : "${local.glue_arn}:database/${db}"],
+      [for db in var.glue_database_names : "${local.glue_arn}:table/${db}/*"],
+    )
   }
   statement {
     sid       = "RunTheGlueJobs"
@@ -184,23 +219,26 @@ data "aws_iam_policy_document" "execution" {
   dynamic "statement" {
     for_each = var.redshift_workgroup_arn == null ? [] : [1]
     content {
-      # The Data API's statement calls are authorised on the statement the caller started.
-      sid       = "ReadOwnStatementResults"
+      # The Data API's statement calls are authorised on the statement's owner. A deferrable
+      # task polls from the triggerer, another session of this role: aws:userid there is
+      # "<role id>:<other session>", so the owner is matched on the role's unique id, any session.
+      sid       = "ReadThisRolesStatementResults"
       actions   = ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"]
       resources = ["*"]
       condition {
-        test     = "StringEquals"
+        test     = "StringLike"
         variable = "redshift-data:statement-owner-iam-userid"
-        values   = ["$${aws:userid}"]
+        values   = ["${aws_iam_role.execution.unique_id}:*"]
       }
     }
   }
   dynamic "statement" {
-    for_each = var.redshift_secret_arn == null ? [] : [1]
+    for_each = length(local.datasets) == 0 ? [] : [1]
     content {
-      sid       = "ReadTheRedshiftSecret"
-      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-      resources = [var.redshift_secret_arn]
+      # The SPICE refresh after the marts (dags/pipeline/quicksight.py): start and poll ingestions.
+      sid       = "RefreshTheSpiceDatasets"
+      actions   = ["quicksight:CreateIngestion", "quicksight:DescribeIngestion"]
+      resources = concat(local.datasets, [for arn in local.datasets : "${arn}/ingestion/*"])
     }
   }
 }
@@ -217,6 +255,7 @@ resource "aws_iam_role_policy" "execution" {
 }
 
 resource "aws_mwaa_environment" "this" {
+  count                 = var.create_environment ? 1 : 0
   name                  = var.name
   airflow_version       = var.airflow_version
   environment_class     = var.environment_class
@@ -271,4 +310,9 @@ resource "aws_mwaa_environment" "this" {
   }
 
   depends_on = [aws_iam_role_policy.execution, aws_cloudwatch_log_group.airflow]
+}
+
+moved {
+  from = aws_mwaa_environment.this
+  to   = aws_mwaa_environment.this[0]
 }

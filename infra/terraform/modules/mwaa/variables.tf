@@ -3,6 +3,12 @@ variable "name" {
   type        = string
 }
 
+variable "create_environment" {
+  description = "Create the MWAA environment (and its log groups); the execution role is created either way."
+  type        = bool
+  default     = true
+}
+
 variable "airflow_version" {
   description = "MWAA Airflow version."
   type        = string
@@ -52,6 +58,32 @@ variable "manifest_prefix" {
   type        = string
 }
 
+variable "claim_prefix" {
+  description = "Key prefix of the arrival-hour claims in the raw bucket (one writer per hour)."
+  type        = string
+}
+
+variable "lake_bucket_arn" {
+  description = "Lake bucket: pyiceberg's Glue catalog (ensure_tables, recommendations) writes table metadata under the warehouse prefix."
+  type        = string
+}
+
+variable "warehouse_prefix" {
+  description = "Key prefix of the Iceberg warehouse in the lake bucket."
+  type        = string
+}
+
+variable "glue_database_names" {
+  description = "The environment's Glue databases (Iceberg namespaces) the tasks' catalog uses."
+  type        = list(string)
+}
+
+variable "quicksight_dataset_ids" {
+  description = "SPICE datasets the DAG refreshes after the marts ([] when QuickSight is off)."
+  type        = list(string)
+  default     = []
+}
+
 variable "artifacts_bucket_arn" {
   description = "Artifacts bucket (gate results, reports)."
   type        = string
@@ -79,12 +111,6 @@ variable "sns_topic_arn" {
 
 variable "redshift_workgroup_arn" {
   description = "Redshift Serverless workgroup (dbt, ANALYZE); null when Redshift is off."
-  type        = string
-  default     = null
-}
-
-variable "redshift_secret_arn" {
-  description = "Redshift admin secret, for the Data API; null when Redshift is off."
   type        = string
   default     = null
 }

@@ -7,7 +7,10 @@
 # ingestion) after each run's marts (dags/pipeline/quicksight.py).
 #
 # Needs a QuickSight Enterprise subscription in the account (a one-time, account-wide step,
-# not managed here) and QuickSight's service role allowed to read the Redshift secret.
+# not managed here). Created only after the first green hour (quicksight.enabled in the deploy
+# configuration, docs/deploy-aws.md): the datasets are ingested at creation, so the marts must
+# exist. QuickSight logs in to Redshift as a read-only user (marts and the two Spectrum
+# schemas) that Terraform creates with the admin secret, which no other role can read.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -37,8 +40,10 @@ locals {
       color       = try(v.color, "")
       limit       = try(v.limit, 0)
       granularity = try(v.granularity, "DAY")
-      x_type      = local.dataset_columns[v.dataset][v.x]
-      y_type      = local.dataset_columns[v.dataset][v.y]
+      # further measures on the same axes (the rate alarm's expected band and alarm points)
+      extra_y = try(v.extra_y, [])
+      x_type  = local.dataset_columns[v.dataset][v.x]
+      y_type  = local.dataset_columns[v.dataset][v.y]
     }
   ]
 
@@ -91,6 +96,20 @@ resource "aws_vpc_security_group_egress_rule" "to_redshift" {
   ip_protocol                  = "tcp"
   from_port                    = var.redshift_port
   to_port                      = var.redshift_port
+  referenced_security_group_id = var.redshift_security_group_id
+}
+
+# QuickSight's network interfaces are not stateful: the replies from Redshift need an inbound
+# rule (AWS's QuickSight VPC guide: all TCP from the database's security group).
+resource "aws_vpc_security_group_ingress_rule" "from_redshift" {
+  #checkov:skip=CKV_AWS_24:The source is Redshift's security group, not an address range: no SSH from anywhere.
+  #checkov:skip=CKV_AWS_25:The source is Redshift's security group, not an address range: no RDP from anywhere.
+  #checkov:skip=CKV_AWS_260:The source is Redshift's security group, not an address range: no HTTP from anywhere.
+  security_group_id            = aws_security_group.quicksight.id
+  description                  = "Replies from Redshift (QuickSight network interfaces are not stateful)"
+  ip_protocol                  = "tcp"
+  from_port                    = 0
+  to_port                      = 65535
   referenced_security_group_id = var.redshift_security_group_id
 }
 
@@ -169,7 +188,7 @@ resource "aws_quicksight_data_source" "redshift" {
   }
 
   credentials {
-    secret_arn = var.redshift_secret_arn
+    secret_arn = aws_secretsmanager_secret.reader.arn
   }
 
   vpc_connection_properties {
@@ -184,6 +203,8 @@ resource "aws_quicksight_data_source" "redshift" {
     principal = aws_quicksight_group.authors.arn
     actions   = local.data_source_owner_actions
   }
+
+  depends_on = [aws_iam_role_policy.secrets, aws_secretsmanager_secret_version.reader, aws_redshiftdata_statement.grant]
 }
 
 resource "aws_quicksight_data_set" "this" {
@@ -357,6 +378,21 @@ resource "aws_quicksight_dashboard" "orders" {
                         }
                         aggregation_function {
                           simple_numerical_aggregation = v.value.aggregation
+                        }
+                      }
+                    }
+                    dynamic "values" {
+                      for_each = v.value.extra_y
+                      content {
+                        numerical_measure_field {
+                          field_id = "${v.value.id}-${values.value}"
+                          column {
+                            data_set_identifier = v.value.dataset
+                            column_name         = values.value
+                          }
+                          aggregation_function {
+                            simple_numerical_aggregation = v.value.aggregation
+                          }
                         }
                       }
                     }

@@ -34,8 +34,44 @@ variable "redshift_database" {
   type        = string
 }
 
-variable "redshift_secret_arn" {
-  description = "Secrets Manager secret with the Redshift credentials QuickSight connects with (username, password)."
+variable "redshift_workgroup" {
+  description = "Redshift Serverless workgroup (the Data API runs the user and grant SQL there)."
+  type        = string
+}
+
+variable "redshift_admin_secret_arn" {
+  description = "The admin secret (managed by Redshift): only Terraform uses it, to create the reader user and grants."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer key: encrypts the reader secret; QuickSight's secrets role decrypts through Secrets Manager."
+  type        = string
+}
+
+variable "reader_user" {
+  description = "Read-only Redshift user QuickSight logs in as."
+  type        = string
+  default     = "quicksight_reader"
+}
+
+variable "marts_owner" {
+  description = "Database user that builds the marts (dbt as IAMR:<MWAA role>): its future tables are granted to the reader."
+  type        = string
+}
+
+variable "spectrum_role_arn" {
+  description = "Role of the Spectrum external schemas (reads the Glue catalog and the lake)."
+  type        = string
+}
+
+variable "audit_glue_database" {
+  description = "Glue database of the audit tables (behind the audit external schema)."
+  type        = string
+}
+
+variable "bronze_glue_database" {
+  description = "Glue database of the bronze tables (behind the bronze external schema)."
   type        = string
 }
 

@@ -32,3 +32,8 @@ output "spectrum_role_arn" {
   description = "Role for CREATE EXTERNAL SCHEMA ... IAM_ROLE."
   value       = aws_iam_role.spectrum.arn
 }
+
+output "pipeline_user" {
+  description = "Database user of dbt and ANALYZE (IAM): owns the marts."
+  value       = local.iam_user
+}

@@ -48,3 +48,18 @@ variable "security_group_id" {
   description = "Security group of the workgroup."
   type        = string
 }
+
+variable "mwaa_role_name" {
+  description = "MWAA execution role: dbt and ANALYZE log in as the database user IAMR:<name>."
+  type        = string
+}
+
+variable "spectrum_schema" {
+  description = "External schema over the silver Glue database that dbt reads."
+  type        = string
+}
+
+variable "silver_glue_database" {
+  description = "Glue database of the silver tables."
+  type        = string
+}

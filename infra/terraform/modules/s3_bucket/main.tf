@@ -75,7 +75,11 @@ resource "aws_s3_bucket_policy" "this" {
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
-  # Every bucket: stray multipart uploads and old versions do not accumulate.
+  # Every bucket: stray multipart uploads, old versions and the delete markers left once those
+  # versions expire do not accumulate. Iceberg's expire_snapshots and remove_orphan_files delete
+  # thousands of objects a day in the lake bucket: each delete leaves a marker, and a marker
+  # whose noncurrent versions have all expired ("expired object delete marker") still costs a
+  # LIST entry on every listing of its prefix until a rule removes it.
   rule {
     id     = "abort-incomplete-uploads-and-expire-old-versions"
     status = "Enabled"
@@ -85,6 +89,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_days
+    }
+    expiration {
+      expired_object_delete_marker = true
     }
   }
 
