@@ -241,6 +241,9 @@ def applied_stack(binary: str, env: dict[str, str], workdir_root: Path) -> Itera
         server.start()
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
+        # moto keeps its state per process, shared by every server in it: the modules before this
+        # one (deploy, the DAG on AWS APIs) made buckets of the same names; start from nothing
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30)
         try:
             workdir = copy_stack(workdir_root)
             config = workdir_root / "deploy" / "dev.yaml"

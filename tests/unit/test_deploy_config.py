@@ -6,6 +6,7 @@ example outputs, and derives the runtime environment with the same code `lakehou
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def test_emr_serverless_with_its_image_derives_the_emr_settings(tmp_path) -> Non
     image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakehouse-dev-emr-spark:2026-12-07"
     env = config(tmp_path, spark_backend="emr-serverless", emr_serverless={"image_uri": image}).runtime_env()
     assert env["LAKEHOUSE_SPARK_BACKEND"] == "emr-serverless"
-    assert env["LAKEHOUSE_EMR_APPLICATION_ID"] == "00fabcdef1234567"
+    outputs = json.loads((REPO_ROOT / "deploy" / "dev.outputs.example.json").read_text())
+    assert env["LAKEHOUSE_EMR_APPLICATION_ID"] == outputs["emr_application_id"]["value"]
 
 
 @pytest.mark.parametrize("start", ["2026-11-01T00:00+00:00", "2026-11-01T00:00:00Z"])
