@@ -77,7 +77,7 @@ demo: setup $(DBT_MANIFEST) ## run the real DAG over simulated Firehose hours on
 	$(LAKEHOUSE) demo
 
 test: setup $(DBT_MANIFEST) ## unit, spark, integration, e2e; two workers, e2e first (aws, infra, compose: own lanes)
-	$(VENV)/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=30 $(PYTEST_ARGS)
 
 test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)

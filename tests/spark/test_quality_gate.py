@@ -164,6 +164,9 @@ class Lake:
             "bytes_quarantined": 100 * quarantined,
             "bytes_whitespace": parsed + quarantined + unaccounted,
             "bytes_corrupt": corrupt_bytes,
+            "straggler_objects": 0,
+            "straggler_records": 0,
+            "firehose_error_objects": 0,
         }
         table = f"{CATALOG}.audit.ingest_runs"
         schema = spark.table(table).schema
