@@ -89,20 +89,8 @@ def load_silver(settings: Settings, raw: Path) -> int:
 
     path = duckdb_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    columns = {
-        "event_id": "VARCHAR",
-        "invoice_no": "VARCHAR",
-        "invoice_line": "INTEGER",
-        "stock_code": "VARCHAR",
-        "description": "VARCHAR",
-        "quantity": "INTEGER",
-        "unit_price": "DECIMAL(12,3)",
-        "currency": "VARCHAR",
-        "customer_id": "VARCHAR",
-        "country": "VARCHAR",
-        "event_ts": "TIMESTAMPTZ",
-        "emitted_at": "TIMESTAMPTZ",
-    }
+    from lakehouse.generate.config import EVENT_DUCKDB_TYPES as columns
+
     spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     with duckdb.connect(str(path)) as con:
         con.execute("set TimeZone = 'UTC'")

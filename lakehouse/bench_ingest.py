@@ -239,20 +239,8 @@ def _duckdb(raw: Path, truth: dict[str, Any], out: Path) -> dict[str, Any]:
     import duckdb
 
     files = [str(raw / o["key"]) for o in truth["hours"][0]["objects"] if not o["corrupt"]]
-    columns = {
-        "event_id": "VARCHAR",
-        "invoice_no": "VARCHAR",
-        "invoice_line": "INTEGER",
-        "stock_code": "VARCHAR",
-        "description": "VARCHAR",
-        "quantity": "INTEGER",
-        "unit_price": "DECIMAL(12,3)",
-        "currency": "VARCHAR",
-        "customer_id": "VARCHAR",
-        "country": "VARCHAR",
-        "event_ts": "TIMESTAMPTZ",
-        "emitted_at": "TIMESTAMPTZ",
-    }
+    from lakehouse.generate.config import EVENT_DUCKDB_TYPES as columns
+
     con = duckdb.connect()
     con.execute(f"SET threads = {os.cpu_count() or 2}")
     began = time.perf_counter()
