@@ -6,8 +6,9 @@ build/bundle/<env>/
     dags/                      the DAG files, pipeline/, spark_jobs/ (imported to render the
                                Glue/EMR arguments), dbt/ with target/manifest.json (parsed for
                                the redshift target), constraints.txt, .airflowignore
-    requirements.txt           --constraint on the bundled file, --no-index from plugins' wheels
-    plugins.zip                wheels/ (what MWAA's image lacks), dbt/ (dbt's wheels + pins)
+    requirements.txt           --constraint on the bundled file, --no-index from plugins' wheels,
+                               --require-hashes: every wheel pip installs pinned with its sha256
+    plugins.zip                wheels/ (what MWAA's image lacks), dbt/ (dbt's wheels + hashed pins)
     startup.sh                 exports from deploy/<env>.yaml + Terraform outputs; dbt venv
   artifacts/                 -> s3://<artifacts bucket>/
     spark_jobs/<entry>.py      one entry script per Spark program
@@ -32,6 +33,9 @@ Why it is built this way:
   EMR image, manylinux x86_64) and cached under `build/cache/`, so a rebuild is offline and quick.
   Every wheel is checked against the sha256 the hashed locks allow (`verify_wheels`) before it
   is zipped, and the downloaded constraints file against its pinned digest (lakehouse/pins.py).
+- On MWAA, pip checks them again: requirements.txt and dbt/requirements.txt name every wheel pip
+  installs with its sha256 (pip's hash-checking mode), so bytes changed after the build (in the
+  bucket, in plugins.zip) are refused at install, not run.
 """
 
 from __future__ import annotations
@@ -143,15 +147,16 @@ def build(
         ("dags folder", lambda: _dags(bundle)),
         ("constraints", lambda: _constraints(bundle, constraints)),
         ("dbt project + manifest (redshift target)", lambda: _dbt(bundle, runtime)),
-        ("requirements.txt", lambda: _requirements(bundle)),
         ("startup.sh", lambda: _startup(bundle, runtime)),
         ("Spark artifacts", lambda: _spark_artifacts(bundle)),
     ]
     if wheels:
         steps += [
-            ("plugins.zip (MWAA wheels, dbt wheels)", lambda: _plugins(bundle)),
+            ("plugins.zip (MWAA wheels, dbt wheels) + hashed requirements.txt", lambda: _plugins(bundle)),
             ("Spark jobs' Python wheels", lambda: _jobs_wheels(bundle)),
         ]
+    else:
+        steps.append(("requirements.txt (no wheels: no hashes, not deployable)", lambda: _requirements(bundle, None)))
     for name, step in steps:
         started = time.monotonic()
         step()
@@ -282,17 +287,51 @@ def _normalise_manifest(path: Path, project_dir: Path) -> None:
     path.write_text(json.dumps(scrub(json.loads(text)), sort_keys=True, separators=(",", ":")))
 
 
-def _requirements(bundle: Bundle) -> None:
+REQUIREMENTS_HEADER = """\
+# Built by `lakehouse bundle` from mwaa/requirements.txt. Installs with no internet: the
+# constraints ship in dags/, the wheels MWAA's image lacks in plugins.zip.
+"""
+CLOSURE_NOTE = "# their closure beyond MWAA's image: the other wheels of plugins.zip"
+HASHED_HEADER = """\
+# Hash-checking mode (--require-hashes): pip installs a wheel of plugins.zip only if its sha256 is
+# the one on its line, the wheel the bundle checked against requirements/*.lock. A line without a
+# hash is a package MWAA's image already has (pip never downloads it: nothing to check).
+"""
+
+
+def _requirements(bundle: Bundle, shipped: list[Path] | None) -> None:
     """mwaa/requirements.txt with the bundled constraints and the plugins' wheels (no PyPI)."""
-    pins = _requirement_lines(REPO_ROOT / "mwaa" / "requirements.txt")
-    text = (
-        "# Built by `lakehouse bundle` from mwaa/requirements.txt. Installs with no internet: the\n"
-        "# constraints ship in dags/, the wheels MWAA's image lacks in plugins.zip.\n"
-        f'--constraint "{deploy_config.MWAA_DAGS}/{CONSTRAINTS_NAME}"\n'
-        "--no-index\n"
-        f"--find-links {deploy_config.MWAA_PLUGINS}/wheels\n" + "\n".join(pins) + "\n"
-    )
-    (bundle.mwaa / "requirements.txt").write_text(text)
+    top_level = _requirement_lines(REPO_ROOT / "mwaa" / "requirements.txt")
+    (bundle.mwaa / "requirements.txt").write_text(requirements_text(top_level, shipped))
+
+
+def requirements_text(top_level: list[str], shipped: list[Path] | None) -> str:
+    """MWAA's requirements.txt: `top_level` (mwaa/requirements.txt) and, with `shipped` (the wheels
+    in plugins.zip/wheels), every one of them pinned with its sha256.
+
+    MWAA runs `pip3 install --constraint <its essential constraints> -r requirements.txt`
+    (aws/amazon-mwaa-docker-images: safe-pip-install). One `--hash` turns on pip's hash-checking
+    mode for the whole install, so every package pip fetches must have its line and hash: the
+    closure beyond the image, which is exactly what plugins.zip holds. What the image has is
+    already installed and never fetched, so its lines need none (the constraints pin their
+    versions). `shipped=None` (`--no-wheels`) writes the pins alone: such a bundle has no
+    plugins.zip and cannot be deployed.
+    """
+    options = [f'--constraint "{deploy_config.MWAA_DAGS}/{CONSTRAINTS_NAME}"', "--no-index"]
+    options.append(f"--find-links {deploy_config.MWAA_PLUGINS}/wheels")
+    if shipped is None:
+        return REQUIREMENTS_HEADER + "\n".join([*options, *top_level]) + "\n"
+    wheels = {_wheel_key(w.name): w for w in shipped}
+    by_name = {key[0]: key for key in wheels}
+    lines = []
+    for requirement in top_level:
+        key = by_name.get(_name(requirement))
+        if key is not None and key != _pin_key(requirement.split(";", 1)[0]):
+            raise BundleError(f"{requirement}: plugins.zip has {wheels[key].name}, another version")
+        lines.append(requirement if key is None else f"{requirement} --hash=sha256:{sha256(wheels.pop(key))}")
+    closure = [f"{name}=={version} --hash=sha256:{sha256(wheels[(name, version)])}" for name, version in sorted(wheels)]
+    body = [*options, "--require-hashes", *lines, CLOSURE_NOTE]
+    return REQUIREMENTS_HEADER + HASHED_HEADER + "\n".join([*body, *closure]) + "\n"
 
 
 def dbt_mwaa_pins(dbt_lock: Path) -> list[str]:
@@ -390,7 +429,15 @@ def _plugins(bundle: Bundle) -> None:
             _zip_add(zf, wheel, f"wheels/{wheel.name}")
         for wheel in dbt_wheels:
             _zip_add(zf, wheel, f"dbt/wheels/{wheel.name}")
-        zf.writestr(_zip_info("dbt/requirements.txt"), "\n".join(dbt_pins) + "\n")
+        zf.writestr(_zip_info("dbt/requirements.txt"), hashed_pins(dbt_wheels))
+    _requirements(bundle, mwaa_wheels)
+
+
+def hashed_pins(wheels: list[Path]) -> str:
+    """A requirements file for a fresh virtualenv (startup.sh's dbt): every wheel pinned with its
+    sha256, so pip's hash-checking mode refuses any other bytes."""
+    lines = [f"{_name(n)}=={v} --hash=sha256:{sha256(w)}" for w in wheels for n, v in [_wheel_key(w.name)]]
+    return "--require-hashes\n" + "\n".join(sorted(lines)) + "\n"
 
 
 # --- Spark ------------------------------------------------------------------------------------

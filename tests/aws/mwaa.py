@@ -70,12 +70,49 @@ def build_mwaa_venv(glue_bundle: bundles.Bundle, scratch: Path) -> Path:
     uv = str(REPO_ROOT / ".venv" / "bin" / "uv")
     # The image: Airflow and the Amazon provider under the constraints (from PyPI or uv's cache).
     run([uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-q", *MWAA_IMAGE, "-c", str(constraints)])
-    # What MWAA does with requirements.txt: pip, offline, exactly as written.
-    env = {**os.environ, "PIP_USER": "false", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    env.pop("PIP_FIND_LINKS", None)
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(home / "requirements.txt")], env=env)
+    # What MWAA does with requirements.txt: pip, offline, exactly as written (hashes enforced).
+    done = mwaa_pip_install(venv, home)
+    assert done.returncode == 0, f"requirements.txt failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     (venv / ".complete").write_text("ok\n")
     return venv
+
+
+def mwaa_pip_install(venv: Path, home: Path) -> subprocess.CompletedProcess:
+    """requirements.txt installed the way MWAA's image does it (aws/amazon-mwaa-docker-images,
+    images/airflow/3.2.1: `mwaa/utils/user_requirements.py` runs `safe-pip-install -r
+    requirements.txt`, adding `-c $AIRFLOW_CONSTRAINTS_FILE` only when the file names no
+    constraints; `bin/airflow-user/safe-pip-install` is `pip3 install --constraint
+    $MWAA_ESSENTIAL_CONSTRAINTS_FILE "$@"`).
+
+    The essential constraints pin 24 of the image's packages at Airflow 3.2.1's versions; the
+    bundled Airflow constraints (which pin those at the same versions) stand in for them. No
+    index is reachable: PIP_NO_INDEX is set beside the file's own --no-index.
+    """
+    env = {**os.environ, "PIP_USER": "false", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
+    env.pop("PIP_FIND_LINKS", None)
+    essential = home / "dags" / bundles.CONSTRAINTS_NAME
+    command = [str(venv / "bin" / "python"), "-m", "pip", "install", "--constraint", str(essential)]
+    return subprocess.run([*command, "-r", str(home / "requirements.txt")], env=env, capture_output=True, text=True)
+
+
+def image_without(venv: Path, package: str, target: Path) -> Path:
+    """A copy of the MWAA-like `venv` without `package`, as MWAA's image is before requirements.txt
+    installs it. Hard links (same file system, instant): pip only unlinks and creates files, so
+    the cached venv's files are never written. Always call its `python -m pip` (the copy's
+    console scripts name the original venv's interpreter)."""
+    if target.exists():
+        shutil.rmtree(target)
+    run(["cp", "-al", str(venv), str(target)])
+    (target / ".complete").unlink(missing_ok=True)
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    run([str(target / "bin" / "python"), "-m", "pip", "uninstall", "-y", "-q", package], env=env)
+    return target
+
+
+def installed(venv: Path, package: str) -> str | None:
+    """The version of `package` installed in `venv`, or None."""
+    code = "import importlib.metadata as m, sys\ntry: print(m.version(sys.argv[1]))\nexcept Exception: pass"
+    return run([str(venv / "bin" / "python"), "-c", code, package]).stdout.strip() or None
 
 
 def source_startup(built: bundles.Bundle, home: Path, venv: Path, component: str = "worker") -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import subprocess
 import zipfile
@@ -35,6 +36,24 @@ def test_requirements_install_offline_under_the_bundled_constraints(glue_bundle)
         assert any(bundles._name(n.split("/")[-1].split("-")[0]) == name for n in names if n.startswith("wheels/")), pin
     assert "dbt/requirements.txt" in names
     assert not any(n.startswith("wheels/apache_airflow-") for n in names)  # on MWAA's image already
+
+
+def test_requirements_hash_every_wheel_pip_installs(glue_bundle) -> None:
+    """Hash-checking mode: each wheel of plugins.zip (wheels/ for requirements.txt, dbt/wheels/ for
+    startup.sh) is on its file's one line with its own sha256; nothing else is hashed."""
+    mwaa_requirements = (glue_bundle.mwaa / "requirements.txt").read_text()
+    with zipfile.ZipFile(glue_bundle.mwaa / "plugins.zip") as zf:
+        for folder, text in (("wheels/", mwaa_requirements), ("dbt/wheels/", zf.read("dbt/requirements.txt").decode())):
+            assert "--require-hashes" in text.splitlines()
+            hashed = {
+                bundles._name(line): line.split(" --hash=sha256:") for line in text.splitlines() if "--hash=" in line
+            }
+            wheels = [n for n in zf.namelist() if n.startswith(folder) and n.endswith(".whl")]
+            assert wheels and len(hashed) == len(wheels)
+            for name in wheels:
+                package, version = bundles._wheel_key(name.rsplit("/", 1)[1])
+                pin, digest = hashed[package]
+                assert pin.endswith(f"=={version}") and digest == hashlib.sha256(zf.read(name)).hexdigest(), name
 
 
 def test_dags_folder_is_self_contained(glue_bundle) -> None:

@@ -8,13 +8,17 @@
 - the environment exactly as the bundle's `startup.sh` leaves it, sourced and saved the way MWAA
   does (`mwaa_startup.sh`), including when its dbt install fails.
 
+requirements.txt is installed as MWAA's image runs pip (`mwaa_pip_install`); it is in pip's
+hash-checking mode, so every wheel pip takes from plugins.zip must have the sha256 on its line.
+
 The one deviation from MWAA: `/usr/local/airflow` is a temporary folder (AIRFLOW_HOME), and the
 two absolute paths requirements.txt names are rewritten to it.
 """
 
 from __future__ import annotations
 
-import shutil
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,7 +26,7 @@ import pytest
 from lakehouse import bundle as bundles
 from lakehouse import deploy_config
 from pipeline.settings import REPO_ROOT
-from tests.aws.mwaa import install_home, parse_dags, run, source_startup
+from tests.aws.mwaa import image_without, install_home, installed, mwaa_pip_install, parse_dags, run, source_startup
 
 pytestmark = pytest.mark.aws
 
@@ -60,11 +64,52 @@ def test_startup_installs_dbt_offline_and_cosmos_can_run_it(glue_bundle, mwaa_ve
     assert f"redshift: {locked['dbt-redshift']}" in version
 
 
-def test_a_failed_dbt_install_still_saves_every_variable(glue_bundle, mwaa_venv, tmp_path) -> None:
+def tamper(wheel: Path) -> None:
+    """A line added to one module: still a valid wheel that pip installs and Python imports,
+    as a wheel changed after the build (in the bucket, in plugins.zip) would be."""
+    with zipfile.ZipFile(wheel) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    target = next(i for i, (info, _) in enumerate(entries) if info.filename.endswith(".py"))
+    info, data = entries[target]
+    entries[target] = (info, data + b"\nTAMPERED = True\n")
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in entries:
+            zf.writestr(info, data)
+
+
+def test_requirements_refuse_a_wheel_whose_bytes_differ_from_its_hash(glue_bundle, mwaa_venv, tmp_path) -> None:
+    """MWAA's pip refuses a plugins.zip wheel whose bytes are not the ones requirements.txt hashes.
+
+    The image (the MWAA-like venv) without one package of plugins.zip, as MWAA's image is before
+    requirements.txt runs, and that wheel changed after the build. Without the hashes pip installs
+    it and the changed module runs; with them the install fails, naming the wheel, the sha256 of
+    the shipped bytes as expected and that of the changed bytes as found.
+    """
     home = install_home(glue_bundle, tmp_path / "airflow")
-    shutil.rmtree(home / "plugins" / "dbt" / "wheels")  # the pip step cannot succeed
+    assert "--require-hashes" in (home / "requirements.txt").read_text().splitlines()
+    wheel = min((home / "plugins" / "wheels").glob("*.whl"), key=lambda w: (w.stat().st_size, w.name))
+    name, version = bundles._wheel_key(wheel.name)
+    image = image_without(mwaa_venv, name, tmp_path / "image")
+    assert installed(image, name) is None and installed(mwaa_venv, name) == version
+    shipped = bundles.sha256(wheel)
+
+    tamper(wheel)
+    refused = mwaa_pip_install(image, home)
+    assert refused.returncode != 0, refused.stdout[-2000:]
+    assert "DO NOT MATCH THE HASHES" in refused.stderr and wheel.name in refused.stderr, refused.stderr[-3000:]
+    assert re.search(rf"Expected sha256 {shipped}\s+Got\s+{bundles.sha256(wheel)}", refused.stderr)
+    assert installed(image, name) is None
+
+
+def test_a_failed_dbt_install_still_saves_every_variable(glue_bundle, mwaa_venv, tmp_path) -> None:
+    """A dbt wheel changed after the build: startup.sh's pip refuses it (dbt/requirements.txt
+    hashes every wheel), the install fails, and every variable is still saved."""
+    home = install_home(glue_bundle, tmp_path / "airflow")
+    dbt_core = next((home / "plugins" / "dbt" / "wheels").glob("dbt_core-*.whl"))
+    tamper(dbt_core)  # the pip step cannot succeed
     saved = source_startup(glue_bundle, home, mwaa_venv)
     assert "dbt install FAILED" in saved["_stderr"]
+    assert "DO NOT MATCH THE HASHES" in saved["_stderr"] and dbt_core.name in saved["_stderr"]
     config = deploy_config.load("dev", glue_bundle.root.parent / "deploy")
     expected = config.runtime_env()
     for name, value in expected.items():
