@@ -31,11 +31,21 @@ from tests.aws.mwaa import image_without, install_home, installed, mwaa_pip_inst
 pytestmark = pytest.mark.aws
 
 
+@pytest.fixture(scope="module")
+def glue_started(glue_bundle, mwaa_venv, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The glue bundle's $AIRFLOW_HOME after startup.sh ran in a worker (dbt installed) and the
+    variables it saved: one dbt install for the tests that only read them."""
+    home = install_home(glue_bundle, tmp_path_factory.mktemp("glue-started") / "airflow")
+    return home, source_startup(glue_bundle, home, mwaa_venv)
+
+
 @pytest.mark.parametrize("backend", ["glue", "emr-serverless"])
-def test_dags_import_in_an_mwaa_like_environment(backend, glue_bundle, emr_bundle, mwaa_venv, tmp_path) -> None:
-    built = glue_bundle if backend == "glue" else emr_bundle
-    home = install_home(built, tmp_path / "airflow")
-    saved = source_startup(built, home, mwaa_venv)
+def test_dags_import_in_an_mwaa_like_environment(backend, glue_started, emr_bundle, mwaa_venv, tmp_path) -> None:
+    if backend == "glue":
+        home, saved = glue_started
+    else:
+        home = install_home(emr_bundle, tmp_path / "airflow")
+        saved = source_startup(emr_bundle, home, mwaa_venv)
     assert saved["LAKEHOUSE_SPARK_BACKEND"] == backend
     assert (
         "dbt ready" in saved["_stderr"] + saved.get("_stdout", "") or Path(saved["LAKEHOUSE_DBT_EXECUTABLE"]).exists()
@@ -53,9 +63,8 @@ def test_dags_import_in_an_mwaa_like_environment(backend, glue_bundle, emr_bundl
     assert result["foreign_modules"] == []  # no CLI package, no Spark, no GX on MWAA workers
 
 
-def test_startup_installs_dbt_offline_and_cosmos_can_run_it(glue_bundle, mwaa_venv, tmp_path) -> None:
-    home = install_home(glue_bundle, tmp_path / "airflow")
-    saved = source_startup(glue_bundle, home, mwaa_venv)
+def test_startup_installs_dbt_offline_and_cosmos_can_run_it(glue_started) -> None:
+    home, saved = glue_started
     dbt = Path(saved["LAKEHOUSE_DBT_EXECUTABLE"])
     assert dbt == home / "dbt_venv" / "bin" / "dbt"
     version = run([str(dbt), "--version"], env={"PATH": "/usr/bin:/bin", "HOME": str(home)}).stdout
