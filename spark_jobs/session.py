@@ -54,6 +54,13 @@ def catalog_conf(
             raise ValueError(f"local platform needs a jdbc: catalog uri, got {catalog_uri!r}")
         conf[f"{prefix}.type"] = "jdbc"
         conf[f"{prefix}.uri"] = catalog_uri
+        if catalog_uri.startswith("jdbc:sqlite:"):
+            # Iceberg's JdbcCatalog checks for its tables with DatabaseMetaData.getTables and never
+            # closes that ResultSet: on SQLite the open statement keeps a read lock for the life of
+            # the session, so an idle warm driver made every other process's catalog commit fail
+            # with "database is locked". pyiceberg's SqlCatalog creates those tables before any
+            # Spark job runs (`lakehouse init`, the DAG's ensure_tables), so Spark need not look.
+            conf[f"{prefix}.jdbc.init-catalog-tables"] = "false"
         if jdbc_user:
             conf[f"{prefix}.jdbc.user"] = jdbc_user
             conf[f"{prefix}.jdbc.password"] = jdbc_password

@@ -51,3 +51,30 @@ def test_spark_writes_into_tables_created_by_init(spark, session_lake) -> None:
     runs = table.scan(row_filter="run_id == 'probe'").to_arrow()
     assert runs.num_rows == 1
     spark.sql(f"delete from {cat}.audit.dq_results where run_id = 'probe'")
+
+
+def test_another_process_commits_while_a_spark_session_is_open(spark, session_lake, tmp_path) -> None:
+    """A warm driver stays up between runs; an Airflow task's pyiceberg commit (the rate alarm's
+    record, an init) must not fail with SQLite's "database is locked" meanwhile."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cat = session_lake.catalog_name
+    spark.sql(f"create namespace if not exists {cat}.scratch")
+    spark.sql(f"create table if not exists {cat}.scratch.other_writer (id string) using iceberg")
+    spark.sql(f"select count(*) from {cat}.scratch.other_writer").collect()  # the catalog is open and used
+    home = {"LAKEHOUSE_ENV": "local", "LAKEHOUSE_HOME": str(session_lake.home)}
+    writer = f"""
+import pyarrow as pa
+from pipeline.catalog import open_catalog
+from pipeline.settings import load_settings
+table = open_catalog(load_settings({json.dumps(home)})).load_table("scratch.other_writer")
+table.append(pa.table({{"id": pa.array(["from-pyiceberg"], pa.large_string())}}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
+    done = subprocess.run([sys.executable, "-c", writer], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    spark.sql(f"refresh table {cat}.scratch.other_writer")
+    assert [r.id for r in spark.sql(f"select id from {cat}.scratch.other_writer").collect()] == ["from-pyiceberg"]
