@@ -169,7 +169,15 @@ def ingest_run_row(spark, catalog: str, run_id: str, derived_columns: dict[str, 
     summed = [
         f.name for f in rows.schema.fields if isinstance(f.dataType, T.LongType) and f.name != "silver_snapshot_id"
     ]
-    firsts = [c for c in rows.columns if c not in {*summed, "run_id", "status", "arrival_hour", "started_at"}]
+    reasons = "quarantined_by_reason"
+    firsts = [c for c in rows.columns if c not in {*summed, reasons, "run_id", "status", "arrival_hour", "started_at"}]
+    by_reason = (
+        rows.select("run_id", F.explode(reasons).alias("reason", "n"))
+        .groupBy("run_id", "reason")
+        .agg(F.sum("n").alias("n"))
+        .groupBy("run_id")
+        .agg(F.map_from_entries(F.collect_list(F.struct("reason", "n"))).alias(reasons))
+    )
     rows = rows.groupBy("run_id").agg(
         F.min("arrival_hour").alias("arrival_hour"),
         F.min("started_at").alias("started_at"),
@@ -177,6 +185,7 @@ def ingest_run_row(spark, catalog: str, run_id: str, derived_columns: dict[str, 
         *(F.sum(c).alias(c) for c in summed),
         *(F.first(c).alias(c) for c in firsts),
     )
+    rows = rows.join(by_reason, "run_id", "left")
     rows = rows.withColumn("silver_rows_on_branch", F.lit(int(silver_rows_on_branch)).cast("long"))
     for name, expression in derived_columns.items():
         if name in GATE_COLUMNS:

@@ -44,7 +44,12 @@ HOURS = 3
 END = START + timedelta(hours=HOURS)
 CATALOG = "bulkfill"
 IGNORED = {"run_id", "ingested_at"}  # what differs by run, not by data
-NOISE = lambda _: None  # noqa: E731
+
+
+def _log(message: str) -> None:
+    """The jobs' progress lines: silent, unless BULK_TEST_LOG is set (to see where the time goes)."""
+    if os.environ.get("BULK_TEST_LOG"):
+        print(f"{datetime.now():%H:%M:%S} {message}", file=sys.stderr)
 
 
 def _hour(n: int) -> datetime:
@@ -115,7 +120,7 @@ def _ingest_hour(spark, settings, tables: IngestTables, hour: datetime, run_id: 
             arrival_hour=hour,
             run_id=run_id,
         )
-        return run_ingest(spark, args, tables, log=NOISE)
+        return run_ingest(spark, args, tables, log=_log)
     finally:
         hour_claims.release_window(settings, hour, settings.straggler_hours, f"test/{run_id}")
 
@@ -176,7 +181,7 @@ def test_a_bulk_backfill_equals_the_hourly_runs_row_for_row(spark, session_lake,
         run_id=run_id,
         audit_branch=branch,
     )
-    summary = run_range_ingest(spark, args, log=NOISE)
+    summary = run_range_ingest(spark, args, log=_log)
     assert summary["status"] == "succeeded"
     assert (summary["hours"], summary["hours_with_objects"], summary["straggler_objects"]) == (HOURS, HOURS, 1)
     gate = [
@@ -192,6 +197,9 @@ def test_a_bulk_backfill_equals_the_hourly_runs_row_for_row(spark, session_lake,
         str(backfill.gate_lateness_hours(bulk, plan)),
         "--reports_uri",
         str(tmp_path / "reports"),
+        # the simulator's fixed dozen bad records per hour are a large share of a 40-event hour
+        "--quarantine_max_share",
+        "0.5",
     ]
     assert validate_orders.main(gate, spark=spark) == 0, "one gate run over the range passes"
     assert publish_orders.main(["--catalog_name", CATALOG, "--run_id", run_id, "--action", "publish"], spark=spark) == 0
