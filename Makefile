@@ -24,7 +24,7 @@ CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-fast test-e2e test-aws lint audit fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-framing bench-dags bench-dbt bench-demo \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-backfill bench-framing bench-dags bench-dbt bench-demo \
 	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down compose-clean \
 	test-compose bench-compose
 
@@ -169,6 +169,9 @@ bench-demo: setup ## time make demo (twice), one hourly run and make test, with 
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest
+
+bench-backfill: setup ## 7 days x 500 events/hour: one bulk Spark job vs hour by hour (HOURLY_HOURS=K: that leg on K hours)
+	$(LAKEHOUSE) bench-backfill $(if $(HOURLY_HOURS),--hourly-hours $(HOURLY_HOURS))
 
 bench-framing: setup ## 1,000 KiB malformed records of several shapes, and a 100k-event hour (BEFORE=<old checkout> compares)
 	$(LAKEHOUSE) bench-framing $(if $(BEFORE),--before $(BEFORE))

@@ -31,7 +31,7 @@ from pipeline.settings import REPO_ROOT, load_settings
 pytestmark = pytest.mark.integration
 
 DAGS_FOLDER = REPO_ROOT / "dags"
-DAG_IDS = {"orders_lakehouse", "lakehouse_maintenance", "product_recommendations"}
+DAG_IDS = {"orders_lakehouse", "orders_backfill", "lakehouse_maintenance", "product_recommendations"}
 AWS_ENV = {
     "LAKEHOUSE_ENV": "aws",
     "LAKEHOUSE_WAREHOUSE": "s3://acme-lake/warehouse",
