@@ -73,7 +73,8 @@ def test_the_demo_loads_the_history_in_one_run_and_the_last_hour_hourly(demo) ->
     out = demo["out"]
     assert re.search(rf"history: {HISTORY_DAYS} days, bulk \(orders_backfill\).*success", out), out
     assert "last hours, hourly (orders_lakehouse)" in out
-    layers = re.findall(r"^(bronze\.orders_raw|bronze\.orders_quarantine|silver\.order_lines) +\d+ +\d+ +yes", out, re.M)
+    layer = r"^(bronze\.orders_raw|bronze\.orders_quarantine|silver\.order_lines) +\d+ +\d+ +yes"
+    layers = re.findall(layer, out, re.M)
     assert len(layers) == 3, out  # what the quickstart lane checks
     assert re.search(r"^Customers by RFM segment", out, re.M)
 
