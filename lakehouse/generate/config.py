@@ -90,12 +90,15 @@ OVERSIZE_PER_HOUR = 1
 NOT_AN_OBJECT_PER_HOUR = 1
 LATE_BEYOND_WINDOW_PER_HOUR = 1
 # With --faults scaled (a long history at a low volume, e.g. the demo's weeks): the broken
-# records of an hour are floor(events x SCALED_BAD_SHARE) instead of the fixed counts above,
-# each of a kind drawn by these weights, and the one corrupt object goes to the first hour from
-# the middle on that has room for a broken record. The fixed counts (about 9 an hour) are over
-# the gate's 1% quarantine share in any hour under about 1,000 events; this keeps every hour
-# at or under half of it. Duplicates, late and extra-field records are as with `all`.
+# records of an hour are events x SCALED_BAD_SHARE (rounded at random, so the mean is the share)
+# but fewer than SCALED_BAD_CAP of the events, instead of the fixed counts above, each of a kind
+# drawn by these weights; the one corrupt object goes to the first hour from the middle on that
+# has room for a broken record. The fixed counts (about 9 an hour) are over the gate's 1%
+# quarantine share in any hour under about 1,000 events; this keeps every hour under it (a
+# quiet night hour of under 112 events gets none). Duplicates, late and extra-field records
+# are as with `all`.
 SCALED_BAD_SHARE = 0.005
+SCALED_BAD_CAP = 0.009
 SCALED_BAD_WEIGHTS = {
     "malformed_json": 3.0,
     "missing_required_field": 3.0,

@@ -23,6 +23,7 @@ from lakehouse.generate.config import (
     NOT_AN_OBJECT_PER_HOUR,
     NOT_AN_OBJECT_VALUES,
     OVERSIZE_PER_HOUR,
+    SCALED_BAD_CAP,
     SCALED_BAD_SHARE,
     SCALED_BAD_WEIGHTS,
     WRONG_TYPE_PER_HOUR,
@@ -45,10 +46,13 @@ PER_HOUR_ALL = {
 
 
 def scaled_counts(rng: random.Random, events: int, room_for_corrupt: bool) -> tuple[dict[str, int], bool]:
-    """--faults scaled: the hour's broken records in proportion to its events (SCALED_BAD_SHARE),
+    """--faults scaled: the hour's broken records in proportion to its events (SCALED_BAD_SHARE,
+    at most SCALED_BAD_CAP),
     kinds drawn by SCALED_BAD_WEIGHTS; and whether the corrupt object takes one of the places
     (when `room_for_corrupt` and the hour has a place at all)."""
-    bad = int(events * SCALED_BAD_SHARE)
+    # rounded at random (the mean is exactly the share, so a low-volume stream still gets its
+    # broken records), and never 1% of the hour's events or more (the gate's share)
+    bad = min(int(events * SCALED_BAD_SHARE + rng.random()), int(events * SCALED_BAD_CAP))
     corrupt = room_for_corrupt and bad > 0
     kinds = rng.choices(tuple(SCALED_BAD_WEIGHTS), weights=tuple(SCALED_BAD_WEIGHTS.values()), k=bad - corrupt)
     counts = dict.fromkeys(PER_HOUR_ALL, 0)
