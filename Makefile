@@ -121,8 +121,8 @@ run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2
 recommend: setup ## train, check and publish product recommendations locally: make recommend [AS_OF=2026-11-02]
 	$(LAKEHOUSE) recommend --train $(if $(AS_OF),--as-of $(AS_OF))
 
-backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11
-	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO)
+backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11 (BULK=1: in one Spark job)
+	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO) $(if $(BULK),--bulk)
 
 # --- AWS: bundle and deploy (docs/deploy-aws.md) ---------------------------------------------
 # ENV picks deploy/<ENV>.yaml; OUTPUTS the Terraform outputs (default deploy/<ENV>.outputs.json;
@@ -165,7 +165,7 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
+bench: bench-ingest bench-backfill bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests

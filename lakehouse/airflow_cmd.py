@@ -10,12 +10,16 @@ see the same runs.
     lakehouse run-hour 2026-01-15T10          # run orders_lakehouse for arrival hour 10:00-11:00
     lakehouse backfill --from 2026-01-15T08 --to 2026-01-15T11     # hours 08, 09, 10 (end exclusive)
     lakehouse backfill --from ... --to ... --scheduler               # as a scheduler backfill instead
+    lakehouse backfill --from ... --to ... --bulk                    # the range in one Spark job
 
 `run-hour` and `backfill` run `airflow dags test` per hour: no scheduler, one run after the
 other, each exactly the run the scheduler would make for that hour (same data interval).
 With `--scheduler`, `airflow backfill create` hands the range to a running scheduler
-(`lakehouse airflow`), which shows up in the UI. Both are idempotent: re-running an hour
-replaces that hour's bronze partition and re-MERGEs the same events into silver.
+(`lakehouse airflow`), which shows up in the UI. With `--bulk`, the range is one run of the
+`orders_backfill` DAG (`bulk_backfill`): one ingest job for every hour, one gate, one publish,
+one dbt build, with the tables the hourly runs would leave (docs/operations.md, "Bulk backfill").
+All are idempotent: re-running an hour replaces that hour's bronze partition and re-MERGEs the
+same events into silver.
 
 A note on dates: a run's arrival hour is its data interval's start, but Airflow names a
 scheduled or backfill run by the interval's *end* (`run_after`), and `airflow dags test <date>`
@@ -230,6 +234,7 @@ def run_hour(
     log_file = log_dir / f"{dag_id}-{hour:%Y%m%dT%H}.log"
     result_file = log_file.with_suffix(".json")
     result_file.unlink(missing_ok=True)  # an earlier run's outcome must not pass for this one's
+    one_hour = not what
     what = what or f"arrival hour {hour_text(hour)}"  # what the run works on, for the progress lines
     progress(f"airflow: {dag_id} for {what} (log: {log_file})")
     # `airflow dags test`, with the Execution API app built once, the outcome as JSON (lakehouse.dags_test)
@@ -272,7 +277,7 @@ def run_hour(
         outcome.get("tries", {}),
     )
     tasks = result.tasks
-    shown = f"arrival hour {hour_and_run(hour, result.run_id)}" if what.startswith("arrival hour") else what
+    shown = f"arrival hour {hour_and_run(hour, result.run_id)}" if one_hour else f"{what} (Airflow run {result.run_id})"
     progress(f"airflow: {dag_id} {shown} -> {result.state} in {seconds:.0f}s")
     if not result.ok:
         failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
@@ -641,7 +646,13 @@ def backfill_cli(args: argparse.Namespace) -> int:
             return 2
         with interruptible():
             result = bulk_backfill(settings, start, end, verbose=args.verbose, warm=not args.cold_spark)
-        print_results([result])
+        failed = [t for t, state in result.tasks.items() if state in ("failed", "upstream_failed")]
+        row = [f"[{hour_text(start)}, {hour_text(end)})", result.run_id or "-", result.state, f"{result.seconds:.0f}s"]
+        print(
+            table(["arrival hours", "Airflow run", "state", "time", "failed tasks"], [[*row, ",".join(failed) or "-"]])
+        )
+        if not result.ok:
+            print(f"log of the failed run: {result.log_file}")
         return 0 if result.ok else 1
     if args.scheduler:
         env = airflow_env(settings)

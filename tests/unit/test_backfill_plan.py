@@ -98,3 +98,15 @@ def test_a_range_must_be_whole_hours_and_not_empty() -> None:
     with pytest.raises(ValueError, match="whole hour"):
         backfill.check_range(START + timedelta(minutes=5), END)
     assert backfill.range_run_id(START, END, "a") != backfill.range_run_id(START, END, "b")
+
+
+def test_bulk_and_scheduler_do_not_go_together(capsys) -> None:
+    import argparse
+
+    from lakehouse import airflow_cmd
+
+    args = argparse.Namespace(
+        start="2026-11-01T08", end="2026-11-01T11", bulk=True, scheduler=True, verbose=False, cold_spark=False
+    )
+    assert airflow_cmd.backfill_cli(args) == 2
+    assert "--bulk and --scheduler" in capsys.readouterr().err
