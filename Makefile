@@ -23,8 +23,8 @@ DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/
 CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.1/constraints-3.12.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-fast test-e2e test-aws lint audit fmt doctor lock clean-lake help \
-	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-framing bench-dags bench-dbt bench-demo \
+.PHONY: setup demo test test-unit test-fast test-e2e test-demo test-aws lint audit fmt doctor lock clean-lake help \
+	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-backfill bench-framing bench-dags bench-dbt bench-demo \
 	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down compose-clean \
 	test-compose bench-compose
 
@@ -83,10 +83,13 @@ test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
 
 test-fast: setup $(DBT_MANIFEST) ## everything but the Airflow end-to-end lane
-	$(VENV)/bin/pytest -m "not e2e and not compose and not infra and not aws" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not e2e and not compose and not infra and not aws and not demo" $(PYTEST_ARGS)
 
 test-e2e: setup $(DBT_MANIFEST) ## the real DAG end to end through Airflow (minutes)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+test-demo: setup $(DBT_MANIFEST) ## the demo lane: `lakehouse demo` with a week of history, its dashboard in Chromium (minutes)
+	$(VENV)/bin/pytest -m demo tests/e2e/test_demo_history.py $(PYTEST_ARGS)
 
 # --- dbt ------------------------------------------------------------------------------------
 
@@ -118,8 +121,8 @@ run-hour: setup $(DBT_MANIFEST) ## re-run one arrival hour: make run-hour HOUR=2
 recommend: setup ## train, check and publish product recommendations locally: make recommend [AS_OF=2026-11-02]
 	$(LAKEHOUSE) recommend --train $(if $(AS_OF),--as-of $(AS_OF))
 
-backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11
-	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO)
+backfill: setup $(DBT_MANIFEST) ## backfill hours [FROM, TO): make backfill FROM=2026-11-01T08 TO=2026-11-01T11 (BULK=1: in one Spark job)
+	$(LAKEHOUSE) backfill --from $(FROM) --to $(TO) $(if $(BULK),--bulk)
 
 # --- AWS: bundle and deploy (docs/deploy-aws.md) ---------------------------------------------
 # ENV picks deploy/<ENV>.yaml; OUTPUTS the Terraform outputs (default deploy/<ENV>.outputs.json;
@@ -162,13 +165,16 @@ test-compose: setup compose-build ## the compose lane: the real stack, end to en
 
 # --- benchmarks (results in docs/benchmarks.md) -----------------------------------------------
 
-bench: bench-ingest bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
+bench: bench-ingest bench-backfill bench-framing bench-dags bench-dbt bench-demo bench-dashboard bench-recommend bench-alarm ## every benchmark
 
 bench-demo: setup ## time make demo (twice), one hourly run and make test, with where the time goes
 	$(LAKEHOUSE) bench-demo --with-tests
 
 bench-ingest: setup ## 1M-event hour: events/s, ratio to DuckDB, incremental ratio, validate/ingest ratio
 	$(LAKEHOUSE) bench-ingest
+
+bench-backfill: setup ## 7 days x 500 events/hour: one bulk Spark job vs hour by hour (HOURLY_HOURS=K: that leg on K hours)
+	$(LAKEHOUSE) bench-backfill $(if $(HOURLY_HOURS),--hourly-hours $(HOURLY_HOURS))
 
 bench-framing: setup ## 1,000 KiB malformed records of several shapes, and a 100k-event hour (BEFORE=<old checkout> compares)
 	$(LAKEHOUSE) bench-framing $(if $(BEFORE),--before $(BEFORE))

@@ -10,12 +10,16 @@ see the same runs.
     lakehouse run-hour 2026-01-15T10          # run orders_lakehouse for arrival hour 10:00-11:00
     lakehouse backfill --from 2026-01-15T08 --to 2026-01-15T11     # hours 08, 09, 10 (end exclusive)
     lakehouse backfill --from ... --to ... --scheduler               # as a scheduler backfill instead
+    lakehouse backfill --from ... --to ... --bulk                    # the range in one Spark job
 
 `run-hour` and `backfill` run `airflow dags test` per hour: no scheduler, one run after the
 other, each exactly the run the scheduler would make for that hour (same data interval).
 With `--scheduler`, `airflow backfill create` hands the range to a running scheduler
-(`lakehouse airflow`), which shows up in the UI. Both are idempotent: re-running an hour
-replaces that hour's bronze partition and re-MERGEs the same events into silver.
+(`lakehouse airflow`), which shows up in the UI. With `--bulk`, the range is one run of the
+`orders_backfill` DAG (`bulk_backfill`): one ingest job for every hour, one gate, one publish,
+one dbt build, with the tables the hourly runs would leave (docs/operations.md, "Bulk backfill").
+All are idempotent: re-running an hour replaces that hour's bronze partition and re-MERGEs the
+same events into silver.
 
 A note on dates: a run's arrival hour is its data interval's start, but Airflow names a
 scheduled or backfill run by the interval's *end* (`run_after`), and `airflow dags test <date>`
@@ -211,6 +215,8 @@ def run_hour(
     dag_id: str = DAG_ID,
     verbose: bool = False,
     env_overrides: Mapping[str, str] | None = None,
+    conf: Mapping[str, str] | None = None,
+    what: str = "",
 ) -> HourResult:
     """Run `dag_id` for one arrival hour with `airflow dags test` and report every task's state.
 
@@ -228,10 +234,14 @@ def run_hour(
     log_file = log_dir / f"{dag_id}-{hour:%Y%m%dT%H}.log"
     result_file = log_file.with_suffix(".json")
     result_file.unlink(missing_ok=True)  # an earlier run's outcome must not pass for this one's
-    progress(f"airflow: {dag_id} for arrival hour {hour:%Y-%m-%d %H}:00 (log: {log_file})")
+    one_hour = not what
+    what = what or f"arrival hour {hour_text(hour)}"  # what the run works on, for the progress lines
+    progress(f"airflow: {dag_id} for {what} (log: {log_file})")
     # `airflow dags test`, with the Execution API app built once, the outcome as JSON (lakehouse.dags_test)
     command = [sys.executable, "-m", "lakehouse.dags_test", dag_id, logical_date.isoformat()]
     command += ["--result", str(result_file)]
+    if conf:
+        command += ["--conf", json.dumps(dict(conf))]
     started = time.perf_counter()
     with open(log_file, "w") as log:
         process = subprocess.Popen(
@@ -246,7 +256,7 @@ def run_hour(
             if verbose:
                 returncode = process.wait()
             else:
-                with ProgressLine(log_file, f"{dag_id} arrival hour {hour_text(hour)}"):
+                with ProgressLine(log_file, f"{dag_id} {what}"):
                     returncode = process.wait()
         except BaseException:
             stop_process_tree(process)
@@ -267,7 +277,8 @@ def run_hour(
         outcome.get("tries", {}),
     )
     tasks = result.tasks
-    progress(f"airflow: {dag_id} arrival hour {hour_and_run(hour, result.run_id)} -> {result.state} in {seconds:.0f}s")
+    shown = f"arrival hour {hour_and_run(hour, result.run_id)}" if one_hour else f"{what} (Airflow run {result.run_id})"
+    progress(f"airflow: {dag_id} {shown} -> {result.state} in {seconds:.0f}s")
     if not result.ok:
         failed = [t for t, s in tasks.items() if s == "failed"] or [t for t, s in tasks.items() if s == "up_for_retry"]
         report = failure_report(log_file, failed) if failed else ""
@@ -374,6 +385,53 @@ def backfill(
     return results
 
 
+BACKFILL_DAG_ID = "orders_backfill"
+
+
+def bulk_backfill(
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    verbose: bool = False,
+    warm: bool = True,
+    env_overrides: Mapping[str, str] | None = None,
+) -> HourResult:
+    """Ingest arrival hours [start, end) in one Spark job: one run of the `orders_backfill` DAG
+    (`airflow dags test`, params from/to), on the configured Spark backend.
+
+    The Python entry of `lakehouse backfill --bulk` (and of the demo's history): claims, manifests,
+    one ingest job, one gate, one publish, then the marts. `warm`: the run's Spark jobs go to one
+    warm driver (`warm_spark`), unless `env_overrides` already names one. The result's `hour` is
+    the range's first hour; its log says the rest.
+    """
+    conf = {"from": f"{start:%Y-%m-%dT%H:%M:%SZ}", "to": f"{end:%Y-%m-%dT%H:%M:%SZ}"}
+    overrides = dict(env_overrides or {})
+    with contextlib.ExitStack() as stack:
+        if "LAKEHOUSE_WARM_SPARK" not in overrides:
+            overrides.update(stack.enter_context(warm_spark(settings, warm)))
+        try:
+            # the run's logical date is the range's end: one run per range, named by it
+            what = f"arrival hours [{hour_text(start)}, {hour_text(end)}) in one run"
+            return run_hour(settings, end - HOUR, BACKFILL_DAG_ID, verbose, overrides, conf, what)
+        except BaseException:
+            release_abandoned_range(settings, start, end)
+            raise
+
+
+def release_abandoned_range(settings: Settings, start: datetime, end: datetime) -> None:
+    """A stopped bulk run never reached its `release_range` teardown: drop the claims its
+    `dags test` run holds (owner `orders_backfill/manual__...`)."""
+    from pipeline import hour_claims
+
+    released = []
+    for hour in [*hours_between(start - HOUR * settings.straggler_hours, end)]:
+        current = hour_claims.holder(settings, hour)
+        if current is not None and current.owner.startswith(f"{BACKFILL_DAG_ID}/manual__"):
+            released += hour_claims.release(settings, [hour], current.owner)
+    if released:
+        progress(f"airflow: released the stopped backfill's claims of {len(released)} hour(s)")
+
+
 def scheduler_backfill_command(start: datetime, end: datetime, reprocess: str = "completed") -> list[str]:
     """`airflow backfill create` for arrival hours [start, end): runs whose interval starts there."""
     return [
@@ -439,6 +497,12 @@ def register(subparsers) -> None:
     p.add_argument("--from", dest="start", required=True, help="first arrival hour, UTC: 2026-01-15T08")
     p.add_argument("--to", dest="end", required=True, help="end hour, exclusive: 2026-01-15T11")
     p.add_argument("--scheduler", action="store_true", help="create a scheduler backfill instead of running here")
+    p.add_argument(
+        "--bulk",
+        action="store_true",
+        help="ingest the whole range in one Spark job (the orders_backfill DAG: one gate, one publish, one dbt "
+        "build) instead of one hourly run per hour; same tables as the hourly runs",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="stream Airflow's output")
     p.add_argument("--cold-spark", action="store_true", help=COLD_SPARK_HELP)
     p.set_defaults(func=backfill_cli)
@@ -574,6 +638,22 @@ def backfill_cli(args: argparse.Namespace) -> int:
         progress("--to must be after --from (the range is [from, to))")
         return 2
     settings = load_settings()
+    if args.bulk and args.scheduler:
+        progress("--bulk and --scheduler do not go together (a bulk backfill is one run, not one per hour)")
+        return 2
+    if args.bulk:
+        if not ready(settings, "backfill"):
+            return 2
+        with interruptible():
+            result = bulk_backfill(settings, start, end, verbose=args.verbose, warm=not args.cold_spark)
+        failed = [t for t, state in result.tasks.items() if state in ("failed", "upstream_failed")]
+        row = [f"[{hour_text(start)}, {hour_text(end)})", result.run_id or "-", result.state, f"{result.seconds:.0f}s"]
+        print(
+            table(["arrival hours", "Airflow run", "state", "time", "failed tasks"], [[*row, ",".join(failed) or "-"]])
+        )
+        if not result.ok:
+            print(f"log of the failed run: {result.log_file}")
+        return 0 if result.ok else 1
     if args.scheduler:
         env = airflow_env(settings)
         prepare_home(settings, env)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from lakehouse import (
     airflow_cmd,
     bench_alarm,
+    bench_backfill,
     bench_compose,
     bench_dags,
     bench_dashboard,
@@ -59,6 +60,7 @@ MODULES = (
     deploy,
     compose_cmd,
     bench_ingest,
+    bench_backfill,
     bench_framing,
     bench_dags,
     bench_dbt,

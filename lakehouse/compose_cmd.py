@@ -437,7 +437,7 @@ def register(subparsers) -> None:
     up.add_argument("--timeout", type=int, default=UP_TIMEOUT_SECONDS, help="seconds to wait for health")
     up.set_defaults(func=run_up)
 
-    from lakehouse.demo import DEMO_EVENTS_PER_HOUR, DEMO_HOURS, DEMO_SEED, DEMO_START
+    from lakehouse.demo import DEMO_HOURS, DEMO_SEED, DEMO_START, HOURS_ONLY_EVENTS_PER_HOUR
 
     demo = actions.add_parser(
         "demo",
@@ -445,7 +445,7 @@ def register(subparsers) -> None:
     )
     demo.add_argument("--start", default=DEMO_START.strftime("%Y-%m-%dT%H"), help="first arrival hour, UTC")
     demo.add_argument("--hours", type=int, default=DEMO_HOURS, help=f"arrival hours (default {DEMO_HOURS})")
-    demo.add_argument("--events-per-hour", type=int, default=DEMO_EVENTS_PER_HOUR)
+    demo.add_argument("--events-per-hour", type=int, default=HOURS_ONLY_EVENTS_PER_HOUR)
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
     demo.add_argument("--timeout", type=int, default=RUN_TIMEOUT_SECONDS, help="seconds to wait for the runs")
     demo.set_defaults(func=run_demo)

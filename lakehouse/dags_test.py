@@ -65,14 +65,14 @@ class _SayOnce(logging.Filter):
         return True
 
 
-def run_dag(dag_id: str, logical_date: datetime):  # -> DagRun
-    """One run of `dag_id`, as `airflow dags test <dag_id> <logical_date>` makes it."""
+def run_dag(dag_id: str, logical_date: datetime, conf: dict[str, Any] | None = None):  # -> DagRun
+    """One run of `dag_id`, as `airflow dags test <dag_id> <logical_date> [--conf JSON]` makes it."""
     from airflow.providers_manager import ProvidersManager
     from airflow.utils.cli import get_bagged_dag
 
     ProvidersManager().initialize_providers_configuration()  # what the CLI command does first
     dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
-    return dag.test(logical_date=logical_date)
+    return dag.test(logical_date=logical_date, run_conf=conf)
 
 
 def outcome(run) -> dict[str, Any]:
@@ -91,10 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dag_id")
     parser.add_argument("logical_date", type=datetime.fromisoformat, help="ISO date-time (with its offset)")
     parser.add_argument("--result", type=Path, help="write the run's outcome here as JSON")
+    parser.add_argument("--conf", type=json.loads, default=None, help="the run's conf (params), as JSON")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     _reuse_execution_api()
     logging.getLogger("airflow.sdk.definitions.dag").addFilter(_SayOnce())
-    run = run_dag(args.dag_id, args.logical_date)
+    run = run_dag(args.dag_id, args.logical_date, args.conf)
     result = outcome(run)
     if args.result:
         args.result.write_text(json.dumps(result, indent=1))

@@ -26,14 +26,19 @@ def ingest_args(
     run_id: str,
     audit_branch: str = "",
     max_record_bytes: int | None = None,
+    to_hour: datetime | str = "",
 ) -> dict[str, str]:
-    """The arguments of `spark_jobs/ingest_orders.py` for one arrival hour (an aware datetime or ISO text)."""
+    """The arguments of `spark_jobs/ingest_orders.py` for one arrival hour (an aware datetime or ISO text),
+    or with `to_hour` for the range [arrival_hour, to_hour) of a bulk backfill (`manifest`: the range's)."""
     if isinstance(arrival_hour, datetime):
         arrival_hour = arrival_hour.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(to_hour, datetime):
+        to_hour = to_hour.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _given(
         {
             "manifest": manifest,
             "arrival_hour": arrival_hour,
+            "to_hour": to_hour,
             "run_id": run_id,
             "audit_branch": audit_branch,
             # the gate's window: ingest quarantines what the gate's range check would fail

@@ -205,19 +205,24 @@ def gate_pass_rate(settings: Settings) -> dict[str, Any]:
     """Share of gate validations that passed, per arrival day of the run validated.
 
     A validation fails on any failed critical expectation (`lakehouse dq`'s rule); a run's day is
-    its arrival hour's (audit.ingest_runs), so the chart lines up with the quarantine chart.
+    its arrival hour's (audit.ingest_runs), so the chart lines up with the quarantine chart. A
+    bulk run (`orders_backfill`) records a row per arrival hour of its range, and its one
+    validation gated every day of it: it counts on each of those days.
     """
     from lakehouse.dq_cmd import blocking, read_results
 
     runs = iceberg_table(settings, "audit.ingest_runs").scan(selected_fields=("run_id", "arrival_hour"))
-    arrival = {row["run_id"]: row["arrival_hour"] for row in runs.to_arrow().to_pylist()}
+    days_of: dict[str, set[str]] = defaultdict(set)
+    for row in runs.to_arrow().to_pylist():
+        days_of[row["run_id"]].add(_day(row["arrival_hour"]))
     validations: dict[tuple[str, Any], bool] = {}
     for row in read_results(settings):
         key = (row["run_id"], row["validated_at"])
         validations[key] = validations.get(key, True) and not blocking(row)
     per_day: dict[str, list[bool]] = defaultdict(list)
     for (run_id, validated_at), passed in validations.items():
-        per_day[_day(arrival.get(run_id, validated_at))].append(passed)
+        for day in days_of.get(run_id) or {_day(validated_at)}:
+            per_day[day].append(passed)
     days = sorted(per_day)
     return {
         "x": days,

@@ -71,7 +71,8 @@ def register(subparsers: Any) -> None:
         default="none",
         help="all: duplicates, late events (one per hour beyond LAKEHOUSE_LATENESS_HOURS), malformed/missing/"
         "wrong-type/oversize/extra-field records, a JSON value that is not an object, one truncated gzip object "
-        "(default: %(default)s)",
+        "(default: %(default)s); scaled: the same kinds, the broken records in proportion to each hour's "
+        "volume (0.5%%: a long low-volume history stays under the gate's quarantine share)",
     )
     p.add_argument(
         "--shape",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from lakehouse.generate.volume import SHAPES, Anomaly
 from pipeline.settings import FRAMINGS
 
-FAULT_MODES = ("none", "all")
+FAULT_MODES = ("none", "all", "scaled")
 # Quarantine reason codes: a contract shared with the ingest job (bronze.orders_quarantine.reason_code).
 QUARANTINE_REASONS = (
     "malformed_json",
@@ -89,6 +89,24 @@ WRONG_TYPE_PER_HOUR = 2
 OVERSIZE_PER_HOUR = 1
 NOT_AN_OBJECT_PER_HOUR = 1
 LATE_BEYOND_WINDOW_PER_HOUR = 1
+# With --faults scaled (a long history at a low volume, e.g. the demo's weeks): the broken
+# records of an hour are events x SCALED_BAD_SHARE (rounded at random, so the mean is the share)
+# but fewer than SCALED_BAD_CAP of the events, instead of the fixed counts above, each of a kind
+# drawn by these weights; the one corrupt object goes to the first hour from the middle on that
+# has room for a broken record. The fixed counts (about 9 an hour) are over the gate's 1%
+# quarantine share in any hour under about 1,000 events; this keeps every hour under it (a
+# quiet night hour of under 112 events gets none). Duplicates, late and extra-field records
+# are as with `all`.
+SCALED_BAD_SHARE = 0.005
+SCALED_BAD_CAP = 0.009
+SCALED_BAD_WEIGHTS = {
+    "malformed_json": 3.0,
+    "missing_required_field": 3.0,
+    "wrong_type": 3.0,
+    "not_an_object": 1.0,
+    "late_beyond_window": 2.0,
+    "oversize_record": 0.3,  # 1 MB each: rare, as in a real stream
+}
 NOT_AN_OBJECT_VALUES = ("[1, 2, 3]", "42", '"ORDER"', "null", "true")  # the hour picks one
 LATENESS_HOURS = 48  # the pipeline's default lateness window (LAKEHOUSE_LATENESS_HOURS)
 EXTRA_FIELD_PER_HOUR = 3
@@ -133,7 +151,7 @@ class GenerateConfig:
             raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}")
         if self.faults not in FAULT_MODES:
             raise ValueError(f"faults must be one of {', '.join(FAULT_MODES)}")
-        minimum = MIN_EVENTS_WITH_FAULTS if self.faults == "all" else 1
+        minimum = MIN_EVENTS_WITH_FAULTS if self.faults != "none" else 1
         if self.events_per_hour < minimum:
             raise ValueError(f"events_per_hour must be >= {minimum} with faults={self.faults}")
         if not 0 < self.buffer_mib <= 128:

@@ -23,6 +23,9 @@ from lakehouse.generate.config import (
     NOT_AN_OBJECT_PER_HOUR,
     NOT_AN_OBJECT_VALUES,
     OVERSIZE_PER_HOUR,
+    SCALED_BAD_CAP,
+    SCALED_BAD_SHARE,
+    SCALED_BAD_WEIGHTS,
     WRONG_TYPE_PER_HOUR,
 )
 from lakehouse.generate.firehose import HourBuffer, Special
@@ -30,6 +33,38 @@ from lakehouse.generate.records import dumps, event_id_of, fmt_ms
 from lakehouse.generate.sampling import invoice_lines
 
 OnTime = Callable[..., tuple[int, list[str]]]  # (n_lines=1) -> (arrival ms in the hour, record texts)
+# How many of each kind an hour gets with --faults all (fault_records' default).
+PER_HOUR_ALL = {
+    "extra_field": EXTRA_FIELD_PER_HOUR,
+    "malformed_json": MALFORMED_PER_HOUR,
+    "missing_required_field": MISSING_PER_HOUR,
+    "wrong_type": WRONG_TYPE_PER_HOUR,
+    "oversize_record": OVERSIZE_PER_HOUR,
+    "not_an_object": NOT_AN_OBJECT_PER_HOUR,
+    "late_beyond_window": LATE_BEYOND_WINDOW_PER_HOUR,
+}
+
+
+def scaled_counts(rng: random.Random, events: int, room_for_corrupt: bool) -> tuple[dict[str, int], bool]:
+    """--faults scaled: the hour's broken records in proportion to its events (SCALED_BAD_SHARE,
+    at most SCALED_BAD_CAP),
+    kinds drawn by SCALED_BAD_WEIGHTS; and whether the corrupt object takes one of the places
+    (when `room_for_corrupt` and the hour has a place at all)."""
+    # rounded at random (the mean is exactly the share, so a low-volume stream still gets its
+    # broken records), and never 1% of the hour's events or more (the gate's share)
+    bad = min(int(events * SCALED_BAD_SHARE + rng.random()), int(events * SCALED_BAD_CAP))
+    corrupt = room_for_corrupt and bad > 0
+    kinds = rng.choices(tuple(SCALED_BAD_WEIGHTS), weights=tuple(SCALED_BAD_WEIGHTS.values()), k=bad - corrupt)
+    counts = dict.fromkeys(PER_HOUR_ALL, 0)
+    counts["extra_field"] = EXTRA_FIELD_PER_HOUR
+    for kind in kinds:
+        counts[kind] += 1
+    return counts, corrupt
+
+
+def _pick(rng: random.Random, options: tuple, k: int) -> list:
+    """k of the options, distinct while there are enough (the `all` mode's draw), then repeated."""
+    return rng.sample(options, k) if k <= len(options) else [rng.choice(options) for _ in range(k)]
 
 
 def fault_records(
@@ -39,8 +74,11 @@ def fault_records(
     base_ms: int,
     next_invoice: Callable[[bool], str],
     lateness_hours: int,
+    counts: dict[str, int] | None = None,
 ) -> list[tuple[int, str, Special]]:
-    """The hour's broken and unusual records as (arrival ms, text, label)."""
+    """The hour's broken and unusual records as (arrival ms, text, label); `counts`: how many of
+    each kind (default: `PER_HOUR_ALL`, the --faults all hour)."""
+    counts = PER_HOUR_ALL if counts is None else counts
     out: list[tuple[int, str, Special]] = []
 
     def fresh() -> tuple[int, dict[str, Any], str]:
@@ -48,7 +86,7 @@ def fault_records(
         return at, json.loads(lines[0]), lines[0]
 
     extras = (("promo_code", "XMAS10"), ("gift_wrap", True), ("loyalty_tier", "gold"))
-    for i in range(EXTRA_FIELD_PER_HOUR):
+    for i in range(counts["extra_field"]):
         at, rec, _ = fresh()
         name, value = extras[i % len(extras)]
         rec[name] = value
@@ -61,33 +99,33 @@ def fault_records(
         ("single_quotes", '"currency":"GBP"', "'currency':'GBP'"),
         ("missing_value", ',"invoice_line":', ',"invoice_line":,"line":'),
     )
-    for variant, old, new in rng.sample(breakers, MALFORMED_PER_HOUR):
+    for variant, old, new in _pick(rng, breakers, counts["malformed_json"]):
         at, rec, text = fresh()
         broken = text.replace(old, new, 1)
         assert_malformed(broken)
         out.append((at, broken, Special("malformed_json", rec["event_id"], variant)))
     droppable = ("event_id", "invoice_no", "quantity", "unit_price", "event_ts", "country", "stock_code")
-    for name in rng.sample(droppable, MISSING_PER_HOUR):
+    for name in _pick(rng, droppable, counts["missing_required_field"]):
         at, rec, _ = fresh()
         event_id = rec.pop(name) if name == "event_id" else rec["event_id"]
         rec.pop(name, None)
         out.append((at, dumps(rec), Special("missing_required_field", event_id, name)))
     wrong = (("quantity", "six"), ("unit_price", "abc"), ("event_ts", "yesterday"))
-    for name, value in rng.sample(wrong, WRONG_TYPE_PER_HOUR):
+    for name, value in _pick(rng, wrong, counts["wrong_type"]):
         at, rec, _ = fresh()
         rec[name] = value
         out.append((at, dumps(rec), Special("wrong_type", rec["event_id"], f"{name}={value!r}")))
-    for _ in range(OVERSIZE_PER_HOUR):
+    for _ in range(counts["oversize_record"]):
         at, rec, text = fresh()
         filler = " ".join(["WHITE HANGING HEART T-LIGHT HOLDER"] * (MAX_RECORD_BYTES // 34 + 100))
         rec["description"] = filler
         big = dumps(rec)
         out.append((at, big, Special("oversize_record", rec["event_id"], f"{len(big)} bytes")))
-    for _ in range(NOT_AN_OBJECT_PER_HOUR):  # a producer bug: a bare JSON value between records
+    for _ in range(counts["not_an_object"]):  # a producer bug: a bare JSON value between records
         at, _ = on_time()
         value = rng.choice(NOT_AN_OBJECT_VALUES)
         out.append((at, value, Special("not_an_object", None, value)))
-    for _ in range(LATE_BEYOND_WINDOW_PER_HOUR):  # a replay of an old event: valid, but too late
+    for _ in range(counts["late_beyond_window"]):  # a replay of an old event: valid, but too late
         at = rng.randrange(HOUR_MS)
         event_ms = base_ms - (lateness_hours + 1) * HOUR_MS - rng.randrange(23 * HOUR_MS)
         (line,) = invoice_lines(cat, rng, next_invoice(False), 1, event_ms, 2000)

@@ -24,7 +24,7 @@ from lakehouse.generate.config import (
     MIN_EVENTS_WITH_FAULTS,
     GenerateConfig,
 )
-from lakehouse.generate.faults import corrupt_object, fault_records
+from lakehouse.generate.faults import corrupt_object, fault_records, scaled_counts
 from lakehouse.generate.firehose import HourBuffer, Special
 from lakehouse.generate.output import Sink
 from lakehouse.generate.records import event_id_of, fmt_ms, iso_z
@@ -48,6 +48,7 @@ class Run:
         self.injected = new_injected()
         self.anomalies = {a.hour: a for a in config.anomalies}
         self.volumes: list[dict[str, Any]] = []  # per-hour planned events, when shaped or anomalous
+        self.corrupt_done = False  # faults scaled: the run's one corrupt object is written
 
     def _invoice_numbers(self, hour_index: int) -> Callable[[bool], str]:
         """Sequential 6-digit invoice numbers; each arrival hour gets its own block of the range."""
@@ -80,7 +81,7 @@ class Run:
 
     def _hour(self, h: int) -> dict[str, Any]:
         cfg = self.config
-        faults = cfg.faults == "all"
+        faults = cfg.faults != "none"
         hour_start = cfg.start + timedelta(hours=h)
         hour_iso = iso_z(hour_start)
         base_ms = int(hour_start.timestamp()) * 1000
@@ -138,8 +139,12 @@ class Run:
             for text in invoice_lines(cat, rng, next_invoice(False), k, event_ms, 2000):
                 specials.append((rng.randrange(HOUR_MS), next(seq), text, Special("late", event_id_of(text))))
             late_left -= k
+        corrupt_here = faults and h == cfg.hours // 2
+        counts = None  # faults all: the fixed counts of every hour
+        if cfg.faults == "scaled":
+            counts, corrupt_here = scaled_counts(rng, n, not self.corrupt_done and h >= cfg.hours // 2)
         if faults:
-            for at, text, label in fault_records(cat, rng, on_time, base_ms, next_invoice, cfg.lateness_hours):
+            for at, text, label in fault_records(cat, rng, on_time, base_ms, next_invoice, cfg.lateness_hours, counts):
                 specials.append((at, next(seq), text, label))
         heapq.heapify(specials)
 
@@ -184,7 +189,8 @@ class Run:
         buf.close()
 
         corrupt_entries = []
-        if faults and h == cfg.hours // 2:
+        if corrupt_here:
+            self.corrupt_done = True
             entry, lost = corrupt_object(rng, buf, on_time)
             corrupt_entries.append(entry)
             self.injected["events_in_corrupt_objects"].extend(lost)

@@ -54,6 +54,12 @@ JOB_ARGS = (
     JobArg("manifest", "landing manifest JSON (path, file:// or s3://)"),
     JobArg("arrival_hour", "UTC arrival hour, ISO 8601 (e.g. 2026-11-01T08:00:00Z)"),
     JobArg("run_id", "id of this run (lineage column, audit row)"),
+    JobArg(
+        "to_hour",
+        "bulk backfill: the end (exclusive) of a range of arrival hours starting at --arrival_hour; "
+        "--manifest is then the range's manifest (spark_jobs.ingest.bulk)",
+        "",
+    ),
     JobArg("audit_branch", "write silver to this Iceberg branch instead of main", ""),
     JobArg(
         "audit_branch_retain_hours",
@@ -98,6 +104,7 @@ class IngestArgs:
     lateness_hours: int = LATENESS_HOURS
     clock_skew_minutes: int = CLOCK_SKEW_MINUTES
     max_object_bytes: int = MAX_OBJECT_BYTES
+    to_hour: datetime | None = None  # a bulk run: arrival hours [arrival_hour, to_hour) in one job
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None]) -> IngestArgs:
@@ -131,6 +138,9 @@ class IngestArgs:
         retain = int(values.get("audit_branch_retain_hours") or AUDIT_BRANCH_RETAIN_HOURS)
         if retain < 1:
             raise ValueError("--audit_branch_retain_hours must be >= 1")
+        to_hour = parse_hour(values["to_hour"]) if values.get("to_hour") else None
+        if to_hour is not None and to_hour <= parse_hour(values["arrival_hour"]):
+            raise ValueError("--to_hour must be after --arrival_hour (the range is [arrival_hour, to_hour))")
         return cls(
             platform=platform,
             catalog_name=values["catalog_name"],
@@ -147,6 +157,7 @@ class IngestArgs:
             lateness_hours=lateness,
             clock_skew_minutes=skew,
             max_object_bytes=max_object,
+            to_hour=to_hour,
         )
 
     def session_conf(self) -> dict[str, str]:
@@ -346,17 +357,22 @@ def _count(parsed, record: dict) -> list[datetime]:
     Hours travel as UTC text (the session time zone), never as Python datetimes, which
     PySpark would convert to the driver's local time zone.
     """
+    return tally(count_rows(parsed).collect(), record)
+
+
+def count_rows(parsed, *keys: str):
+    """The aggregation `_count` collects: per reason code and event hour (and `keys`), rows and bytes."""
     hour = F.date_format(F.date_trunc("hour", "event_ts"), "yyyy-MM-dd HH:00:00").alias("hour")
-    rows = (
-        parsed.groupBy("reason_code", hour)
-        .agg(
-            F.count(F.lit(1)).alias("n"),
-            F.sum("record_bytes").alias("span_bytes"),
-            F.sum("whitespace_bytes").alias("whitespace_bytes"),
-            F.sum("object_bytes").alias("object_bytes"),
-        )
-        .collect()
+    return parsed.groupBy(*keys, "reason_code", hour).agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum("record_bytes").alias("span_bytes"),
+        F.sum("whitespace_bytes").alias("whitespace_bytes"),
+        F.sum("object_bytes").alias("object_bytes"),
     )
+
+
+def tally(rows, record: dict) -> list[datetime]:
+    """Fill `record`'s counts and bytes from `count_rows`'s rows of one hour batch; its event hours."""
     by_reason = writes.empty_reason_counts()
     hours: set[datetime] = set()
     for row in rows:

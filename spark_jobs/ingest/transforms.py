@@ -85,8 +85,8 @@ NEWER_SQL = f"{version_key('s')} > {version_key('t')}"
 
 def parse_records(
     framed: DataFrame,
-    oldest_event_ts: datetime | None = None,
-    newest_event_ts: datetime | None = None,
+    oldest_event_ts: datetime | Column | None = None,
+    newest_event_ts: datetime | Column | None = None,
     raw_max_chars: int = MAX_RECORD_BYTES,
 ) -> DataFrame:
     """Framed spans -> typed event columns plus `reason_code`/`reason_detail` (null = valid).
@@ -177,17 +177,27 @@ def parse_records(
     return out.select("*", raw.alias("raw_record")).drop("record")
 
 
-def _outside(bound: datetime | None, side: int, words: str) -> tuple[Column, Column]:
+def _outside(bound: datetime | Column | None, side: int, words: str) -> tuple[Column, Column]:
     """(is the parsed event_ts before (side -1) or after (side 1) `bound`, the detail saying so);
-    never, without a bound."""
+    never, without a bound.
+
+    `bound` may be a Column (a bulk run's rows each carry their own arrival hour's bound,
+    `spark_jobs.ingest.bulk`): the detail then formats the row's bound, in the same text.
+    """
     if bound is None:
         return F.lit(False), F.lit(None)
     limit = F.lit(bound).cast(T.TimestampType())
     condition = F.col("_p.event_ts") < limit if side < 0 else F.col("_p.event_ts") > limit
+    shown = (
+        F.date_format(limit, "yyyy-MM-dd'T'HH:mm:ss'Z'")
+        if isinstance(bound, Column)
+        else F.lit(f"{bound:%Y-%m-%dT%H:%M:%SZ}")
+    )
     detail = F.concat(
         F.lit("event_ts "),
         F.date_format("_p.event_ts", "yyyy-MM-dd'T'HH:mm:ss'Z'"),
-        F.lit(f" is {words} {bound:%Y-%m-%dT%H:%M:%SZ}"),
+        F.lit(f" is {words} "),
+        shown,
     )
     return F.coalesce(condition, F.lit(False)), detail
 

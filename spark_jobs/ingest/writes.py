@@ -88,6 +88,20 @@ def replace_hour(df: DataFrame, table: str, arrival_hour: datetime) -> None:
     df.writeTo(table).option("distribution-mode", "none").overwrite(F.col("arrival_hour") == hour)
 
 
+def replace_hours(df: DataFrame, table: str, arrival_hours: list[datetime]) -> None:
+    """`replace_hour` for several arrival hours in one commit (a bulk backfill's range).
+
+    One static overwrite by filter (`arrival_hour IN (...)`, whole `hours(arrival_hour)`
+    partitions, so Iceberg drops whole files); hours not named keep their rows. Distribution
+    `hash`: the rows of many hours arrive unclustered, and each hour's rows go to one writer task
+    (one file per hour, as the hourly runs write).
+    """
+    if not arrival_hours:
+        return
+    hours = [F.lit(h).cast(T.TimestampType()) for h in sorted(arrival_hours)]
+    df.writeTo(table).option("distribution-mode", "hash").overwrite(F.col("arrival_hour").isin(hours))
+
+
 def replace_objects(spark, df: DataFrame, table: str, arrival_hour: datetime, uris: list[str]) -> None:
     """Add the rows of some objects to an earlier arrival hour, keeping the hour's other rows.
 
@@ -178,12 +192,20 @@ def merge_silver(
 
 def append_run(spark, table: str, record: dict) -> None:
     """Append the run record (one row) to audit.ingest_runs."""
-    row = {name: record.get(name) for name in RUNS_SCHEMA.fieldNames()}
-    row["quarantined_by_reason"] = {r: int(n) for r, n in (row.get("quarantined_by_reason") or {}).items()}
-    for name in ("started_at", "finished_at", "arrival_hour"):
-        if isinstance(row[name], str):
-            row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00"))
-    spark.createDataFrame([row], RUNS_SCHEMA).writeTo(table).append()
+    append_runs(spark, table, [record])
+
+
+def append_runs(spark, table: str, records: list[dict]) -> None:
+    """Append run records in one commit (a bulk run: one row per arrival hour)."""
+    rows = []
+    for record in records:
+        row = {name: record.get(name) for name in RUNS_SCHEMA.fieldNames()}
+        row["quarantined_by_reason"] = {r: int(n) for r, n in (row.get("quarantined_by_reason") or {}).items()}
+        for name in ("started_at", "finished_at", "arrival_hour"):
+            if isinstance(row[name], str):
+                row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00"))
+        rows.append(row)
+    spark.createDataFrame(rows, RUNS_SCHEMA).writeTo(table).append()
 
 
 def empty_reason_counts() -> dict[str, int]:

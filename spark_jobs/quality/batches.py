@@ -154,14 +154,38 @@ def other_runs_sharing_ids(spark, state: BranchState, run_id: str, run_df, colum
 def ingest_run_row(spark, catalog: str, run_id: str, derived_columns: dict[str, str], silver_rows_on_branch: int):
     """The run's latest audit.ingest_runs row (0 rows if it never recorded itself), with derived columns.
 
-    Read on `main` (the audit tables are not branched), inside `without_wap`.
+    A bulk run (`spark_jobs.ingest.bulk`) records one row per arrival hour, all with one
+    `finished_at`: its latest attempt is those rows, and the gate checks their sum (counts and
+    bytes added up, the earliest hour, `failed` unless every row succeeded). An hourly run's one
+    row sums to itself. Read on `main` (the audit tables are not branched), inside `without_wap`.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
     rows = spark.table(qualified(catalog, INGEST_RUNS)).where(F.col("run_id") == F.lit(run_id))
     latest = Window.partitionBy("run_id").orderBy(F.col("finished_at").desc_nulls_last())
-    rows = rows.withColumn("_rank", F.row_number().over(latest)).where(F.col("_rank") == 1).drop("_rank")
+    rows = rows.withColumn("_rank", F.rank().over(latest)).where(F.col("_rank") == 1).drop("_rank")
+    summed = [
+        f.name for f in rows.schema.fields if isinstance(f.dataType, T.LongType) and f.name != "silver_snapshot_id"
+    ]
+    reasons = "quarantined_by_reason"
+    firsts = [c for c in rows.columns if c not in {*summed, reasons, "run_id", "status", "arrival_hour", "started_at"}]
+    by_reason = (
+        rows.select("run_id", F.explode(reasons).alias("reason", "n"))
+        .groupBy("run_id", "reason")
+        .agg(F.sum("n").alias("n"))
+        .groupBy("run_id")
+        .agg(F.map_from_entries(F.collect_list(F.struct("reason", "n"))).alias(reasons))
+    )
+    rows = rows.groupBy("run_id").agg(
+        F.min("arrival_hour").alias("arrival_hour"),
+        F.min("started_at").alias("started_at"),
+        F.when(F.min("status") == F.max("status"), F.min("status")).otherwise(F.lit("failed")).alias("status"),
+        *(F.sum(c).alias(c) for c in summed),
+        *(F.first(c).alias(c) for c in firsts),
+    )
+    rows = rows.join(by_reason, "run_id", "left")
     rows = rows.withColumn("silver_rows_on_branch", F.lit(int(silver_rows_on_branch)).cast("long"))
     for name, expression in derived_columns.items():
         if name in GATE_COLUMNS:

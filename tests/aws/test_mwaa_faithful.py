@@ -52,10 +52,12 @@ def test_dags_import_in_an_mwaa_like_environment(backend, glue_started, emr_bund
     )
     result = parse_dags(mwaa_venv, home, saved, tmp_path)
     assert result["import_errors"] == {}
-    assert set(result["dags"]) == {"orders_lakehouse", "lakehouse_maintenance", "product_recommendations"}
-    operators = result["operators"]["orders_lakehouse"]
+    dag_ids = {"orders_lakehouse", "orders_backfill", "lakehouse_maintenance", "product_recommendations"}
+    assert set(result["dags"]) == dag_ids
     expected = "GlueSparkJobOperator" if backend == "glue" else "EmrServerlessSparkJobOperator"
-    assert {operators[t] for t in ("ingest", "quality_gate", "publish")} == {expected}
+    for dag_id in ("orders_lakehouse", "orders_backfill"):  # the hourly runs and the bulk backfill
+        operators = result["operators"][dag_id]
+        assert {operators[t] for t in ("ingest", "quality_gate", "publish")} == {expected}, dag_id
     assert result["operators"]["product_recommendations"]["recommend"] == expected
     # the dbt models render as Cosmos tasks from the bundled redshift manifest
     assert sum(t.startswith("dbt.") for t in result["dags"]["orders_lakehouse"]) > 10

@@ -31,7 +31,7 @@ from pipeline.settings import REPO_ROOT, load_settings
 pytestmark = pytest.mark.integration
 
 DAGS_FOLDER = REPO_ROOT / "dags"
-DAG_IDS = {"orders_lakehouse", "lakehouse_maintenance", "product_recommendations"}
+DAG_IDS = {"orders_lakehouse", "orders_backfill", "lakehouse_maintenance", "product_recommendations"}
 AWS_ENV = {
     "LAKEHOUSE_ENV": "aws",
     "LAKEHOUSE_WAREHOUSE": "s3://acme-lake/warehouse",
@@ -192,6 +192,26 @@ def test_orders_lakehouse_wiring(local_bag) -> None:
     assert rate_alarm.trigger_rule == "none_failed"
     skipped_by_rule = {"ensure_tables", "ingest", "quality_gate", "publish", "export_silver", "marts_published"}
     assert all(dag.get_task(t).trigger_rule == "all_success" for t in skipped_by_rule)
+
+
+def test_orders_backfill_wiring(local_bag) -> None:
+    """The bulk backfill: by hand only, params from/to, one ingest (a range) -> gate -> publish ->
+    marts, the range's claims a setup released by a teardown, the gate given the range's window."""
+    dag = local_bag.dags["orders_backfill"]
+    assert dag.schedule is None and set(dag.params) == {"from", "to"}
+    chain = ["plan_range", "has_objects", "ensure_tables", "ingest", "quality_gate", "publish", "export_silver"]
+    for upstream, downstream in itertools.pairwise(chain):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    release = dag.get_task("release_range")
+    assert release.is_teardown and dag.get_task("plan_range").is_setup
+    assert dag.get_task("quality_gate").downstream_task_ids == {"publish"}
+    assert "marts_published" in dag.task_ids and any(t.startswith("dbt.") for t in dag.task_ids)
+    assert "rate_alarm" not in dag.task_ids
+    ingest_args = dag.get_task("ingest").op_kwargs["job_args"]
+    assert "key='to_hour'" in ingest_args["to_hour"] and "key='manifest'" in ingest_args["manifest"]
+    gate_args = dag.get_task("quality_gate").op_kwargs["job_args"]
+    assert "key='gate_hour'" in gate_args["arrival_hour"]
+    assert "key='gate_lateness_hours'" in gate_args["lateness_hours"]
 
 
 def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifest, lake_env, monkeypatch) -> None:

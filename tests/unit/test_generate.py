@@ -580,6 +580,24 @@ def test_without_faults_every_record_is_valid(tmp_path: Path) -> None:
     assert truth["expected"]["silver_rows"] == 600
 
 
+def test_scaled_faults_keep_every_hour_of_a_low_volume_history_under_the_gates_share(tmp_path: Path) -> None:
+    """--faults scaled (the demo's history: days at a few hundred events an hour, shaped like a
+    retail day): every hour quarantines under the gate's 1% of what it read, recounted from the
+    bytes; over the days every record-level reason appears; one corrupt object in all."""
+    truth = generate(
+        _config(start=START, hours=72, events_per_hour=200, faults="scaled", shape="retail"), str(tmp_path)
+    )
+    found = recount(tmp_path, truth)
+    for hour in found["hours"]:
+        assert hour["quarantine_rows"] < 0.01 * hour["records_read"], hour["arrival_hour"]
+    assert [h["quarantine_rows"] for h in found["hours"]] == [h["quarantine_rows"] for h in truth["hours"]]
+    reasons = {r for r, n in truth["totals"]["quarantine"].items() if n}
+    assert {"malformed_json", "missing_required_field", "wrong_type", "not_an_object", "late_beyond_window"} <= reasons
+    assert truth["totals"]["quarantine"]["corrupt_object"] == 1
+    assert sum(1 for h in truth["hours"] if h["quarantine_rows"]) >= 24  # spread over the days, not bunched
+    assert truth["totals"]["duplicates"] > 0 and truth["totals"]["late_events"] > 0
+
+
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="events_per_hour"):
         _config(events_per_hour=5)

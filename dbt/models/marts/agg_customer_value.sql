@@ -61,18 +61,43 @@ purchasers as (
 
 ),
 
--- Scores 1-5 from the cumulative distribution: ties get the same score (unlike ntile), so the
--- result does not depend on row order. 5 = most recent / most frequent / highest spend.
--- The epsilon keeps an exact boundary (e.g. 5 * 0.6) from rounding up through float error.
+-- Scores 1-5 from each customer's mid-rank percentile: the share of customers ranked below
+-- plus half the share tied with them (ties get the same score, unlike ntile, so the result
+-- does not depend on row order). Mid-ranks keep a big tie group where it belongs: when most
+-- customers ordered once, cume_dist alone would give them all a high frequency score (the
+-- top of their group), and one-time buyers would look like regulars. 5 = most recent / most
+-- frequent / highest spend. The epsilon keeps an exact boundary (e.g. 5 * 0.6) from rounding
+-- up through float error.
+percentiles as (
+
+    select
+        *,
+        (
+            cume_dist() over (order by recency_days desc)
+            + (rank() over (order by recency_days desc) - 1) * 1.0 / count(*) over ()
+        ) / 2 as recency_percentile,
+        (
+            cume_dist() over (order by frequency asc)
+            + (rank() over (order by frequency asc) - 1) * 1.0 / count(*) over ()
+        ) / 2 as frequency_percentile,
+        (
+            cume_dist() over (order by monetary asc)
+            + (rank() over (order by monetary asc) - 1) * 1.0 / count(*) over ()
+        ) / 2 as monetary_percentile
+
+    from purchasers
+
+),
+
 scored as (
 
     select
         *,
-        cast(ceil(5 * cume_dist() over (order by recency_days desc) - 1e-9) as integer) as recency_score,
-        cast(ceil(5 * cume_dist() over (order by frequency asc) - 1e-9) as integer) as frequency_score,
-        cast(ceil(5 * cume_dist() over (order by monetary asc) - 1e-9) as integer) as monetary_score
+        greatest(1, cast(ceil(5 * recency_percentile - 1e-9) as integer)) as recency_score,
+        greatest(1, cast(ceil(5 * frequency_percentile - 1e-9) as integer)) as frequency_score,
+        greatest(1, cast(ceil(5 * monetary_percentile - 1e-9) as integer)) as monetary_score
 
-    from purchasers
+    from percentiles
 
 ),
 
