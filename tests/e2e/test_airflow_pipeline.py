@@ -27,7 +27,6 @@ nature: minutes, not seconds.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -41,6 +40,7 @@ import pytest
 from lakehouse.airflow_cmd import HourResult, hours_between, run_hour, warm_spark
 from lakehouse.generate import GenerateConfig, generate
 from pipeline.settings import Settings, load_settings
+from tests.helpers.checksums import ICEBERG_TABLES, content_checksum
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
@@ -48,13 +48,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 GOOD_START = datetime(2026, 11, 1, 8, tzinfo=UTC)
 GOOD_HOURS = 2
 BAD_HOUR = GOOD_START + timedelta(hours=GOOD_HOURS)
-# Per-run lineage: which run wrote a row, and when. Everything else is content.
-RUN_COLUMNS = {"run_id", "ingested_at"}
-ICEBERG_TABLES = {
-    "bronze.orders_raw": ("source_object", "record_index"),
-    "bronze.orders_quarantine": ("source_object", "record_index", "reason_code"),
-    "silver.order_lines": ("event_id",),
-}
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +70,6 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def content_checksum(rows: list[dict[str, Any]], key: tuple[str, ...] | None = None) -> str:
-    """Order-independent digest of rows, run lineage left out."""
-    cleaned = [{k: v for k, v in row.items() if k not in RUN_COLUMNS} for row in rows]
-    text = sorted(json.dumps(row, sort_keys=True, default=str) for row in cleaned)
-    return hashlib.sha256("\n".join(text).encode()).hexdigest()
 
 
 def iceberg_state(settings: Settings) -> dict[str, Any]:

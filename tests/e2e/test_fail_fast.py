@@ -119,14 +119,14 @@ def test_sigterm_stops_a_running_run_hour_and_everything_it_started(lake: Settin
         text=True,
     )
     try:
-        # Wait until the ingest task runs (its Spark job is in flight), then ask the command to stop.
+        # Wait until the ingest's Spark job runs (its first progress line, "[ingest HH:MM:SS] ...",
+        # is in the run's log), then ask the command to stop.
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline and process.poll() is None:
-            if log_file.exists() and "starting task_id=ingest" in log_file.read_text(errors="replace"):
+            if log_file.exists() and "\n[ingest " in log_file.read_text(errors="replace"):
                 break
-            time.sleep(0.5)
+            time.sleep(0.5)  # polling interval
         assert process.poll() is None, process.communicate()[0]
-        time.sleep(2)
         started = psutil.Process(process.pid).children(recursive=True)
         assert started, "run-hour started no processes"
 
