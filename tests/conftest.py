@@ -2,7 +2,7 @@
 
 The Spark session is real (local[2], Iceberg runtime jar, JDBC catalog on SQLite), created
 once per test session because a JVM start costs seconds. Tests that need isolation use their
-own namespace or table names, or the `lake` fixture's fresh home.
+own namespace or table names, or a lakehouse home of their own (`settings_for`).
 """
 
 from __future__ import annotations
