@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -17,6 +18,8 @@ from pipeline.settings import REPO_ROOT
 from tests.aws.conftest import deploy_dir
 
 pytestmark = pytest.mark.aws
+
+OUR_ROOTS = (REPO_ROOT, REPO_ROOT / "dags")
 
 
 def test_requirements_install_offline_under_the_bundled_constraints(glue_bundle) -> None:
@@ -80,10 +83,55 @@ def test_dags_folder_is_self_contained(glue_bundle) -> None:
                     assert (dags / top).is_dir()
 
 
-def test_dags_import_nothing_outside_the_bundle_except_the_local_backend(glue_bundle) -> None:
-    """`lakehouse.dbt_runner` is imported by the local-only export task: never on the aws target."""
-    source = (REPO_ROOT / "dags" / "orders_lakehouse.py").read_text()
-    assert source.count("from lakehouse") == 0
+def _ours(module: str) -> bool:
+    """A module of this repository: its top-level package is a folder of the repository or of dags/."""
+    top = module.split(".")[0]
+    return any((root / top / "__init__.py").is_file() or (root / f"{top}.py").is_file() for root in OUR_ROOTS)
+
+
+def _shipped(dags: Path, module: str) -> bool:
+    path = dags.joinpath(*module.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def unshipped_imports(dags: Path) -> list[str]:
+    """`file: module` for each import of this repository's code anywhere in the DAG code under
+    `dags` (task callables and branches that DAG parsing never runs included) with no file there."""
+    missing = []
+    for path in sorted(dags.rglob("*.py")):
+        package = path.relative_to(dags).parent.parts
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                parts = [*package[: len(package) - node.level + 1], node.module] if node.level else [node.module]
+                base = ".".join(p for p in parts if p)
+                # `from a import b`: b is a module of a, or a name that a defines
+                modules = [f"{base}.{a.name}" if _shipped(dags, f"{base}.{a.name}") else base for a in node.names]
+            else:
+                continue
+            relative = isinstance(node, ast.ImportFrom) and node.level > 0
+            missing += [
+                f"{path.relative_to(dags)}: {m}" for m in modules if (relative or _ours(m)) and not _shipped(dags, m)
+            ]
+    return missing
+
+
+def test_the_dag_code_imports_only_modules_the_bundle_ships(glue_bundle, tmp_path) -> None:
+    """The bundle's dags folder is the only place MWAA finds our code: every module of this
+    repository that the DAG code imports, at any depth, is a file there. (A text search of one
+    DAG file for "from lakehouse" stood here: it missed `import lakehouse`, every other file and
+    every moved module.) The scan is checked too, on a copy with a stray task's imports."""
+    assert unshipped_imports(glue_bundle.dags) == []
+    copy = tmp_path / "dags"
+    shutil.copytree(glue_bundle.dags, copy, ignore=shutil.ignore_patterns("dbt"))
+    stray = "def task():\n    import lakehouse.cli\n    from spark_jobs.gone import x\n    from .gone import y\n"
+    (copy / "pipeline" / "stray.py").write_text(stray)
+    assert unshipped_imports(copy) == [
+        "pipeline/stray.py: lakehouse.cli",
+        "pipeline/stray.py: spark_jobs.gone",
+        "pipeline/stray.py: pipeline.gone",
+    ]
 
 
 def test_startup_script_never_stops_the_environment(glue_bundle) -> None:

@@ -21,8 +21,8 @@ import pytest
 
 from lakehouse import deploy
 from tests.aws.conftest import deploy_dir, outputs
+from tests.aws.deploy_fakes import REGION, RecordingMwaa, make_buckets
 from tests.aws.mwaa import HERE, install_home, run, source_startup
-from tests.aws.test_deploy import REGION, RecordingMwaa, make_buckets
 
 pytestmark = pytest.mark.aws
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)

@@ -197,7 +197,7 @@ def firehose_delivers_an_hour(lane: Lane, stack: Stack) -> None:
 
 def deployer_deploys(lane: Lane, stack: Stack, folder: Path, bundle: Any) -> None:
     from lakehouse import deploy
-    from tests.aws.test_deploy import RecordingMwaa
+    from tests.aws.deploy_fakes import RecordingMwaa
 
     with lane.as_role(DEPLOYER_ROLE.removeprefix(f"{NAME}-"), "lakehouse deploy"):
         s3, glue = boto3.client("s3", region_name=REGION), boto3.client("glue", region_name=REGION)

@@ -40,7 +40,7 @@ import pytest
 from lakehouse.compose_cmd import HOUR, AirflowApi, Stack, ensure_env_file, run_hours
 from lakehouse.generate import GenerateConfig, generate
 from pipeline.settings import REPO_ROOT, Settings
-from tests.e2e.test_airflow_pipeline import ICEBERG_TABLES, content_checksum
+from tests.helpers.checksums import ICEBERG_TABLES, content_checksum
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(3600)]
 

@@ -27,7 +27,6 @@ nature: minutes, not seconds.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -41,6 +40,7 @@ import pytest
 from lakehouse.airflow_cmd import HourResult, hours_between, run_hour, warm_spark
 from lakehouse.generate import GenerateConfig, generate
 from pipeline.settings import Settings, load_settings
+from tests.helpers.checksums import ICEBERG_TABLES, content_checksum
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
@@ -48,17 +48,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 GOOD_START = datetime(2026, 11, 1, 8, tzinfo=UTC)
 GOOD_HOURS = 2
 BAD_HOUR = GOOD_START + timedelta(hours=GOOD_HOURS)
-# Per-run lineage: which run wrote a row, and when. Everything else is content.
-RUN_COLUMNS = {"run_id", "ingested_at"}
-ICEBERG_TABLES = {
-    "bronze.orders_raw": ("source_object", "record_index"),
-    "bronze.orders_quarantine": ("source_object", "record_index", "reason_code"),
-    "silver.order_lines": ("event_id",),
-}
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def pipeline_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A fresh lakehouse home; the environment points Airflow and the jobs at it."""
     home = tmp_path_factory.mktemp("pipeline") / "lake"
     saved = dict(os.environ)
@@ -77,13 +70,6 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def content_checksum(rows: list[dict[str, Any]], key: tuple[str, ...] | None = None) -> str:
-    """Order-independent digest of rows, run lineage left out."""
-    cleaned = [{k: v for k, v in row.items() if k not in RUN_COLUMNS} for row in rows]
-    text = sorted(json.dumps(row, sort_keys=True, default=str) for row in cleaned)
-    return hashlib.sha256("\n".join(text).encode()).hexdigest()
 
 
 def iceberg_state(settings: Settings) -> dict[str, Any]:
@@ -131,9 +117,9 @@ def summary(results: list[HourResult]) -> str:
 
 
 @pytest.fixture(scope="module")
-def ground_truth(lake: Settings) -> dict[str, Any]:
+def ground_truth(pipeline_home: Settings) -> dict[str, Any]:
     config = GenerateConfig(start=GOOD_START, hours=GOOD_HOURS, events_per_hour=2000, faults="all", seed=11)
-    return generate(config, lake.raw_root)
+    return generate(config, pipeline_home.raw_root)
 
 
 class WarmDriver:
@@ -153,9 +139,9 @@ class WarmDriver:
 
 
 @pytest.fixture(scope="module")
-def warm_driver(lake: Settings) -> Iterator[WarmDriver]:
+def warm_driver(pipeline_home: Settings) -> Iterator[WarmDriver]:
     """One warm Spark driver for the module's green runs."""
-    driver = WarmDriver(lake)
+    driver = WarmDriver(pipeline_home)
     try:
         yield driver
     finally:
@@ -163,14 +149,14 @@ def warm_driver(lake: Settings) -> Iterator[WarmDriver]:
 
 
 @pytest.fixture(scope="module")
-def first_pass(lake: Settings, ground_truth: dict[str, Any], warm_driver: WarmDriver) -> dict[str, Any]:
+def first_pass(pipeline_home: Settings, ground_truth: dict[str, Any], warm_driver: WarmDriver) -> dict[str, Any]:
     """The good hours in order, stopping at the first failure: `lakehouse backfill`'s loop."""
     results: list[HourResult] = []
     for hour in hours_between(GOOD_START, BAD_HOUR):
-        results.append(run_hour(lake, hour, env_overrides=warm_driver.env))
+        results.append(run_hour(pipeline_home, hour, env_overrides=warm_driver.env))
         if not results[-1].ok:
             break
-    return {"results": results, "iceberg": iceberg_state(lake), "marts": mart_state(lake)}
+    return {"results": results, "iceberg": iceberg_state(pipeline_home), "marts": mart_state(pipeline_home)}
 
 
 def test_good_hours_end_green_with_the_ground_truth_counts(first_pass, ground_truth) -> None:
@@ -196,52 +182,54 @@ def test_good_hours_end_green_with_the_ground_truth_counts(first_pass, ground_tr
     assert marts["agg_customer_recommendations"]["rows"] == 0
 
 
-def test_the_gates_data_docs_are_where_lakehouse_dq_says(lake, first_pass, capsys) -> None:
+def test_the_gates_data_docs_are_where_lakehouse_dq_says(pipeline_home, first_pass, capsys) -> None:
     """The DAG's quality_gate wrote Data Docs; `lakehouse dq` names them, from the gate's record
     and from settings alone (one function decides the place for both), and the page opens."""
     from lakehouse import dq_cmd
     from lakehouse.cli import main
 
-    rows = dq_cmd.read_results(lake)
+    rows = dq_cmd.read_results(pipeline_home)
     run_id = max(rows, key=lambda r: r["validated_at"])["run_id"]
     assert main(["dq", "--run-id", run_id]) == 0
     said = re.search(r"^Data Docs: (.+)$", capsys.readouterr().out, re.MULTILINE)
     assert said, "lakehouse dq named no Data Docs"
-    assert said.group(1) == dq_cmd.docs_location(lake, run_id, []), "the gate wrote elsewhere than the CLI looks"
+    assert said.group(1) == dq_cmd.docs_location(pipeline_home, run_id, []), (
+        "the gate wrote elsewhere than the CLI looks"
+    )
     page = Path(said.group(1)).read_text()
     assert "<html" in page.lower() and "silver.order_lines" in page
 
 
-def test_running_an_earlier_hour_again_changes_nothing(lake, first_pass, warm_driver) -> None:
+def test_running_an_earlier_hour_again_changes_nothing(pipeline_home, first_pass, warm_driver) -> None:
     """The first hour again, after a later hour was published: the out-of-order re-run a
     backfill of a past day is made of (one hour, not both: each costs minutes of CI)."""
-    result = run_hour(lake, GOOD_START, env_overrides=warm_driver.env)
+    result = run_hour(pipeline_home, GOOD_START, env_overrides=warm_driver.env)
     assert result.ok, summary([result])
-    assert iceberg_state(lake) == {
+    assert iceberg_state(pipeline_home) == {
         **first_pass["iceberg"],
         # a green re-run publishes a (content-identical) snapshot; compare content, not ids
-        "silver_main_snapshot": iceberg_state(lake)["silver_main_snapshot"],
+        "silver_main_snapshot": iceberg_state(pipeline_home)["silver_main_snapshot"],
     }
-    assert mart_state(lake) == first_pass["marts"]
+    assert mart_state(pipeline_home) == first_pass["marts"]
 
 
-def test_daily_maintenance_runs_green_and_changes_no_content(lake, first_pass, warm_driver) -> None:
+def test_daily_maintenance_runs_green_and_changes_no_content(pipeline_home, first_pass, warm_driver) -> None:
     """lakehouse_maintenance through Airflow: Iceberg procedures on every table, content intact."""
-    result = run_hour(lake, BAD_HOUR, dag_id="lakehouse_maintenance", env_overrides=warm_driver.env)
+    result = run_hour(pipeline_home, BAD_HOUR, dag_id="lakehouse_maintenance", env_overrides=warm_driver.env)
     assert result.ok and result.tasks == {"maintain_tables": "success"}, summary([result])
-    state = iceberg_state(lake)
+    state = iceberg_state(pipeline_home)
     for identifier in ICEBERG_TABLES:
         assert state[identifier] == first_pass["iceberg"][identifier], identifier
 
 
-def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(lake, first_pass, warm_driver) -> None:
+def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(pipeline_home, first_pass, warm_driver) -> None:
     warm_driver.stop()  # from here on, a spark-submit per Spark task, as the scheduler runs them
     # About 10 events and 7 injected faults: far over the 1% quarantine share the gate allows.
-    generate(GenerateConfig(start=BAD_HOUR, hours=1, events_per_hour=10, faults="all", seed=5), lake.raw_root)
-    before = iceberg_state(lake)
-    marts_before = mart_state(lake)
+    generate(GenerateConfig(start=BAD_HOUR, hours=1, events_per_hour=10, faults="all", seed=5), pipeline_home.raw_root)
+    before = iceberg_state(pipeline_home)
+    marts_before = mart_state(pipeline_home)
 
-    result = run_hour(lake, BAD_HOUR)
+    result = run_hour(pipeline_home, BAD_HOUR)
 
     assert result.state == "failed", summary([result])
     assert result.tasks["ingest"] == "success"
@@ -251,10 +239,10 @@ def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(lake, first_pa
     assert dbt_states == {"upstream_failed"}, dbt_states
     assert result.tasks["marts_published"] == "upstream_failed"
 
-    after = iceberg_state(lake)
+    after = iceberg_state(pipeline_home)
     assert after["silver_main_snapshot"] == before["silver_main_snapshot"]  # main did not move
     assert after["silver.order_lines"] == before["silver.order_lines"]
-    assert mart_state(lake) == marts_before
+    assert mart_state(pipeline_home) == marts_before
     # the bad hour did land in bronze/quarantine (that is the evidence), only silver is gated
     assert after["bronze.orders_quarantine"]["rows"] > before["bronze.orders_quarantine"]["rows"]
 
@@ -267,7 +255,7 @@ JSON.stringify(Object.fromEntries(Object.entries(window.dashboardCharts).map(
 HOURLY_ORDERS_JS = "window.dashboardCharts.hourly_transactions.getOption().series[0].data.reduce((a, b) => a + b, 0)"
 
 
-def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(lake, first_pass, tmp_path) -> None:
+def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(pipeline_home, first_pass, tmp_path) -> None:
     """Headless Chromium (no network) opens the page the demo writes: no console error, every
     chart of dashboard.json has data points, and the numbers are the marts'. Saves a screenshot
     (build/artifacts/dashboard.png). Runs last in this module, so the gate history holds the
@@ -284,7 +272,7 @@ def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(lake, first
 
     if executable() is None:
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
-    built = build(lake)
+    built = build(pipeline_home)
     assert built.empty == [], f"charts without data: {built.empty}"
     page_html = built.path.read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page_html), "the page must not load anything"
@@ -304,7 +292,7 @@ def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(lake, first
     # good hours, which are far too little history to judge); every other series has points
     alarm_points = points["order_rate_alarms"].pop()
     assert {visual: counts for visual, counts in points.items() if not counts or min(counts) == 0} == {}
-    with duckdb.connect(str(duckdb_path(lake)), read_only=True) as con:
+    with duckdb.connect(str(duckdb_path(pipeline_home)), read_only=True) as con:
         (orders,) = con.execute("select sum(order_count) from marts.agg_hourly_transactions").fetchone()
         (alarms,) = con.execute(
             "select count(*) from marts.agg_hourly_order_rate where alarm_order_count is not null"

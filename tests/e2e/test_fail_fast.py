@@ -52,7 +52,7 @@ def lake_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> Iterator[Settings]:
+def one_hour_home(tmp_path: Path) -> Iterator[Settings]:
     """A fresh home with one small generated hour; the process environment points at it."""
     saved = dict(os.environ)
     env = lake_env(tmp_path / "lake")
@@ -84,8 +84,10 @@ def test_run_hour_stops_before_airflow_when_the_jar_is_missing(tmp_path: Path) -
     assert not (tmp_path / "lake" / "airflow" / "airflow.db").exists()  # Airflow never started
 
 
-def test_a_missing_jar_fails_the_dag_run_on_the_first_try_with_the_error_shown(lake: Settings, monkeypatch, capfd):
-    monkeypatch.setenv("LAKEHOUSE_SQLITE_JDBC_JAR", str(lake.home / "missing-sqlite-jdbc.jar"))
+def test_a_missing_jar_fails_the_dag_run_on_the_first_try_with_the_error_shown(
+    one_hour_home: Settings, monkeypatch, capfd
+):
+    monkeypatch.setenv("LAKEHOUSE_SQLITE_JDBC_JAR", str(one_hour_home.home / "missing-sqlite-jdbc.jar"))
     settings = load_settings()
 
     result = run_hour(settings, HOUR)  # the DAG run itself: no preflight in front of it
@@ -103,12 +105,12 @@ def test_a_missing_jar_fails_the_dag_run_on_the_first_try_with_the_error_shown(l
     assert not [line for line in repeated if "No tasks to run" in line], repeated
 
 
-def test_sigterm_stops_a_running_run_hour_and_everything_it_started(lake: Settings) -> None:
+def test_sigterm_stops_a_running_run_hour_and_everything_it_started(one_hour_home: Settings) -> None:
     from pipeline.catalog import init_catalog, open_catalog
 
-    init_catalog(lake)
-    silver_before = open_catalog(lake).load_table("silver.order_lines").current_snapshot()
-    log_dir = airflow_home(lake) / "logs" / "dags-test"
+    init_catalog(one_hour_home)
+    silver_before = open_catalog(one_hour_home).load_table("silver.order_lines").current_snapshot()
+    log_dir = airflow_home(one_hour_home) / "logs" / "dags-test"
     log_file = log_dir / f"orders_lakehouse-{HOUR:%Y%m%dT%H}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "lakehouse.cli", "run-hour", HOUR_ARG],
@@ -119,14 +121,14 @@ def test_sigterm_stops_a_running_run_hour_and_everything_it_started(lake: Settin
         text=True,
     )
     try:
-        # Wait until the ingest task runs (its Spark job is in flight), then ask the command to stop.
+        # Wait until the ingest's Spark job runs (its first progress line, "[ingest HH:MM:SS] ...",
+        # is in the run's log), then ask the command to stop.
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline and process.poll() is None:
-            if log_file.exists() and "starting task_id=ingest" in log_file.read_text(errors="replace"):
+            if log_file.exists() and "\n[ingest " in log_file.read_text(errors="replace"):
                 break
-            time.sleep(0.5)
+            time.sleep(0.5)  # polling interval
         assert process.poll() is None, process.communicate()[0]
-        time.sleep(2)
         started = psutil.Process(process.pid).children(recursive=True)
         assert started, "run-hour started no processes"
 
@@ -141,7 +143,7 @@ def test_sigterm_stops_a_running_run_hour_and_everything_it_started(lake: Settin
     alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline()[:3] for p in alive]
     # Tables consistent: every table loads and scans, and the unpublished run never moved main.
-    catalog = open_catalog(lake)
+    catalog = open_catalog(one_hour_home)
     for name in ("bronze.orders_raw", "bronze.orders_quarantine", "silver.order_lines"):
         catalog.load_table(name).scan().to_arrow()
     assert catalog.load_table("silver.order_lines").current_snapshot() == silver_before

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,3 +31,37 @@ def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixt
     bucket = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:60]
     client.create_bucket(Bucket=bucket)
     return client, bucket
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[dict[str, str]]:
+    """A throwaway PostgreSQL server for the module (tests.helpers.postgres): its connection parameters."""
+    from tests.helpers.postgres import throwaway_postgres
+
+    with throwaway_postgres() as params:
+        yield params
+
+
+@pytest.fixture(scope="module")
+def dbt_manifest() -> Path:
+    """The dbt manifest Cosmos renders from; `dbt parse` makes it when a fresh clone has none."""
+    from lakehouse.dbt_runner import run_dbt
+    from pipeline.dbt_cosmos import manifest_path
+    from pipeline.settings import load_settings
+
+    manifest = manifest_path()
+    if not manifest.is_file():
+        with tempfile.TemporaryDirectory() as home:
+            settings = load_settings({"LAKEHOUSE_HOME": home})
+            assert run_dbt(settings, ["parse"]) == 0, "dbt parse failed"
+    assert manifest.is_file()
+    return manifest
+
+
+@pytest.fixture
+def lake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A clean LAKEHOUSE_* environment with a throwaway home."""
+    for name in [n for n in os.environ if n.startswith("LAKEHOUSE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lake"))
+    yield

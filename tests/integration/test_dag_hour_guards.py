@@ -17,7 +17,7 @@ import pytest
 
 from pipeline import hour_claims, landing
 from pipeline.settings import load_settings
-from tests.integration.test_dag_integrity import dbt_manifest, lake_env, parse  # noqa: F401 (fixtures)
+from tests.helpers.dagbag import parse
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
 
 
 @pytest.fixture
-def dag(dbt_manifest, lake_env, monkeypatch):  # noqa: F811
+def dag(dbt_manifest, lake_env, monkeypatch):
     return parse({}, monkeypatch).dags["orders_lakehouse"]
 
 

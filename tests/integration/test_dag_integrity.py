@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import socket
-import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,10 +24,10 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline.settings import REPO_ROOT, load_settings
+from tests.helpers.dagbag import parse
 
 pytestmark = pytest.mark.integration
 
-DAGS_FOLDER = REPO_ROOT / "dags"
 DAG_IDS = {"orders_lakehouse", "orders_backfill", "lakehouse_maintenance", "product_recommendations"}
 AWS_ENV = {
     "LAKEHOUSE_ENV": "aws",
@@ -53,42 +50,6 @@ CONFIGURATIONS = {
         "LAKEHOUSE_QUICKSIGHT_DATASET_IDS": "lakehouse-dev-daily_sales,lakehouse-dev-gate_results",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def dbt_manifest() -> Path:
-    """The dbt manifest Cosmos renders from; `dbt parse` makes it when a fresh clone has none."""
-    from lakehouse.dbt_runner import run_dbt
-    from pipeline.dbt_cosmos import manifest_path
-    from pipeline.settings import load_settings
-
-    manifest = manifest_path()
-    if not manifest.is_file():
-        with tempfile.TemporaryDirectory() as home:
-            settings = load_settings({"LAKEHOUSE_HOME": home})
-            assert run_dbt(settings, ["parse"]) == 0, "dbt parse failed"
-    assert manifest.is_file()
-    return manifest
-
-
-@pytest.fixture
-def lake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A clean LAKEHOUSE_* environment with a throwaway home."""
-    for name in [n for n in os.environ if n.startswith("LAKEHOUSE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lake"))
-    yield
-
-
-def parse(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
-    """A fresh DagBag over dags/ with `env` applied (pipeline modules re-imported too)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for module in [m for m in sys.modules if m == "pipeline" or m.startswith("pipeline.")]:
-        monkeypatch.delitem(sys.modules, module)
-    return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False, safe_mode=True)
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGURATIONS))

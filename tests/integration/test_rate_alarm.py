@@ -31,7 +31,9 @@ SILENT = START + timedelta(days=7, hours=12)  # a Monday noon, after 7 days: abo
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def rate_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Seven and a half days of orders ending in a silent hour, in silver and through the dbt rate
+    model: {"settings": its home, "truth": the generator's ground truth}."""
     home = tmp_path_factory.mktemp("rate-alarm")
     settings = lake_settings(home)
     hours = int((SILENT - START).total_seconds() // 3600) + 1  # the silent hour is the last one
@@ -50,27 +52,27 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"settings": settings, "truth": truth}
 
 
-def test_the_silent_hour_has_no_objects_and_is_in_the_ground_truth(lake: dict) -> None:
-    last = lake["truth"]["hours"][-1]
+def test_the_silent_hour_has_no_objects_and_is_in_the_ground_truth(rate_history: dict) -> None:
+    last = rate_history["truth"]["hours"][-1]
     assert last["arrival_hour"] == f"{SILENT:%Y-%m-%dT%H}:00:00Z"
     assert last["objects"] == [] and last["records"] == 0
-    assert lake["truth"]["rate"]["anomalies"] == [{"arrival_hour": last["arrival_hour"], "kind": "silent"}]
+    assert rate_history["truth"]["rate"]["anomalies"] == [{"arrival_hour": last["arrival_hour"], "kind": "silent"}]
 
 
-def test_the_empty_last_hour_is_judged_from_its_pending_row(lake: dict) -> None:
-    row = rate_alarm.read_hour(lake["settings"], SILENT)
+def test_the_empty_last_hour_is_judged_from_its_pending_row(rate_history: dict) -> None:
+    row = rate_alarm.read_hour(rate_history["settings"], SILENT)
     assert row is not None
     assert row["is_closed"] is False  # no data at or after it: its DAG run skipped dbt
     assert row["order_count"] == 0
-    assert row["baseline_points"] >= lake["settings"].rate_alarm_min_points
+    assert row["baseline_points"] >= rate_history["settings"].rate_alarm_min_points
     assert row["expected_order_count"] > 10
     assert row["alarm_kind"] == "zero"
     # the same hour a day earlier was a normal hour
-    assert rate_alarm.read_hour(lake["settings"], SILENT - timedelta(days=1))["alarm_kind"] is None
+    assert rate_alarm.read_hour(rate_history["settings"], SILENT - timedelta(days=1))["alarm_kind"] is None
 
 
-def test_a_rerun_does_not_notify_twice(lake: dict, caplog: pytest.LogCaptureFixture) -> None:
-    settings = lake["settings"]
+def test_a_rerun_does_not_notify_twice(rate_history: dict, caplog: pytest.LogCaptureFixture) -> None:
+    settings = rate_history["settings"]
     first = rate_alarm.check_hour(settings, SILENT, "scheduled__first")
     again = rate_alarm.check_hour(settings, SILENT, "manual__rerun")
     assert (first["alarm_kind"], first["notified"]) == ("zero", "log")
@@ -82,15 +84,15 @@ def test_a_rerun_does_not_notify_twice(lake: dict, caplog: pytest.LogCaptureFixt
     assert rows[0]["dag_run_id"] == "scheduled__first" and rows[0]["order_count"] == 0
 
 
-def test_the_demo_summary_names_the_alarm(lake: dict, capsys: pytest.CaptureFixture) -> None:
+def test_the_demo_summary_names_the_alarm(rate_history: dict, capsys: pytest.CaptureFixture) -> None:
     from lakehouse.demo import print_rate_alarms
 
-    rate_alarm.check_hour(lake["settings"], SILENT, "scheduled__first")  # raised already or now: one row
-    print_rate_alarms(lake["settings"], since=START)
+    rate_alarm.check_hour(rate_history["settings"], SILENT, "scheduled__first")  # raised already or now: one row
+    print_rate_alarms(rate_history["settings"], since=START)
     out = capsys.readouterr().out
     assert "Transaction-rate alarms" in out
     assert f"{SILENT:%Y-%m-%d %H}:00" in out and "zero" in out
-    print_rate_alarms(lake["settings"], since=SILENT + timedelta(hours=1))  # nothing after it: silent
+    print_rate_alarms(rate_history["settings"], since=SILENT + timedelta(hours=1))  # nothing after it: silent
     assert capsys.readouterr().out == ""
 
 

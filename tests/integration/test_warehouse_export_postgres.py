@@ -20,7 +20,7 @@ from lakehouse.dbt_runner import export_silver
 from pipeline.catalog import init_catalog, open_catalog
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse_export import connect
-from tests.integration.test_dbt_compose_postgres import postgres, postgres_sql  # noqa: F401 (the fixture)
+from tests.helpers.postgres import postgres_sql
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ T0 = datetime(2026, 11, 1, 8, 26, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(postgres: dict[str, str], tmp_path: Path) -> Settings:  # noqa: F811 (the imported fixture)
+def settings(postgres: dict[str, str], tmp_path: Path) -> Settings:
     name = f"export_{tmp_path.name[-12:].lower().replace('-', '_')}"
     postgres_sql({**postgres, "dbname": "postgres"}, (f"create database {name}", []))
     return load_settings(

@@ -36,8 +36,8 @@ from spark_jobs.ingest.contract import IngestTables
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from spark_jobs.jobargs import jdbc_catalog_uri
 from spark_jobs.session import catalog_conf
-from tests.spark.test_ingest_corpus import make_tables
-from tests.spark.test_ingest_no_loss import event
+from tests.helpers.ingest_hours import event
+from tests.helpers.ingest_tables import make_tables
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this venv (pyarrow)
 pytestmark = pytest.mark.spark

@@ -17,7 +17,7 @@ from lakehouse.reconcile_cmd import reconcile
 from pipeline import landing
 from pipeline.catalog import open_catalog
 from spark_jobs.ingest.job import IngestArgs, run_ingest
-from tests.spark.test_ingest_no_loss import HOUR, Hours, event
+from tests.helpers.ingest_hours import HOUR, Hours, event
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this venv (pyarrow)
 pytestmark = pytest.mark.spark

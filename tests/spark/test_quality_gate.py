@@ -204,7 +204,9 @@ class Lake:
 
 
 @pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+def gate_home(spark, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A lakehouse home whose catalog the test SparkSession opens: write audit branches, run the
+    gate and publish in-process against it."""
     home = tmp_path_factory.mktemp("dq_lake")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
     env.update(LAKEHOUSE_ENV="local", LAKEHOUSE_HOME=str(home), LAKEHOUSE_CATALOG_NAME=CATALOG)
@@ -224,36 +226,36 @@ def hour_of(day: int) -> datetime:
     return datetime(2031, 3, day, 10, tzinfo=UTC)
 
 
-def test_clean_batch_publishes(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+def test_clean_batch_publishes(gate_home: Lake, capsys: pytest.CaptureFixture[str]) -> None:
     hour = hour_of(1)
     run = "orders_2031030110_clean"
-    branch = lake.ingest(run, hour, clean_lines("clean", hour))
-    head = lake.refs()[branch]
+    branch = gate_home.ingest(run, hour, clean_lines("clean", hour))
+    head = gate_home.refs()[branch]
 
     # an ingest earlier in the same session may leave its WAP branch set: the gate must not care
-    lake.spark.conf.set("spark.wap.branch", branch)
+    gate_home.spark.conf.set("spark.wap.branch", branch)
     try:
-        assert lake.validate(run, None) == 0, "hour and branch found in audit.ingest_runs"
-        assert lake.spark.conf.get("spark.wap.branch") == branch, "the session's setting is restored"
+        assert gate_home.validate(run, None) == 0, "hour and branch found in audit.ingest_runs"
+        assert gate_home.spark.conf.get("spark.wap.branch") == branch, "the session's setting is restored"
     finally:
-        lake.spark.conf.unset("spark.wap.branch")
+        gate_home.spark.conf.unset("spark.wap.branch")
     assert "quality gate PASSED" in capsys.readouterr().out
-    rows = lake.results(run)
+    rows = gate_home.results(run)
     assert rows and all(r["success"] for r in rows)
     assert {r["suite_name"] for r in rows} == {"silver.order_lines", "audit.ingest_runs"}
     assert len(rows) == 18 + 8  # one row per expectation of the two suites
     # `lakehouse dq` reads the same rows through pyiceberg, no JVM involved
-    report = dq_cmd.format_run(lake.settings, run, dq_cmd.read_results(lake.settings, run))
+    report = dq_cmd.format_run(gate_home.settings, run, dq_cmd.read_results(gate_home.settings, run))
     assert "gate PASSED (26 of 26" in report and f"{run}/index.html" in report
 
-    assert lake.publish(run) == 0
-    refs = lake.refs()
+    assert gate_home.publish(run) == 0
+    refs = gate_home.refs()
     assert refs["main"] == head, "main fast-forwarded to the branch head"
     assert branch not in refs, "the branch is dropped after publish"
-    assert {r[0] for r in lake.main_content()} >= {f"clean-{i:03d}" for i in range(20)}
+    assert {r[0] for r in gate_home.main_content()} >= {f"clean-{i:03d}" for i in range(20)}
     # publishing twice changes nothing and succeeds
-    assert lake.publish(run) == 0
-    assert lake.main_snapshot() == head
+    assert gate_home.publish(run) == 0
+    assert gate_home.main_snapshot() == head
 
 
 DEFECTS = {
@@ -270,68 +272,68 @@ DEFECTS = {
 }
 
 
-def broken_run(lake: Lake, defect: str, run: str, hour: datetime) -> str:
+def broken_run(gate_home: Lake, defect: str, run: str, hour: datetime) -> str:
     lines = clean_lines(defect, hour)
     if defect == "null_keys":
         lines[5]["invoice_no"] = None
-        return lake.ingest(run, hour, lines)
+        return gate_home.ingest(run, hour, lines)
     if defect == "duplicate_event_ids":
         # a row main already has (from an earlier run of the same day) is inserted again
         earlier = clean_lines(f"{defect}-earlier", hour - timedelta(hours=1), 4)
-        lake.frame(f"{run}_earlier", hour - timedelta(hours=1), earlier).writeTo(SILVER).append()
+        gate_home.frame(f"{run}_earlier", hour - timedelta(hours=1), earlier).writeTo(SILVER).append()
         copy = line(f"{defect}-earlier-002", hour - timedelta(minutes=50))
-        return lake.ingest(run, hour, lines, stray_copies=[copy])
+        return gate_home.ingest(run, hour, lines, stray_copies=[copy])
     if defect == "duplicate_event_ids_within_run":
         # both copies are the run's own rows: no other run's rows are read, the cache must catch it
-        return lake.ingest(run, hour, lines, stray_copies=[dict(lines[3])])
+        return gate_home.ingest(run, hour, lines, stray_copies=[dict(lines[3])])
     if defect == "out_of_range_values":
         lines[6]["quantity"] = 250_000
-        return lake.ingest(run, hour, lines)
+        return gate_home.ingest(run, hour, lines)
     if defect == "stale_event_times":
         lines[7]["event_ts"] = hour - timedelta(days=3)  # outside the 48 h lateness window
-        return lake.ingest(run, hour, lines)
+        return gate_home.ingest(run, hour, lines)
     if defect == "too_many_quarantined":
-        return lake.ingest(run, hour, lines, quarantined=2)  # 2 of 22 read: 9% > 1%
+        return gate_home.ingest(run, hour, lines, quarantined=2)  # 2 of 22 read: 9% > 1%
     if defect == "broken_reconciliation":
-        return lake.ingest(run, hour, lines, unaccounted=3)
+        return gate_home.ingest(run, hour, lines, unaccounted=3)
     if defect == "bytes_not_reconciled":
         # the counts balance, but 57 decoded bytes are nowhere: a framing that dropped a span
-        return lake.ingest(run, hour, lines, unaccounted_bytes=57)
+        return gate_home.ingest(run, hour, lines, unaccounted_bytes=57)
     if defect == "big_object_unread":
         # every record count reconciles and passes; what fails is the weight of an object not read
         # whole (truncated, damaged, too large): 600 of the hour's 1,000 raw bytes
-        return lake.ingest(run, hour, lines, corrupt_bytes=600)
+        return gate_home.ingest(run, hour, lines, corrupt_bytes=600)
     raise AssertionError(defect)
 
 
 @pytest.mark.parametrize("defect", list(DEFECTS))
-def test_defect_blocks_publish(lake: Lake, defect: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_defect_blocks_publish(gate_home: Lake, defect: str, capsys: pytest.CaptureFixture[str]) -> None:
     expectation, column = DEFECTS[defect]
     hour = hour_of(2 + list(DEFECTS).index(defect))
     run = f"orders_{hour:%Y%m%d%H}_{defect}"
-    branch = broken_run(lake, defect, run, hour)
-    main_before, content_before = lake.main_snapshot(), lake.main_content()
-    head = lake.refs()[branch]
+    branch = broken_run(gate_home, defect, run, hour)
+    main_before, content_before = gate_home.main_snapshot(), gate_home.main_content()
+    head = gate_home.refs()[branch]
     capsys.readouterr()
 
-    assert lake.validate(run, hour) == 1
+    assert gate_home.validate(run, hour) == 1
     out = capsys.readouterr().out
     assert "quality gate FAILED" in out
     assert f"{expectation}({column})" in out, out
     assert "sample:" in out, "the summary shows offending rows"
     assert f"until snapshot expiry drops it ({AUDIT_BRANCH_RETAIN_HOURS} h after its last commit)" in out
 
-    failed = [r for r in lake.results(run) if not r["success"]]
+    failed = [r for r in gate_home.results(run) if not r["success"]]
     assert (expectation, column) in {(r["expectation"], r["column_name"]) for r in failed}
     row = next(r for r in failed if (r["expectation"], r["column_name"]) == (expectation, column))
     details = json.loads(row["details"])
     assert details["gate"] == "failed" and details["branch"] == branch and details["branch_snapshot_id"] == head
     assert row["observed_value"] is not None
 
-    assert lake.publish(run) == 1, "publish refuses a run whose gate failed"
-    assert lake.main_snapshot() == main_before, "main stays at its snapshot"
-    assert lake.main_content() == content_before, "main's content is unchanged"
-    assert lake.refs()[branch] == head, "the branch is kept for inspection"
+    assert gate_home.publish(run) == 1, "publish refuses a run whose gate failed"
+    assert gate_home.main_snapshot() == main_before, "main stays at its snapshot"
+    assert gate_home.main_content() == content_before, "main's content is unchanged"
+    assert gate_home.refs()[branch] == head, "the branch is kept for inspection"
 
     docs = Path(details["docs"])
     assert docs.is_file()
@@ -340,106 +342,106 @@ def test_defect_blocks_publish(lake: Lake, defect: str, capsys: pytest.CaptureFi
     assert "Failed" in text and column.split(",")[0] in text
 
 
-def test_rerun_after_fix_publishes_without_leftovers(lake: Lake) -> None:
+def test_rerun_after_fix_publishes_without_leftovers(gate_home: Lake) -> None:
     hour = hour_of(20)
     first = f"orders_{hour:%Y%m%d%H}_try1"
     bad = clean_lines("rerun", hour)
     bad[4]["event_ts"] = hour - timedelta(days=4)
-    bad_branch = lake.ingest(first, hour, bad)
-    assert lake.validate(first, hour) == 1
-    main_before = lake.main_snapshot()
+    bad_branch = gate_home.ingest(first, hour, bad)
+    assert gate_home.validate(first, hour) == 1
+    main_before = gate_home.main_snapshot()
 
     # the hour is re-run with fixed input: a new run id and a fresh branch cut from main
     second = f"orders_{hour:%Y%m%d%H}_try2"
-    branch = lake.ingest(second, hour, clean_lines("rerun", hour))
-    assert lake.validate(second, hour) == 0
-    head = lake.refs()[branch]
-    assert lake.publish(second) == 0
-    refs = lake.refs()
+    branch = gate_home.ingest(second, hour, clean_lines("rerun", hour))
+    assert gate_home.validate(second, hour) == 0
+    head = gate_home.refs()[branch]
+    assert gate_home.publish(second) == 0
+    refs = gate_home.refs()
     assert refs["main"] == head != main_before, "main is the validated head of the re-run's branch"
     assert branch not in refs and bad_branch in refs, "the failed attempt's branch is only kept, never published"
 
-    rows = lake.spark.table(SILVER).where("event_id LIKE 'rerun-%'")
+    rows = gate_home.spark.table(SILVER).where("event_id LIKE 'rerun-%'")
     assert rows.count() == 20 and rows.select("event_id").distinct().count() == 20, "no duplicates"
     assert {r["run_id"] for r in rows.select("run_id").collect()} == {second}, "no rows of the failed attempt"
     assert rows.where(f"event_ts < timestamp'{(hour - timedelta(days=2)):%Y-%m-%d %H:%M:%S}'").count() == 0
 
     # the failed attempt's branch: discarded on request, and a second discard is a no-op
-    assert lake.publish(first, "discard") == 0
-    assert bad_branch not in lake.refs()
-    assert lake.publish(first, "discard") == 0
+    assert gate_home.publish(first, "discard") == 0
+    assert bad_branch not in gate_home.refs()
+    assert gate_home.publish(first, "discard") == 0
 
 
-def test_an_old_audit_branch_goes_with_snapshot_expiry_and_main_stays(lake: Lake) -> None:
+def test_an_old_audit_branch_goes_with_snapshot_expiry_and_main_stays(gate_home: Lake) -> None:
     """No sweep of ours: the branch carries a ref age and the maintenance job's expire_snapshots drops it."""
     hour = hour_of(21)
-    old = lake.ingest(f"orders_{hour:%Y%m%d%H}_old", hour, clean_lines("old", hour, 5))
-    young = lake.ingest(f"orders_{hour:%Y%m%d%H}_young", hour, clean_lines("young", hour, 5))
-    rows = lake.spark.sql(f"SELECT name, max_reference_age_in_ms AS age FROM {SILVER}.refs").collect()
+    old = gate_home.ingest(f"orders_{hour:%Y%m%d%H}_old", hour, clean_lines("old", hour, 5))
+    young = gate_home.ingest(f"orders_{hour:%Y%m%d%H}_young", hour, clean_lines("young", hour, 5))
+    rows = gate_home.spark.sql(f"SELECT name, max_reference_age_in_ms AS age FROM {SILVER}.refs").collect()
     ages = {r["name"]: r["age"] for r in rows}
     retain_ms = AUDIT_BRANCH_RETAIN_HOURS * 3_600_000
     assert ages[old] == ages[young] == retain_ms, "cut with RETAIN n HOURS, kept through the branch's MERGE"
     assert ages["main"] is None
-    main_before, content_before = lake.main_snapshot(), lake.main_content()
+    main_before, content_before = gate_home.main_snapshot(), gate_home.main_content()
 
     # Age the old branch past its ref age: 1 ms through Iceberg's API (SQL's smallest unit is a minute).
-    jvm = lake.spark.sparkContext._jvm
-    table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(lake.spark._jsparkSession, SILVER)
+    jvm = gate_home.spark.sparkContext._jvm
+    table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(gate_home.spark._jsparkSession, SILVER)
     table.manageSnapshots().setMaxRefAgeMs(old, 1).commit()
     args = {"catalog_name": CATALOG, "tables": "silver.order_lines", "snapshot_retention_hours": "168",
             "retain_last": "10", "orphan_age_hours": "72", "dry_run": "false"}  # fmt: skip
     plan = maintain_tables.plan_from_args(args, datetime.now(UTC))
-    lake.spark.sql(dict(maintain_tables.procedure_calls(plan, "silver.order_lines"))["expire_snapshots"])
+    gate_home.spark.sql(dict(maintain_tables.procedure_calls(plan, "silver.order_lines"))["expire_snapshots"])
 
-    refs = lake.refs()
+    refs = gate_home.refs()
     assert old not in refs, "older than its ref age: removed by expire_snapshots"
     assert young in refs, "younger than its ref age: kept"
-    assert refs["main"] == main_before and lake.main_content() == content_before, "main stays"
+    assert refs["main"] == main_before and gate_home.main_content() == content_before, "main stays"
 
 
 def test_publish_refuses_unvalidated_stale_and_modified_branches(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    gate_home: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Publish trusts audit.dq_results and the refs, not the caller: three ways it says no."""
     first, second = hour_of(22), hour_of(22) + timedelta(hours=1)
     run_a, run_b = f"orders_{first:%Y%m%d%H}_a", f"orders_{second:%Y%m%d%H}_b"
-    branch_a = lake.ingest(run_a, first, clean_lines("stale-a", first, 5))
-    lake.ingest(run_b, second, clean_lines("stale-b", second, 5))  # cut from the same main as a
+    branch_a = gate_home.ingest(run_a, first, clean_lines("stale-a", first, 5))
+    gate_home.ingest(run_b, second, clean_lines("stale-b", second, 5))  # cut from the same main as a
     capsys.readouterr()
 
-    assert lake.publish(run_a, "publish", "--audit_branch", branch_a) == 1
+    assert gate_home.publish(run_a, "publish", "--audit_branch", branch_a) == 1
     assert "has no validation" in capsys.readouterr().out
 
-    assert lake.validate(run_a, first) == 0
-    assert lake.validate(run_b, second) == 0
-    assert lake.publish(run_b) == 0
-    main_b = lake.main_snapshot()
+    assert gate_home.validate(run_a, first) == 0
+    assert gate_home.validate(run_b, second) == 0
+    assert gate_home.publish(run_b) == 0
+    main_b = gate_home.main_snapshot()
     capsys.readouterr()
-    assert lake.publish(run_a) == 1, "main moved since branch a was cut: no fast-forward possible"
+    assert gate_home.publish(run_a) == 1, "main moved since branch a was cut: no fast-forward possible"
     assert "is not an ancestor" in capsys.readouterr().out
-    assert lake.main_snapshot() == main_b
+    assert gate_home.main_snapshot() == main_b
 
     # a write after the gate looked: the validated snapshot is no longer the head
-    lake.spark.sql(f"UPDATE {SILVER}.branch_{branch_a} SET quantity = 7 WHERE event_id = 'stale-a-000'")
-    assert lake.publish(run_a) == 1
+    gate_home.spark.sql(f"UPDATE {SILVER}.branch_{branch_a} SET quantity = 7 WHERE event_id = 'stale-a-000'")
+    assert gate_home.publish(run_a) == 1
     assert "moved after validation" in capsys.readouterr().out
-    assert lake.main_snapshot() == main_b
-    assert lake.publish(run_a, "discard") == 0 and branch_a not in lake.refs()
+    assert gate_home.main_snapshot() == main_b
+    assert gate_home.publish(run_a, "discard") == 0 and branch_a not in gate_home.refs()
 
 
-def test_run_without_silver_changes_passes_and_publishes_nothing(lake: Lake) -> None:
+def test_run_without_silver_changes_passes_and_publishes_nothing(gate_home: Lake) -> None:
     """An hour of pure duplicates: the ingest cuts a branch and commits nothing to it."""
     hour = hour_of(23)
     run = f"orders_{hour:%Y%m%d%H}_empty"
-    branch = lake.ingest(run, hour, [])
-    main_before = lake.main_snapshot()
-    assert lake.refs()[branch] == main_before
-    assert lake.validate(run, hour) == 0
-    assert lake.publish(run) == 0
-    assert lake.main_snapshot() == main_before and branch not in lake.refs()
+    branch = gate_home.ingest(run, hour, [])
+    main_before = gate_home.main_snapshot()
+    assert gate_home.refs()[branch] == main_before
+    assert gate_home.validate(run, hour) == 0
+    assert gate_home.publish(run) == 0
+    assert gate_home.main_snapshot() == main_before and branch not in gate_home.refs()
 
 
-def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_try(lake: Lake) -> None:
+def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_try(gate_home: Lake) -> None:
     """The real ingest job, then the gate and publish, on an hour holding what once failed it on
     every retry or held it back: a record nested 20,000 deep under an unknown key (RecursionError
     in the Python worker), a malformed record of 200,000 `{` (quadratic framing), bytes that are
@@ -464,21 +466,21 @@ def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_tr
     future = order(902, event_ts=hour + timedelta(days=2))
     body = b"\n".join([*valid[:200], deep, *valid[200:300], b"{" * 200_000, *valid[300:400], not_utf8, future])
     body += b"\n" + b"\n".join(valid[400:]) + b"\n"
-    folder = Path(lake.settings.raw_root, landing.hour_prefix(hour))
+    folder = Path(gate_home.settings.raw_root, landing.hour_prefix(hour))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"orders-stream-1-{hour:%Y-%m-%d-%H}-10-00-poison.gz").write_bytes(gzip.compress(body))
-    manifest = landing.write_manifest(lake.settings, landing.build_manifest(lake.settings, hour))
+    manifest = landing.write_manifest(gate_home.settings, landing.build_manifest(gate_home.settings, hour))
     args = IngestArgs(
         platform="local",
         catalog_name=CATALOG,
-        warehouse=lake.settings.warehouse,
+        warehouse=gate_home.settings.warehouse,
         manifest=manifest,
         arrival_hour=hour,
         run_id=run,
         audit_branch=f"audit_{run}",
     )
 
-    record = run_ingest(lake.spark, args, log=lambda _: None)  # the first try: no exception, no retry
+    record = run_ingest(gate_home.spark, args, log=lambda _: None)  # the first try: no exception, no retry
 
     assert record["status"] == "succeeded" and record["records_parsed"] == 500
     reasons = {k: v for k, v in record["quarantined_by_reason"].items() if v}
@@ -490,7 +492,7 @@ def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_tr
     )
     quarantine = {
         r["reason_code"]: r
-        for r in lake.spark.table(f"{CATALOG}.bronze.orders_quarantine").where(f"run_id = '{run}'").collect()
+        for r in gate_home.spark.table(f"{CATALOG}.bronze.orders_quarantine").where(f"run_id = '{run}'").collect()
     }
     assert bytes(quarantine["invalid_utf8"]["raw_bytes"]) == not_utf8, "the exact bytes, not a repaired text"
     assert (
@@ -499,7 +501,7 @@ def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_tr
     assert quarantine["nesting_too_deep"]["raw_record"].encode() == deep, "the full text, not 4,096 characters"
     assert quarantine["malformed_json"]["raw_size_bytes"] == 200_000
 
-    assert lake.validate(run, None) == 0
-    assert lake.publish(run) == 0
-    published = {r[0] for r in lake.main_content() if r[1] == run}
+    assert gate_home.validate(run, None) == 0
+    assert gate_home.publish(run) == 0
+    published = {r[0] for r in gate_home.main_content() if r[1] == run}
     assert published == {f"poison-{i:03d}" for i in range(500)}

@@ -36,7 +36,8 @@ ARGS = ["--as_of", "2026-10-06", "--holdout_days", "7", "--seed", "11", "--max_i
 
 
 @pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory: pytest.TempPathFactory):
+def recs_home(spark, tmp_path_factory: pytest.TempPathFactory):
+    """Settings of a home whose silver holds five weeks of simulated orders of 300 customers."""
     home = tmp_path_factory.mktemp("recs_lake")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
     env.update(LAKEHOUSE_ENV="local", LAKEHOUSE_HOME=str(home), LAKEHOUSE_CATALOG_NAME=CATALOG)
@@ -63,7 +64,7 @@ def content(spark, table: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def first_run(spark, lake):
+def first_run(spark, recs_home):
     assert run_job(spark) == 0
     return {"recs": content(spark, RECS), "similar": content(spark, SIMILAR)}
 
@@ -135,15 +136,17 @@ def test_the_list_checks_catch_what_they_claim(spark) -> None:
     assert any("1 recommended stock codes are not products" in p for p in problems)
 
 
-def test_lakehouse_recommend_prints_a_customers_list_and_refuses_an_unknown_one(spark, lake, first_run, capsys) -> None:
+def test_lakehouse_recommend_prints_a_customers_list_and_refuses_an_unknown_one(
+    spark, recs_home, first_run, capsys
+) -> None:
     from lakehouse import recommend_cmd
 
     customer = spark.table(RECS).select("customer_id").orderBy("customer_id").first()["customer_id"]
-    assert recommend_cmd.show_customer(lake, customer) == 0
+    assert recommend_cmd.show_customer(recs_home, customer) == 0
     out = capsys.readouterr().out
     assert f"customer {customer}: model als-20261006-" in out
     assert len([line for line in out.splitlines() if line[:2].strip().isdigit()]) == 10
-    assert recommend_cmd.show_customer(lake, "NOBODY") == 2
+    assert recommend_cmd.show_customer(recs_home, "NOBODY") == 2
     assert "no recommendations for customer 'NOBODY'" in capsys.readouterr().err
-    assert recommend_cmd.show_runs(lake, 5) == 0
+    assert recommend_cmd.show_runs(recs_home, 5) == 0
     assert "popularity" in capsys.readouterr().out

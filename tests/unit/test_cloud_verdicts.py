@@ -34,7 +34,7 @@ import pytest
 from botocore.stub import Stubber
 
 from spark_jobs.jobargs import VERDICT_MARKER, Verdict, verdict_exit
-from tests.unit.test_spark_backends import aws_settings
+from tests.helpers.settings import aws_settings
 
 pytestmark = pytest.mark.unit
 

@@ -7,27 +7,14 @@ example outputs, and derives the runtime environment with the same code `lakehou
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from lakehouse import deploy_config
 from pipeline.settings import REPO_ROOT
+from tests.helpers.settings import deploy_config_with as config
 
 pytestmark = pytest.mark.unit
-
-
-def config(tmp_path: Path, **sections: Any) -> deploy_config.DeployConfig:
-    """deploy/dev.yaml with the given top-level keys merged in (a dict merges one level deep)."""
-    values = yaml.safe_load((REPO_ROOT / "deploy" / "dev.yaml").read_text())
-    for key, value in sections.items():
-        values[key] = {**values.get(key, {}), **value} if isinstance(value, dict) else value
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(values))
-    shutil.copyfile(REPO_ROOT / "deploy" / "dev.outputs.example.json", tmp_path / "dev.outputs.json")
-    return deploy_config.load("dev", tmp_path)
 
 
 def test_emr_serverless_without_its_python_3_11_image_is_refused(tmp_path) -> None:

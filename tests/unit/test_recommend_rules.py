@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +36,19 @@ def test_non_product_codes_are_the_dbt_seeds() -> None:
 
 
 def test_tastes_are_a_pure_function_of_the_customer() -> None:
-    assert prefs.customer_tastes("17850") == prefs.customer_tastes("17850")
+    """Computed again by another interpreter (another hash seed, the global `random` state moved
+    first): the same tastes, so no process state, cache or hash order takes part."""
+    customers = ["17850", "12583", "0", "guest-like-999999"]
+    here = [list(prefs.customer_tastes(c)) for c in customers]
+    elsewhere = (
+        "import json, random; random.seed(7); random.random()\n"
+        "from lakehouse.generate import preferences as p\n"
+        f"print(json.dumps([list(p.customer_tastes(c)) for c in {customers!r}]))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run([sys.executable, "-c", elsewhere], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == here
     primary, secondary = prefs.customer_tastes("17850")
     assert primary != secondary and {primary, secondary} <= {*prefs.THEMES, prefs.DEFAULT_THEME}
     themes = Counter(prefs.customer_tastes(str(i))[0] for i in range(2000))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,10 @@ def test_the_progress_line_prints_once_per_step_off_a_terminal(tmp_path: Path) -
     log = tmp_path / "run.log"
     log.write_text(LOG)
     out = io.StringIO()
-    with ProgressLine(log, "orders 08:00", stream=out, interval=0.05) as line:
-        line._stop.wait(0.3)
+    with ProgressLine(log, "orders 08:00", stream=out, interval=0.05):
+        deadline = time.monotonic() + 60  # a liveness bound: the line's thread has read the whole log
+        while "step quality_gate" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling interval
     printed = out.getvalue().splitlines()
     assert len(printed) == len(set(printed)) and 1 <= len(printed) <= 4, printed
     assert "step quality_gate" in printed[-1] and "failed gate" in printed[-1]

@@ -19,11 +19,10 @@ from pipeline import local_spark, spark_args, spark_backends
 from pipeline.settings import Settings, load_settings
 from spark_jobs.jobargs import to_argv
 from spark_jobs.session import EMR_ICEBERG_JAR, ICEBERG_EXTENSIONS
+from tests.helpers.settings import ARTIFACTS, WAREHOUSE, aws_settings
 
 pytestmark = pytest.mark.unit
 
-ARTIFACTS = "s3://acme-artifacts/lakehouse"
-WAREHOUSE = "s3://acme-lake/warehouse"
 PLAN = {
     "run_id": "orders_2026011510_0123abcd",
     "arrival_hour": "2026-01-15T10:00:00+00:00",
@@ -39,20 +38,6 @@ class FakeTI:
     def xcom_pull(self, task_ids: str, key: str = "return_value", **_: Any) -> Any:
         assert task_ids == "landing_manifest"
         return PLAN[key]
-
-
-def aws_settings(**extra: str) -> Settings:
-    env = {
-        "LAKEHOUSE_ENV": "aws",
-        "LAKEHOUSE_WAREHOUSE": WAREHOUSE,
-        "LAKEHOUSE_RAW_ROOT": "s3://acme-raw/firehose",
-        "LAKEHOUSE_ARTIFACTS_URI": ARTIFACTS + "/",
-        "LAKEHOUSE_AWS_REGION": "eu-west-1",
-        "LAKEHOUSE_GLUE_JOB_NAME": "lakehouse",
-        "LAKEHOUSE_REDSHIFT_WORKGROUP": "lakehouse-dev",
-        **extra,
-    }
-    return load_settings(env)
 
 
 def rendered(operator: Any) -> Any:

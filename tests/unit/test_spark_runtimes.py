@@ -15,7 +15,7 @@ import yaml
 
 from lakehouse import deploy_config, spark_runtimes
 from pipeline.settings import REPO_ROOT
-from tests.unit.test_deploy_config import config
+from tests.helpers.settings import deploy_config_with as config
 
 pytestmark = pytest.mark.unit
 TABLE_DOC = REPO_ROOT / "docs" / "deploy-aws.md"

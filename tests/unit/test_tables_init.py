@@ -15,16 +15,17 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def lake(tmp_path, settings_for):
+def fresh_home(tmp_path, settings_for):
+    """Local settings of an empty lakehouse home, one per test (no catalog yet)."""
     return settings_for(tmp_path / "lake")
 
 
-def test_init_creates_everything_then_is_a_no_op(lake) -> None:
-    first = init_catalog(lake)
+def test_init_creates_everything_then_is_a_no_op(fresh_home) -> None:
+    first = init_catalog(fresh_home)
     assert set(first.created_namespaces) == set(NAMESPACES)
     assert first.created_tables == [t.identifier for t in TABLES]
 
-    cat = open_catalog(lake)
+    cat = open_catalog(fresh_home)
     silver = cat.load_table("silver.order_lines")
     assert silver.properties["write.wap.enabled"] == "true"
     assert silver.properties["write.parquet.compression-codec"] == "zstd"
@@ -33,26 +34,26 @@ def test_init_creates_everything_then_is_a_no_op(lake) -> None:
     assert str(silver.spec().fields[0].transform) == "day"
     before = {t.identifier: cat.load_table(t.identifier).metadata_location for t in TABLES}
 
-    second = init_catalog(lake)
+    second = init_catalog(fresh_home)
     assert not second.changed
     assert sorted(second.unchanged) == sorted(t.identifier for t in TABLES)
     after = {t.identifier: cat.load_table(t.identifier).metadata_location for t in TABLES}
     assert after == before  # no new metadata file: truly nothing written
 
 
-def test_added_column_is_evolved_in_place(lake) -> None:
-    init_catalog(lake)
-    cat = open_catalog(lake)
+def test_added_column_is_evolved_in_place(fresh_home) -> None:
+    init_catalog(fresh_home)
+    cat = open_catalog(fresh_home)
     table = cat.load_table(ORDER_LINES.identifier)
     table.append(table.scan().to_arrow())  # empty append keeps it simple; schema evolution is metadata-only
     snapshots_before = len(table.metadata.snapshots)
 
     fields = [*ORDER_LINES.schema.fields, NestedField(999, "promo_code", StringType(), required=False, doc="new")]
     evolved_def = dataclasses.replace(ORDER_LINES, schema=Schema(*fields))
-    report = init_catalog(lake, tables=(evolved_def,))
+    report = init_catalog(fresh_home, tables=(evolved_def,))
     assert report.evolved == {"silver.order_lines": ["+column promo_code"]}
 
     table = cat.load_table(ORDER_LINES.identifier)
     assert table.schema().find_field("promo_code").optional
     assert len(table.metadata.snapshots) == snapshots_before  # no data rewrite
-    assert not init_catalog(lake, tables=(evolved_def,)).changed
+    assert not init_catalog(fresh_home, tables=(evolved_def,)).changed
