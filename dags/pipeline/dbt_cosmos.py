@@ -9,13 +9,15 @@
 - Every model is its own task in the UI (`TestBehavior.BUILD`: the model and its tests); a test
   across several models is its own task once they are all built. How they run depends on the
   target:
-  - `local` (DuckDB): Cosmos' *watcher* mode. One task, `dbt_producer_watcher`, runs a single
-    `dbt build` (one dbt start-up instead of ~23, about 10 s instead of ~65-105 s per hourly run),
-    and each model's task reports that model's outcome from the build's events. The producer is
-    put upstream of the model tasks, so `airflow dags test` (which runs ready tasks in no fixed
+  - `local` (DuckDB) and `compose` (PostgreSQL): Cosmos' *watcher* mode. One task,
+    `dbt_producer_watcher`, runs a single `dbt build` (one dbt start-up instead of ~26, about
+    10 s instead of ~65-105 s per hourly run; the build runs the profile's 4 threads), and each
+    model's task reports that model's outcome from the build's events. The producer is put
+    upstream of the model tasks, so `airflow dags test` (which runs ready tasks in no fixed
     order) never starts a model's task before the build. DuckDB is a single-writer file, so
-    nothing is lost by running the models in one process.
-  - `redshift` / `compose`: one `dbt build --select <model>` per task, models in parallel.
+    nothing is lost by running the models in one process; on PostgreSQL 26 dbt start-ups were
+    most of compose's hour (issue 30).
+  - `redshift`: one `dbt build --select <model>` per task, models in parallel.
 - Cosmos' own asset emission is off: the pipeline emits one asset per mart (`pipeline.assets`)
   after the whole group, when the marts are consistent with each other.
 
@@ -101,7 +103,7 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
     # ~0.6 s of a ~0.8 s cold parse. Ours is always a local file, and Cosmos only calls
     # .open()/.exists() on it, which pathlib.Path has: give it the plain Path back.
     project_config.manifest_path = manifest
-    watcher = settings.dbt_target == "local"
+    watcher = settings.dbt_target in ("local", "compose")
     group = DbtTaskGroup(
         group_id=group_id,
         project_config=project_config,
