@@ -7,8 +7,8 @@
 - `profiles.yml` is the project's own; the target is `settings.dbt_target`. Secrets come from
   the environment (see dbt/profiles.yml), never from here.
 - Every model is its own task in the UI (`TestBehavior.BUILD`: the model and its tests); a test
-  across several models is its own task once they are all built. How they run depends on the
-  target:
+  across several models is its own task once they are all built (in watcher mode it is part of
+  each of its models' test tasks instead). How they run depends on the target:
   - `local` (DuckDB) and `compose` (PostgreSQL): Cosmos' *watcher* mode. One task,
     `dbt_producer_watcher`, runs a single `dbt build` (one dbt start-up instead of ~26, about
     10 s instead of ~65-105 s per hourly run; the build runs the profile's 4 threads), and each
@@ -123,10 +123,13 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
             dbt_executable_path=settings.dbt_executable,
             # Per-model tasks: model + its tests in one `dbt build --select` (half the tasks of
             # run-then-test); in watcher mode (one build for all) a model task and a test task
-            # per model, which only read the build's events. A test that reads several models
-            # (relationships, cross-model assertions) becomes its own task after all of them.
+            # per model, which only read the build's events. Per-model builds: a test that reads
+            # several models (relationships, cross-model assertions) becomes its own task after
+            # all of them. Watcher: it counts in each of its models' test task, which reads its
+            # result; as a task of its own Cosmos has no result to read for it (it waits for
+            # the producer to end through the triggerer, then says "no information").
             test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
+            should_detach_multiple_parents_tests=not watcher,
             emit_datasets=False,
             enable_mock_profile=False,
         ),
