@@ -7,15 +7,17 @@
 - `profiles.yml` is the project's own; the target is `settings.dbt_target`. Secrets come from
   the environment (see dbt/profiles.yml), never from here.
 - Every model is its own task in the UI (`TestBehavior.BUILD`: the model and its tests); a test
-  across several models is its own task once they are all built. How they run depends on the
-  target:
-  - `local` (DuckDB): Cosmos' *watcher* mode. One task, `dbt_producer_watcher`, runs a single
-    `dbt build` (one dbt start-up instead of ~23, about 10 s instead of ~65-105 s per hourly run),
-    and each model's task reports that model's outcome from the build's events. The producer is
-    put upstream of the model tasks, so `airflow dags test` (which runs ready tasks in no fixed
+  across several models is its own task once they are all built (in watcher mode it is part of
+  each of its models' test tasks instead). How they run depends on the target:
+  - `local` (DuckDB) and `compose` (PostgreSQL): Cosmos' *watcher* mode. One task,
+    `dbt_producer_watcher`, runs a single `dbt build` (one dbt start-up instead of ~26, about
+    10 s instead of ~65-105 s per hourly run; the build runs the profile's 4 threads), and each
+    model's task reports that model's outcome from the build's events. The producer is put
+    upstream of the model tasks, so `airflow dags test` (which runs ready tasks in no fixed
     order) never starts a model's task before the build. DuckDB is a single-writer file, so
-    nothing is lost by running the models in one process.
-  - `redshift` / `compose`: one `dbt build --select <model>` per task, models in parallel.
+    nothing is lost by running the models in one process; on PostgreSQL 26 dbt start-ups were
+    most of compose's hour (issue 30).
+  - `redshift`: one `dbt build --select <model>` per task, models in parallel.
 - Cosmos' own asset emission is off: the pipeline emits one asset per mart (`pipeline.assets`)
   after the whole group, when the marts are consistent with each other.
 
@@ -101,7 +103,7 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
     # ~0.6 s of a ~0.8 s cold parse. Ours is always a local file, and Cosmos only calls
     # .open()/.exists() on it, which pathlib.Path has: give it the plain Path back.
     project_config.manifest_path = manifest
-    watcher = settings.dbt_target == "local"
+    watcher = settings.dbt_target in ("local", "compose")
     group = DbtTaskGroup(
         group_id=group_id,
         project_config=project_config,
@@ -121,10 +123,13 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", manifest: Path | N
             dbt_executable_path=settings.dbt_executable,
             # Per-model tasks: model + its tests in one `dbt build --select` (half the tasks of
             # run-then-test); in watcher mode (one build for all) a model task and a test task
-            # per model, which only read the build's events. A test that reads several models
-            # (relationships, cross-model assertions) becomes its own task after all of them.
+            # per model, which only read the build's events. Per-model builds: a test that reads
+            # several models (relationships, cross-model assertions) becomes its own task after
+            # all of them. Watcher: it counts in each of its models' test task, which reads its
+            # result; as a task of its own Cosmos has no result to read for it (it waits for
+            # the producer to end through the triggerer, then says "no information").
             test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
+            should_detach_multiple_parents_tests=not watcher,
             emit_datasets=False,
             enable_mock_profile=False,
         ),

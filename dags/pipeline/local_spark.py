@@ -187,7 +187,7 @@ def run_job(
     return wait(process, on_stdout, on_stderr, timeout)
 
 
-def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subprocess.Popen:
+def start_warm_driver(settings: Settings, folder: Path, log_file: Path, append: bool = False) -> subprocess.Popen:
     """Start `pipeline.warm_spark` under spark-submit in `folder` (its own process group).
 
     Same jars, tuning and Python as a job's spark-submit, plus the catalog, set when the session
@@ -200,9 +200,43 @@ def start_warm_driver(settings: Settings, folder: Path, log_file: Path) -> subpr
     conf[f"spark.sql.catalog.{settings.catalog_name}.cache-enabled"] = "false"
     command = build_command(settings, warm_spark.__file__, {"folder": str(folder)}, extra_conf=conf)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "w") as log:
+    with open(log_file, "a" if append else "w") as log:
         process = subprocess.Popen(
             command.argv, env=command.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     (folder / warm_spark.PID_NAME).write_text(str(process.pid))
     return process
+
+
+def keep_warm_driver(
+    settings: Settings, folder: Path, log_file: Path, restart_seconds: float = 5.0, runs: int | None = None
+) -> int:
+    """Keep a warm driver in `folder` for a long-lived worker: start it, and start it again whenever
+    it ends (idle timeout, a crash, an out-of-memory kill); returns how many it started.
+
+    Why: docker-compose's scheduler runs the tasks (LocalExecutor) as an MWAA worker does, but it
+    lives as long as the stack, so it can keep one warm Spark driver beside it (LAKEHOUSE_WARM_SPARK
+    on the scheduler service, started by docker/airflow/entrypoint.sh). The ingest, gate and
+    publish of every hour then run in one JVM instead of three cold spark-submits. A task that
+    finds no driver (between two starts) runs its own spark-submit (`run_job`). `runs` bounds the
+    starts (tests); None keeps going until the process is stopped.
+    """
+    import time
+
+    started = 0
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    while runs is None or started < runs:
+        process = start_warm_driver(settings, folder, log_file, append=True)
+        started += 1
+        code = process.wait()
+        with open(log_file, "a") as log:
+            print(f"warm Spark driver {process.pid} ended with exit code {code}; starting another", file=log)
+        if runs is None or started < runs:
+            time.sleep(restart_seconds)
+    return started
+
+
+if __name__ == "__main__":  # python -m pipeline.local_spark <folder> <log file>: keep_warm_driver
+    from pipeline.settings import load_settings
+
+    keep_warm_driver(load_settings(), Path(sys.argv[1]), Path(sys.argv[2]))

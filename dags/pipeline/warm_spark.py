@@ -13,7 +13,9 @@ DAG runs, and stop it at the end. It listens on a Unix socket; the local Spark t
 `main(argv)` in its session with the job's stdout/stderr (Python and JVM) sent back over the
 socket, then a last line with the exit code. One job at a time. If the client goes away (the
 task was killed), the server cancels the job's Spark work. The scheduler (`make airflow`) does
-not use it: there every task is its own spark-submit, as on a worker.
+not use it: there every task is its own spark-submit, as on a worker. docker-compose's scheduler
+does: it lives as long as the stack, and keeps one driver beside it
+(`pipeline.local_spark.keep_warm_driver`, started by docker/airflow/entrypoint.sh).
 
 The socket's folder also holds `pid` (the server's process id, written by whoever started it),
 so a client waiting for a server that is still starting knows whether it is still alive.

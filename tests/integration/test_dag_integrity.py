@@ -294,6 +294,24 @@ def test_cosmos_runs_the_dbt_virtualenv_on_the_same_duckdb_file_the_export_fills
     assert all(t.retries == 0 for t in [build, *dbt_tasks] if type(t).__name__ != "EmptyOperator")
 
 
+def test_compose_target_runs_one_dbt_build_on_postgres_with_a_task_per_model(
+    dbt_manifest, lake_env, monkeypatch
+) -> None:
+    """Issue 30: compose ran 26 `dbt build --select` start-ups an hour on PostgreSQL; it runs the
+    watcher's one build, as the local target does, and still shows a task per model and test."""
+    dag = parse({"LAKEHOUSE_ENV": "compose"}, monkeypatch).dags["orders_lakehouse"]
+    build = dag.get_task("dbt.dbt_producer_watcher")
+    assert build.profile_config.target_name == "compose"
+    assert build.upstream_task_ids == {"export_silver"}
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.") and t is not build]
+    assert not [t.task_id for t in dbt_tasks if t.task_id.endswith("_model_build")]
+    models = {t.task_id for t in dbt_tasks if t.task_id.endswith(".run")}
+    assert {"dbt.stg_order_lines.run", "dbt.fct_order_lines.run", "dbt.agg_daily_sales.run"} <= models
+    assert all(t.upstream_task_ids for t in dbt_tasks)
+    # PostgreSQL is reached over the network: the build gets its one retry (a dropped connection)
+    assert build.retries == 1
+
+
 def test_redshift_target_runs_one_dbt_build_per_model_with_a_retry(dbt_manifest, lake_env, monkeypatch) -> None:
     bag = parse(CONFIGURATIONS["glue-redshift"], monkeypatch)
     dag = bag.dags["orders_lakehouse"]
