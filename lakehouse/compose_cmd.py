@@ -374,6 +374,26 @@ def hour_result(api: AirflowApi, run: Mapping[str, Any], dag_id: str = DAG_ID) -
     return HourResult(hour, run["state"], run_id, seconds, api.task_states(dag_id, run_id), link)
 
 
+FINISHED_RUN_STATES = frozenset({"success", "failed"})
+
+
+def backfill_done(backfill: Mapping[str, Any], runs: list[Mapping[str, Any]], hours: int) -> bool:
+    """The backfill is complete AND each of its `hours` runs has finished since it was created.
+
+    Airflow 3.2.1 can mark a backfill complete while its last run is still queued
+    (apache/airflow#61375, fixed upstream by #62561): waiting on `completed_at` alone returned
+    an hour that had not run yet. A run that ended before the backfill was created is the
+    previous run of an hour being run again, not this one.
+    """
+    created = _instant(backfill.get("created_at"))
+
+    def finished(run: Mapping[str, Any]) -> bool:
+        ended = _instant(run.get("end_date"))
+        return run["state"] in FINISHED_RUN_STATES and ended is not None and (created is None or ended >= created)
+
+    return bool(backfill.get("completed_at")) and len(runs) >= hours and all(finished(run) for run in runs)
+
+
 def run_hours(
     api: AirflowApi,
     start: datetime,
@@ -398,8 +418,8 @@ def run_hours(
     )
     deadline = time.monotonic() + timeout
     reported: dict[str, str] = {}
-    while not api.backfill(backfill["id"]).get("completed_at"):
-        runs = api.dag_runs(dag_id, start, last)
+    hours = int((end - start) / HOUR)
+    while not backfill_done(api.backfill(backfill["id"]), runs := api.dag_runs(dag_id, start, last), hours):
         for run in runs:
             if reported.get(run["dag_run_id"]) != run["state"]:
                 reported[run["dag_run_id"]] = run["state"]
