@@ -32,7 +32,6 @@ the range's summary (what the entry script prints as one JSON line).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -329,15 +328,7 @@ def _silver(spark, args, t: IngestTables, bronze, hours: list[datetime], records
                 f"{n_update:,} newer versions, {len(days)} event day(s)"
             )
             to_apply = classified.where("change != 'unchanged'").drop("change")
-            updated: list[str] | None = []
-            if 0 < n_update <= transforms.MAX_IDS_IN_CONDITION:
-                newer = to_apply.join(found, "event_id", "left_semi").select("event_id").collect()
-                updated = [r["event_id"] for r in newer]
-            elif n_update:
-                updated = None
-            condition = f"{prune} AND {transforms.ids_condition(updated)}"
-            view = "ingest_batch_" + re.sub(r"\W", "_", args.run_id)
-            writes.merge_silver(spark, to_apply, t.silver, condition, view, branch, updates=n_update > 0)
+            job.merge_changes(spark, t.silver, to_apply, found, n_update, prune, args.run_id, branch)
             log(f"committed {t.silver}")
         else:
             log(f"{t.silver}: nothing new in the range")

@@ -395,6 +395,26 @@ def tally(rows, record: dict) -> list[datetime]:
     return sorted(hours)
 
 
+def merge_changes(
+    spark, silver: str, to_apply, found, n_update: int, prune: str, run_id: str, branch: str | None
+) -> None:
+    """MERGE the batch's changes into silver, telling the MERGE which ids can match.
+
+    `found` holds the silver rows sharing an id with the batch. Up to MAX_IDS_IN_CONDITION
+    newer versions are named in the condition; beyond that the MERGE probes the touched hours
+    in full. One rule for an hour's run and a bulk range's.
+    """
+    updated: list[str] | None = []
+    if 0 < n_update <= transforms.MAX_IDS_IN_CONDITION:
+        newer = to_apply.join(found, "event_id", "left_semi").select("event_id").collect()
+        updated = [r["event_id"] for r in newer]
+    elif n_update:
+        updated = None  # too many for the SQL text: the MERGE probes the touched hours in full
+    condition = f"{prune} AND {transforms.ids_condition(updated)}"
+    view = "ingest_batch_" + re.sub(r"\W", "_", run_id)
+    writes.merge_silver(spark, to_apply, silver, condition, view, branch, updates=n_update > 0)
+
+
 def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[datetime], record: dict, log) -> None:
     """Dedupe the hour, classify it against silver's touched days, MERGE what changes.
 
@@ -432,15 +452,7 @@ def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[dateti
                 f"{record['silver_inserted']:,} new, {n_update:,} newer versions, "
                 f"days {', '.join(record['event_days'])}"
             )
-            updated: list[str] | None = []
-            if 0 < n_update <= transforms.MAX_IDS_IN_CONDITION:
-                newer = to_apply.join(found, "event_id", "left_semi").select("event_id").collect()
-                updated = [r["event_id"] for r in newer]
-            elif n_update:
-                updated = None  # too many for the SQL text: the MERGE probes the touched hours in full
-            condition = f"{prune} AND {transforms.ids_condition(updated)}"
-            view = "ingest_batch_" + re.sub(r"\W", "_", args.run_id)
-            writes.merge_silver(spark, to_apply, t.silver, condition, view, branch, updates=n_update > 0)
+            merge_changes(spark, t.silver, to_apply, found, n_update, prune, args.run_id, branch)
             log(f"committed {t.silver}")
         else:
             log(f"{t.silver}: nothing new in this hour")
