@@ -38,7 +38,7 @@ from airflow.sdk import DAG, Param, task
 
 from pipeline import assets, backfill, hour_claims, skip_reasons, spark_args
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.dbt_cosmos import dbt_parallel_tasks, dbt_task_group, manifest_path
+from pipeline.dbt_cosmos import build_marts, dbt_parallel_tasks
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
 
@@ -165,23 +165,4 @@ with DAG(
     firehose_errors(plan["firehose_errors"])
     has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
     publish >> release_range().as_teardown(setups=plan)
-    last = publish
-
-    if SETTINGS.dbt_target in ("local", "compose"):
-
-        @task(task_id="export_silver")
-        def export_silver() -> int:
-            """Copy silver (main) into the warehouse (DuckDB or PostgreSQL) before dbt reads it."""
-            from pipeline.local_warehouse import export_silver as export
-
-            return export(load_settings())
-
-        last = last >> export_silver()
-
-    dbt = dbt_task_group(SETTINGS, group_id="dbt")
-
-    @task(task_id="marts_published", outlets=assets.mart_assets("lakehouse", manifest_path()))
-    def marts_published() -> None:
-        """Emits the mart assets once every model and test of the dbt group succeeded."""
-
-    last >> dbt >> marts_published()
+    build_marts(SETTINGS, after=publish)

@@ -50,7 +50,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from pipeline import assets, hour_claims, maintenance, skip_reasons, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.dbt_cosmos import dbt_parallel_tasks, dbt_task_group, manifest_path
+from pipeline.dbt_cosmos import build_marts, dbt_parallel_tasks
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
 
@@ -193,28 +193,7 @@ with DAG(
     has_objects(plan["objects"]) >> ensure_tables() >> ingest >> quality_gate >> publish
     publish >> is_silver_maintenance_hour() >> maintain_silver
     publish >> release_hour().as_teardown(setups=claim)  # runs whatever the run's outcome
-    last = publish
-
-    if SETTINGS.dbt_target in ("local", "compose"):
-        # DuckDB (local) and PostgreSQL (compose) read silver from a copy: neither reads Iceberg
-        # offline. On Redshift the marts read silver through Spectrum: nothing to copy.
-        @task(task_id="export_silver")
-        def export_silver() -> int:
-            """Copy silver (main) into the warehouse (DuckDB or PostgreSQL) before dbt reads it."""
-            from pipeline.local_warehouse import export_silver as export
-
-            return export(load_settings())
-
-        last = last >> export_silver()
-
-    dbt = dbt_task_group(SETTINGS, group_id="dbt")
-
-    @task(task_id="marts_published", outlets=assets.mart_assets("lakehouse", manifest_path()))
-    def marts_published() -> None:
-        """Emits the mart assets once every model and test of the dbt group succeeded."""
-
-    published = marts_published()
-    last >> dbt >> published
+    published = build_marts(SETTINGS, after=publish)
 
     @task(task_id="rate_alarm", trigger_rule="none_failed")
     def rate_alarm(**context: Any) -> dict[str, Any]:

@@ -261,3 +261,38 @@ def redshift_analyze_task(settings: Settings, task_id: str = "analyze_marts"):
         wait_for_completion=True,
         **target,
     )
+
+
+def build_marts(settings: Settings, after: Any) -> Any:
+    """`after` -> export_silver (local, compose) -> the dbt task group -> marts_published.
+
+    Inside a DAG's context; returns marts_published, the task whose success means every model
+    and test passed. The hourly DAG and the bulk backfill build the marts the same way.
+    """
+    from airflow.sdk import task
+
+    from pipeline import assets
+
+    last = after
+    if settings.dbt_target in ("local", "compose"):
+        # DuckDB (local) and PostgreSQL (compose) read silver from a copy: neither reads Iceberg
+        # offline. On Redshift the marts read silver through Spectrum: nothing to copy.
+        @task(task_id="export_silver")
+        def export_silver() -> int:
+            """Copy silver (main) into the warehouse (DuckDB or PostgreSQL) before dbt reads it."""
+            from pipeline.local_warehouse import export_silver as export
+            from pipeline.settings import load_settings
+
+            return export(load_settings())
+
+        last = last >> export_silver()
+
+    dbt = dbt_task_group(settings, group_id="dbt")
+
+    @task(task_id="marts_published", outlets=assets.mart_assets("lakehouse", manifest_path()))
+    def marts_published() -> None:
+        """Emits the mart assets once every model and test of the dbt group succeeded."""
+
+    published = marts_published()
+    last >> dbt >> published
+    return published
