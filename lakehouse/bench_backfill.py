@@ -149,6 +149,7 @@ def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, A
 def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, lateness_hours: int) -> tuple[float, float]:
     from pipeline.spark_backends import data_docs_uri
     from spark_jobs.quality.publish import publish
+    from spark_jobs.quality.summary import gate_summary
     from spark_jobs.quality.validate import ValidationRequest, run_validation
 
     request = ValidationRequest(
@@ -164,7 +165,7 @@ def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, late
     gate = run_validation(spark, request)
     validated = time.perf_counter()
     if not gate.success:
-        raise RuntimeError(f"bench-backfill: the gate failed on {run_id}:\n{gate.summary()}")
+        raise RuntimeError(f"bench-backfill: the gate failed on {run_id}:\n{gate_summary(gate)}")
     outcome = publish(spark, settings.catalog_name, run_id)
     if not outcome.ok:
         raise RuntimeError(f"bench-backfill: publish refused {run_id}: {outcome.summary()}")

@@ -3,7 +3,7 @@
 What it does (on this machine, one process, one SparkSession, local[2]):
 
 1. Draws a silver-shaped history from the simulator's preference model
-   (`lakehouse.generate.preferences.simulate_order_lines`: stable customer tastes, themed
+   (`lakehouse.generate.histories.simulate_order_lines`: stable customer tastes, themed
    baskets, seasons) and appends it to a fresh `silver.order_lines` with pyiceberg, in a
    throwaway lakehouse under `<LAKEHOUSE_HOME>/bench/recommend`.
 2. Starts Spark (timed apart), then runs the job exactly as the DAG does
@@ -72,7 +72,7 @@ def load_simulated_silver(
     import pyarrow as pa
 
     from lakehouse.generate import catalogue
-    from lakehouse.generate.preferences import simulate_order_lines
+    from lakehouse.generate.histories import simulate_order_lines
     from pipeline.catalog import open_catalog
     from spark_jobs.naming import physical
 

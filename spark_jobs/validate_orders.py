@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from spark_jobs.jobargs import JobArg, parse_hour, parse_job_args, verdict_exit
 from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
 from spark_jobs.quality.suites import default_expectations_dir
+from spark_jobs.quality.summary import gate_summary
 
 APP_NAME = "lakehouse-validate-orders"
 SPECS = (
@@ -74,10 +75,11 @@ def main(argv: Sequence[str] | None = None, spark=None) -> int:
         traceback.print_exc()
         print("validate_orders: the gate could not run (error above)", file=sys.stderr)
         return 2
-    print(gate.summary(), flush=True)
+    summary = gate_summary(gate)
+    print(summary, flush=True)
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in gate.timings.items())
     print(f"validate_orders: {gate.results_written} results written; {timing}", file=sys.stderr, flush=True)
-    first_line = (gate.summary().splitlines() or ["the gate failed"])[0]
+    first_line = (summary.splitlines() or ["the gate failed"])[0]
     return verdict_exit(0 if gate.success else 1, args, f"quality gate failed for run {request.run_id}: {first_line}")
 
 

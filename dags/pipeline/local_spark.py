@@ -10,7 +10,8 @@ pytest and under spark-submit:
 - Python: driver and workers run `sys.executable` (this virtualenv: pyarrow, numpy), and the
   repository root is on PYTHONPATH so `spark_jobs` imports without installing;
 - the job's `--snake_case` arguments after the catalog ones of the local backend
-  (`pipeline.spark_backends.LocalSpark.catalog_args`), rendered by `spark_jobs.jobargs.to_argv`.
+  (`pipeline.spark_catalog.local_catalog_args`, what `LocalSpark.catalog_args` returns),
+  rendered by `spark_jobs.jobargs.to_argv`.
 
 What each job is given comes from `pipeline.spark_args`, the same builders the DAG uses.
 """
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import REPO_ROOT, Settings
-from pipeline.spark_backends import LocalSpark
+from pipeline.spark_catalog import local_catalog_args, local_catalog_conf
 from spark_jobs.jobargs import CATALOG_PASSWORD_ENV, jdbc_catalog_uri, to_argv
 
 LineSink = Callable[[str], None]
@@ -90,7 +91,7 @@ def build_command(
     argv = [spark_submit_executable(), "--name", Path(script).stem]
     for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
-    argv += [str(script), *to_argv(LocalSpark(settings).catalog_args()), *to_argv(job_args)]
+    argv += [str(script), *to_argv(local_catalog_args(settings)), *to_argv(job_args)]
     env = dict(os.environ)
     env.update(found.environ())
     password = jdbc_catalog_uri(settings.catalog_uri)[2]
@@ -178,7 +179,7 @@ def run_job(
     if settings.warm_spark and not extra_conf and timeout is None:
         from pipeline import warm_spark
 
-        argv = [*to_argv(LocalSpark(settings).catalog_args()), *to_argv(job_args)]
+        argv = [*to_argv(local_catalog_args(settings)), *to_argv(job_args)]
         try:
             return warm_spark.run_remote(settings.warm_spark, str(script), argv, on_stdout or _to(sys.stdout))
         except warm_spark.WarmSparkUnavailable as exc:
@@ -196,7 +197,7 @@ def start_warm_driver(settings: Settings, folder: Path, log_file: Path, append: 
     """
     from pipeline import warm_spark
 
-    conf = LocalSpark(settings).catalog_conf()
+    conf = local_catalog_conf(settings)
     conf[f"spark.sql.catalog.{settings.catalog_name}.cache-enabled"] = "false"
     command = build_command(settings, warm_spark.__file__, {"folder": str(folder)}, extra_conf=conf)
     folder.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,8 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from pipeline.settings import REPO_ROOT, Settings
-from spark_jobs.jobargs import jdbc_catalog_uri, to_argv
+from pipeline.spark_catalog import LOCAL_PLATFORM, catalog_args, local_catalog_args, local_catalog_conf
+from spark_jobs.jobargs import to_argv
 from spark_jobs.session import catalog_conf
 
 PACKAGE = "spark_jobs"
@@ -55,12 +56,8 @@ class SparkBackend:
     platform: ClassVar[str]  # the jobs' `--environment`: local, glue or emr
 
     def catalog_args(self) -> dict[str, str]:
-        """The catalog arguments every job takes (`spark_jobs.jobargs.CATALOG_ARGS`)."""
-        args = {"environment": self.platform, "catalog_name": self.settings.catalog_name}
-        args["warehouse"] = self.settings.warehouse
-        if self.settings.namespace_prefix:
-            args["namespace_prefix"] = self.settings.namespace_prefix
-        return args
+        """The catalog arguments every job takes (`pipeline.spark_catalog.catalog_args`)."""
+        return catalog_args(self.settings, self.platform)
 
     def script_uri(self, script: str) -> str:
         """Where the entry script `spark_jobs/<script>` lives for this backend."""
@@ -93,20 +90,15 @@ class LocalSpark(SparkBackend):
     the CLI starts jobs without an operator, and both must give a job the same catalog.
     """
 
-    platform = "local"
+    platform = LOCAL_PLATFORM
 
     def catalog_args(self) -> dict[str, str]:
-        """Plus the JDBC form of the settings' SQLAlchemy catalog URI: Spark's JdbcCatalog and
-        pyiceberg's SqlCatalog share the tables. Never the password: `local_spark.build_command`
-        hands it over in the job's environment (`spark_jobs.jobargs.CATALOG_PASSWORD_ENV`)."""
-        uri, user, _password = jdbc_catalog_uri(self.settings.catalog_uri)
-        return {**super().catalog_args(), "catalog_uri": uri, "catalog_jdbc_user": user}
+        """Plus the JDBC catalog URI and user (`pipeline.spark_catalog.local_catalog_args`)."""
+        return local_catalog_args(self.settings)
 
     def catalog_conf(self) -> dict[str, str]:
-        """The Spark conf of the local catalog, for a session made outside a job (the warm
-        driver, the tests' session, the ingest benchmark): the conf a job derives from its arguments."""
-        uri, user, password = jdbc_catalog_uri(self.settings.catalog_uri)
-        return catalog_conf(self.platform, self.settings.catalog_name, self.settings.warehouse, uri, user, password)
+        """The local catalog's Spark conf (`pipeline.spark_catalog.local_catalog_conf`)."""
+        return local_catalog_conf(self.settings)
 
     def script_uri(self, script: str) -> str:
         return str(REPO_ROOT / PACKAGE / PurePosixPath(script).name)

@@ -20,7 +20,8 @@ One module a job:
 - `records`: timestamp/uuid/JSON text for the hot loop;
 - `firehose`: the per-hour buffer (flush on size or time, object names);
 - `faults`: the injected broken records; `truth`: the ground truth;
-- `hours`: plans each arrival hour; `writer`: gzip and put in worker threads;
+- `hours`: plans each arrival hour, and `generate` (re-exported here) writes a run;
+- `writer`: gzip and put in worker threads;
 - `output`: a local folder or `s3://`; `cli`: the command.
 
 Determinism: every random choice comes from `random.Random` seeded from `--seed` and the
@@ -34,10 +35,6 @@ each record from precomputed JSON fragments (one f-string per record, no dict, n
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 from lakehouse.generate.catalogue import Catalogue, catalogue
 from lakehouse.generate.cli import register, run
 from lakehouse.generate.config import (
@@ -49,8 +46,7 @@ from lakehouse.generate.config import (
     REQUIRED_FIELDS,
     GenerateConfig,
 )
-from lakehouse.generate.hours import Run
-from lakehouse.generate.output import open_sink
+from lakehouse.generate.hours import generate
 
 __all__ = [
     "EVENT_FIELDS",
@@ -66,27 +62,3 @@ __all__ = [
     "register",
     "run",
 ]
-
-
-def generate(config: GenerateConfig, out: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Write `config.hours` arrival hours of Firehose objects under `out`; return the ground truth.
-
-    `out` is a local folder or `s3://bucket/prefix` (endpoint from AWS_ENDPOINT_URL). The ground
-    truth is also written to `<out>/<config.ground_truth_key>`. `progress` gets one line per hour.
-
-    Ground truth, per arrival hour (`hours[]`): `objects` [{key (relative to `out`), bytes
-    (gzip), records (framed records; 0 for the corrupt object), corrupt}], `records`,
-    `records_read` (records + one per corrupt object), `bronze_rows` (valid records, duplicates
-    included), `quarantine` {reason: rows}, `quarantine_rows`, `duplicates` (valid copies of an
-    event id delivered earlier in the run), `late_events`, `extra_field_records`,
-    `new_unique_events`, `records_in_corrupt_objects`. Invariants: records_read == bronze_rows +
-    quarantine_rows; bronze_rows - duplicates == new_unique_events. `totals` sums the hours;
-    `expected` holds what the ingest must produce (bronze, quarantine and silver rows, silver
-    rows by event day) and `injected`: the event ids of duplicates, late events, extra-field
-    records and lost events, and each quarantined record as {arrival_hour, key, record_index
-    (0-based position in its object; null for an object-level row), reason, event_id, detail}.
-    """
-    sink = open_sink(out)
-    truth = Run(config, sink, progress).generate()
-    sink.put(config.ground_truth_key, (json.dumps(truth, indent=1) + "\n").encode(), "application/json")
-    return truth

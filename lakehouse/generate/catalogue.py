@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from lakehouse.generate.draws import cumulative, lookup_table
 from lakehouse.generate.preferences import THEMES, Tastes  # the design themes products are named after
-from lakehouse.generate.sampling import cumulative, lookup_table
 
 # Real UCI items (code, description, price) keep the data recognisable; the rest is synthesised.
 _KNOWN_PRODUCTS: tuple[tuple[str, str, float], ...] = (

@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or settings.raw_root
 
     from lakehouse.console import progress, table
-    from lakehouse.generate import generate  # the package's entry point (imports this module)
+    from lakehouse.generate.hours import generate
 
     began = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ not on the run's start. The only state carried between hours is the cross-hour d
 from __future__ import annotations
 
 import heapq
+import json
 import random
 import time
 from collections.abc import Callable
@@ -24,11 +25,12 @@ from lakehouse.generate.config import (
     MIN_EVENTS_WITH_FAULTS,
     GenerateConfig,
 )
+from lakehouse.generate.draws import LINES_TABLE
 from lakehouse.generate.faults import corrupt_object, fault_records, scaled_counts
 from lakehouse.generate.firehose import HourBuffer, Special
-from lakehouse.generate.output import Sink
+from lakehouse.generate.output import Sink, open_sink
 from lakehouse.generate.records import event_id_of, fmt_ms, iso_z
-from lakehouse.generate.sampling import LINES_TABLE, invoice_lines
+from lakehouse.generate.sampling import invoice_lines
 from lakehouse.generate.truth import hour_truth, new_injected, run_truth, warn_foreign_objects
 from lakehouse.generate.volume import planned_events
 from lakehouse.generate.writer import ObjectWriter
@@ -198,3 +200,27 @@ class Run:
         truth = hour_truth(hour_start, buf, corrupt_entries, n, self.injected)
         warn_foreign_objects(existing, truth, self.progress)
         return truth
+
+
+def generate(config: GenerateConfig, out: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Write `config.hours` arrival hours of Firehose objects under `out`; return the ground truth.
+
+    `out` is a local folder or `s3://bucket/prefix` (endpoint from AWS_ENDPOINT_URL). The ground
+    truth is also written to `<out>/<config.ground_truth_key>`. `progress` gets one line per hour.
+
+    Ground truth, per arrival hour (`hours[]`): `objects` [{key (relative to `out`), bytes
+    (gzip), records (framed records; 0 for the corrupt object), corrupt}], `records`,
+    `records_read` (records + one per corrupt object), `bronze_rows` (valid records, duplicates
+    included), `quarantine` {reason: rows}, `quarantine_rows`, `duplicates` (valid copies of an
+    event id delivered earlier in the run), `late_events`, `extra_field_records`,
+    `new_unique_events`, `records_in_corrupt_objects`. Invariants: records_read == bronze_rows +
+    quarantine_rows; bronze_rows - duplicates == new_unique_events. `totals` sums the hours;
+    `expected` holds what the ingest must produce (bronze, quarantine and silver rows, silver
+    rows by event day) and `injected`: the event ids of duplicates, late events, extra-field
+    records and lost events, and each quarantined record as {arrival_hour, key, record_index
+    (0-based position in its object; null for an object-level row), reason, event_id, detail}.
+    """
+    sink = open_sink(out)
+    truth = Run(config, sink, progress).generate()
+    sink.put(config.ground_truth_key, (json.dumps(truth, indent=1) + "\n").encode(), "application/json")
+    return truth

@@ -29,9 +29,8 @@ seed gives the same bytes (the simulator's contract) and another seed another hi
 same tastes. The structure is what a recommender can learn (a customer's themes from their
 past baskets) and what a popularity baseline cannot (it recommends the same list to all).
 
-`simulate_order_lines` draws a silver-shaped history straight from the same model (no Firehose
-objects, no ingest), for the recommendation tests and `make bench-recommend`, which need
-histories of a chosen size and number of customers quickly.
+`lakehouse.generate.histories.simulate_order_lines` draws a silver-shaped history straight from
+the same model (no Firehose objects, no ingest).
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from lakehouse.generate.sampling import LINES_TABLE, QUANTITY_TABLE, lookup_table
+from lakehouse.generate.draws import lookup_table
 
 THEMES: tuple[str, ...] = (
     "RETROSPOT",
@@ -167,68 +166,6 @@ class Tastes:
         return basket.table, basket.bits
 
 
-# --------------------------------------------------------------------------- direct histories
-
-
-def simulate_order_lines(
-    *,
-    seed: int,
-    customers: int,
-    lines: int,
-    start: datetime,
-    days: int,
-    cancellation_share: float = 0.02,
-    guest_share: float = 0.10,
-) -> dict[str, list[Any]]:
-    """A silver-shaped order history drawn from the same model, as columns (for Arrow/Spark).
-
-    `customers` synthetic ids ("C" + 6 digits, so they never collide with the simulator's
-    catalogue ids) with Pareto-skewed activity; invoices uniform over `days` from `start`; an
-    invoice's line count from the simulator's table. Cancellations (a 'C' invoice, negative
-    quantities) and guest checkouts are included so consumers must handle them.
-    Deterministic for (seed, customers, lines, start, days).
-    """
-    from lakehouse.generate.catalogue import catalogue  # lazy: the catalogue builds Tastes
-
-    if customers < 1 or lines < 1 or days < 1:
-        raise ValueError("customers, lines and days must be >= 1")
-    cat = catalogue()
-    tastes = cat.tastes
-    rng = random.Random(f"{seed}:simulate_order_lines")
-    bits, rand = rng.getrandbits, rng.random
-    ids = [f"C{100000 + i}" for i in range(customers)]
-    activity = lookup_table(ids, [rng.paretovariate(1.5) for _ in ids], 16)
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    start_ms = int(start.timestamp() * 1000)
-    span_ms = days * 86_400_000
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in ("event_id", "invoice_no", "invoice_line", "stock_code", "quantity", "customer_id", "event_ts")
-    }
-    invoice = 500_000
-    written = 0
-    while written < lines:
-        invoice += 1
-        n = min(LINES_TABLE[bits(12)], lines - written)
-        event_ms = start_ms + int(rand() * span_ms)
-        cancelled = rand() < cancellation_share
-        customer = None if rand() < guest_share else activity[bits(16)]
-        table, nbits = tastes.basket(customer, event_ms, rand) if customer else (cat.product_table, 16)
-        ts = datetime.fromtimestamp(event_ms / 1000, UTC)
-        for line in range(1, n + 1):
-            product = table[bits(nbits)]
-            quantity = product.fixed_quantity or QUANTITY_TABLE[bits(10)]
-            columns["event_id"].append(f"{seed}-{invoice}-{line}")
-            columns["invoice_no"].append(f"C{invoice}" if cancelled else str(invoice))
-            columns["invoice_line"].append(line)
-            columns["stock_code"].append(product.stock_code)
-            columns["quantity"].append(-quantity if cancelled else quantity)
-            columns["customer_id"].append(customer)
-            columns["event_ts"].append(ts)
-        written += n
-    return columns
-
-
 __all__ = [
     "DEFAULT_THEME",
     "SEASONS",
@@ -236,5 +173,4 @@ __all__ = [
     "Tastes",
     "customer_tastes",
     "product_theme",
-    "simulate_order_lines",
 ]

@@ -67,8 +67,3 @@ class GateResult:
     def warnings(self) -> list[results.Outcome]:
         return [o for o in self.outcomes if not o.success and not o.blocking]
 
-    def summary(self) -> str:
-        """The text a person reads in the task log (see `spark_jobs.quality.summary`)."""
-        from spark_jobs.quality.summary import gate_summary
-
-        return gate_summary(self)

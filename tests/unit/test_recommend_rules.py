@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse import generate as gen
+from lakehouse.generate import histories
 from lakehouse.generate import preferences as prefs
 from pipeline.settings import REPO_ROOT
 from spark_jobs import recommend_products
@@ -95,16 +96,16 @@ def test_generated_baskets_follow_the_customers_tastes(tmp_path: Path) -> None:
 
 def test_same_seed_same_history_and_the_season_moves_baskets() -> None:
     start = datetime(2026, 7, 1, tzinfo=UTC)
-    a = prefs.simulate_order_lines(seed=1, customers=200, lines=5000, start=start, days=30)
-    b = prefs.simulate_order_lines(seed=1, customers=200, lines=5000, start=start, days=30)
+    a = histories.simulate_order_lines(seed=1, customers=200, lines=5000, start=start, days=30)
+    b = histories.simulate_order_lines(seed=1, customers=200, lines=5000, start=start, days=30)
     assert a == b
-    c = prefs.simulate_order_lines(seed=2, customers=200, lines=5000, start=start, days=30)
+    c = histories.simulate_order_lines(seed=2, customers=200, lines=5000, start=start, days=30)
     assert a["stock_code"] != c["stock_code"]
     theme_of = gen.catalogue().tastes.theme_of
     july = Counter(theme_of.get(code) for code in a["stock_code"])
     december = Counter(
         theme_of.get(code)
-        for code in prefs.simulate_order_lines(
+        for code in histories.simulate_order_lines(
             seed=1, customers=200, lines=5000, start=datetime(2026, 12, 1, tzinfo=UTC), days=30
         )["stock_code"]
     )
