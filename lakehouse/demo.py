@@ -10,8 +10,8 @@
    weeks of data, and 336 hourly runs would take hours.
 4. The last hours through the `orders_lakehouse` DAG, hour by hour, as production runs them
    (`airflow dags test`): landing manifest, Spark ingest, the Great Expectations gate on the
-   run's audit branch, publish, the dbt marts through Cosmos on DuckDB, the rate alarm (judged
-   against the history's baseline).
+   run's audit branch, publish, the dbt marts through Cosmos on DuckDB, the rate alarm. The
+   last hour carries an injected spike (4x its orders), which the rate alarm reports.
 5. A summary read back from the tables: what was bulk-loaded and what ran hourly, rows per
    layer against the simulator's ground truth, quarantine by reason, the gate's verdicts, the
    RFM segments, the rate alarms, the top rows of `marts.agg_daily_sales`.
@@ -45,6 +45,7 @@ DEMO_FAULTS = "scaled"
 # Firehose's longest buffer interval: a low-volume stream flushes on time, so this gives 4
 # objects an hour instead of 12 (a third of the files for the bulk run to list and read).
 DEMO_BUFFER_SECONDS = 900
+DEMO_ANOMALY = "spike"  # injected in the last hourly hour: the rate alarm's panel has one alarm
 DEMO_SEED = 7
 # A demo of a few hours only (`make compose-demo`): every fault in every hour (`--faults all`,
 # about 9 bad records an hour) needs a volume whose 1% the gate allows is above that.
@@ -103,12 +104,9 @@ def run(args: argparse.Namespace) -> int:
 
 def demo_config(start: datetime, hours: int, history_days: int, events_per_hour: int, seed: int, settings: Settings):
     """One stream for the history and the hourly hours (one ground truth): the history's days
-    before `start`, then `hours` hours.
-
-    No rate anomaly is injected: an alarm recorded (pyiceberg, audit.rate_alarms) while the warm
-    Spark driver holds the SQLite catalog fails with "database is locked" (seen here; the
-    e2e test stops its warm driver before its own SQLite commits for the same reason)."""
+    before `start`, then `hours` hours, the last of them with an injected spike."""
     from lakehouse.generate import GenerateConfig
+    from lakehouse.generate.volume import Anomaly
 
     return GenerateConfig(
         start=start - timedelta(days=history_days),
@@ -117,6 +115,7 @@ def demo_config(start: datetime, hours: int, history_days: int, events_per_hour:
         faults=DEMO_FAULTS,
         shape=DEMO_SHAPE,
         buffer_seconds=DEMO_BUFFER_SECONDS,
+        anomalies=(Anomaly(start + timedelta(hours=hours - 1), DEMO_ANOMALY),),
         seed=seed,
         lateness_hours=settings.lateness_hours,  # the event made too late is late for this pipeline
     )
