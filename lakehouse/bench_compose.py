@@ -113,7 +113,7 @@ def run_phases(api, run_id: str, dag_id: str = "orders_lakehouse") -> list[Measu
 
 
 def measure(cold: bool, build: bool = True, hours: int = 3) -> list[Measure]:
-    from lakehouse.compose_cmd import HOUR, Stack, ensure_env_file, run_hours
+    from lakehouse.compose_stack import HOUR, Stack, ensure_env_file, run_hours
     from lakehouse.demo import DEMO_START
     from lakehouse.generate import GenerateConfig, generate
 

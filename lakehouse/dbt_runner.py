@@ -1,4 +1,5 @@
-"""`lakehouse dbt`: build the warehouse (the dbt project in `dbt/`) from the silver Iceberg tables.
+"""Build the warehouse (the dbt project in `dbt/`) from the silver Iceberg tables: the service
+behind `lakehouse dbt` (`lakehouse/dbt_cmd.py`), the demo, the doctor's checks and the benchmarks.
 
 dbt lives in its own virtualenv (as on MWAA, where `startup.sh` makes it), so this module never
 imports dbt: it runs `settings.dbt_executable` as a subprocess.
@@ -18,7 +19,6 @@ a Spectrum external schema over the Glue database.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import time
@@ -33,7 +33,7 @@ from pipeline.local_warehouse import (  # noqa: F401 (re-exported for the CLI an
     MissingTableError,
     export_silver,
 )
-from pipeline.settings import REPO_ROOT, Settings, load_settings
+from pipeline.settings import REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 # What `dbt parse` reads: when one of these is newer than the manifest, the manifest is stale.
@@ -145,30 +145,3 @@ def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str],
         cursor = con.execute(sql)
         headers = [d[0] for d in cursor.description]
         return headers, cursor.fetchall()
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "dbt",
-        help="build the warehouse: export silver to DuckDB (local target), then run dbt",
-        description=(
-            "Run dbt on the project in dbt/ with its profiles (target from LAKEHOUSE_DBT_TARGET). On the local "
-            "target the silver Iceberg tables are first copied into the DuckDB warehouse. Arguments after `--` "
-            "go to dbt unchanged; without them it runs `dbt build`."
-        ),
-    )
-    p.add_argument("--no-export", action="store_true", help="do not copy silver into DuckDB first")
-    p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt command line (after `--`), default: build")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    dbt_args = list(args.dbt_args or [])
-    if dbt_args[:1] == ["--"]:
-        dbt_args = dbt_args[1:]
-    try:
-        return build_warehouse(settings, dbt_args or DEFAULT_DBT_ARGS, export=not args.no_export)
-    except (DbtRunnerError, MissingTableError) as exc:
-        progress(f"dbt: {exc}")
-        return 1

@@ -1,26 +1,18 @@
 """`lakehouse doctor`: check the parts a local run needs and say how to get what is missing.
 
 `lakehouse doctor --fix` (what `make setup` runs) also fetches the SQLite JDBC driver when it is
-missing (`lakehouse.jars`). `preflight` is the same check for `run-hour`, `backfill` and `demo`:
-they call it before starting Airflow, so a missing part stops them in seconds with the how-to,
-instead of failing inside a task (and, before, waiting out its retries).
+missing (`lakehouse.jars`). The same checks run before `run-hour`, `backfill` and `demo` start
+Airflow (`lakehouse.preflight`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
+from lakehouse.preflight import dbt_problem
 from pipeline import jvm
-from pipeline.settings import Settings, load_settings
-
-
-@dataclass(frozen=True)
-class Problem:
-    what: str
-    fix: str
+from pipeline.settings import load_settings
 
 
 def register(subparsers) -> None:
@@ -69,40 +61,3 @@ def run(args: argparse.Namespace) -> int:
     missing = [p.name for p in found.missing()] + (["dbt"] if dbt else [])
     print(f"missing: {', '.join(missing)}")
     return 1
-
-
-def dbt_problem(settings: Settings) -> Problem | None:
-    executable = Path(settings.dbt_executable)
-    if executable.exists():
-        return None
-    return Problem(
-        f"dbt executable {executable} not found",
-        "`make setup` (it creates .venv-dbt), or set LAKEHOUSE_DBT_EXECUTABLE",
-    )
-
-
-def preflight(settings: Settings, make: bool = True) -> list[Problem]:
-    """What stops a local DAG run from working, each with its fix; makes the dbt manifest when `make`."""
-    problems: list[Problem] = []
-    if settings.spark_backend == "local":
-        found = jvm.discover(settings)
-        problems += [Problem(f"{p.name}: {p.detail}", p.fix) for p in found.missing()]
-    dbt = dbt_problem(settings)
-    if dbt:
-        problems.append(dbt)
-    elif make:
-        from lakehouse.dbt_runner import DbtRunnerError, ensure_manifest
-
-        try:
-            ensure_manifest(settings)
-        except DbtRunnerError as exc:
-            problems.append(Problem(str(exc), "fix the dbt project (`lakehouse dbt -- parse` shows the error)"))
-    return problems
-
-
-def explain(command: str, problems: list[Problem]) -> None:
-    """Print why `command` cannot start, and how to fix it (stderr)."""
-    print(f"lakehouse {command}: cannot start; nothing was run:", file=sys.stderr)
-    for problem in problems:
-        print(f"  - {problem.what}\n    how to fix: {problem.fix}", file=sys.stderr)
-    print("  (`lakehouse doctor` checks again)", file=sys.stderr)

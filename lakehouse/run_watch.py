@@ -1,6 +1,6 @@
 """Watch one `airflow dags test` run from its log: a progress line while it runs, a failure report after.
 
-The log is the run's own output (`lakehouse.airflow_cmd.run_hour` writes it), so everything here
+The log is the run's own output (`lakehouse.local_airflow.run_hour` writes it), so everything here
 reads lines Airflow and our jobs print anyway:
 
 - `[DAG TEST] starting task_id=X` / `end task task_id=X`: which step runs, how many are done;

@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from lakehouse.compose_cmd import HOUR, AirflowApi, Stack, ensure_env_file, run_hours
+from lakehouse.compose_stack import HOUR, AirflowApi, Stack, ensure_env_file, run_hours
 from lakehouse.generate import GenerateConfig, generate
 from pipeline.settings import REPO_ROOT, Settings
 from tests.helpers.checksums import ICEBERG_TABLES, content_checksum

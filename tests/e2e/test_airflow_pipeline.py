@@ -37,8 +37,8 @@ from typing import Any
 
 import pytest
 
-from lakehouse.airflow_cmd import HourResult, hours_between, run_hour, warm_spark
 from lakehouse.generate import GenerateConfig, generate
+from lakehouse.local_airflow import HourResult, hours_between, run_hour, warm_spark
 from pipeline.settings import Settings, load_settings
 from tests.helpers.checksums import ICEBERG_TABLES, content_checksum
 

@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 import pytest
 
-from lakehouse.airflow_cmd import ADMIN_USER, DAG_ID, PASSWORDS_FILE, STOP_GRACE_SECONDS, read_password
+from lakehouse.local_airflow import ADMIN_USER, DAG_ID, PASSWORDS_FILE, STOP_GRACE_SECONDS, read_password
 from pipeline.settings import REPO_ROOT
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.

@@ -27,8 +27,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lakehouse.airflow_cmd import airflow_home, run_hour
 from lakehouse.generate import GenerateConfig, generate
+from lakehouse.local_airflow import airflow_home, run_hour
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

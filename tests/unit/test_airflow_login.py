@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import airflow_cmd
+from lakehouse import airflow_cmd, local_airflow
 from pipeline.settings import load_settings
 
 pytestmark = pytest.mark.unit
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.unit
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     base = {"LAKEHOUSE_HOME": str(tmp_path / "lake"), **extra}
-    return airflow_cmd.airflow_env(load_settings(base), base=base)
+    return local_airflow.airflow_env(load_settings(base), base=base)
 
 
 def _mode(path: Path) -> int:
@@ -30,13 +30,13 @@ def _mode(path: Path) -> int:
 
 
 def test_a_new_home_gets_a_random_password_readable_by_its_owner_only(tmp_path: Path) -> None:
-    first = airflow_cmd.write_login(_env(tmp_path))
+    first = local_airflow.write_login(_env(tmp_path))
     assert first.created and first.password not in ("", "admin") and len(first.password) >= 20
     assert _mode(first.path) == 0o600
     assert json.loads(first.path.read_text()) == {"admin": first.password}
-    again = airflow_cmd.write_login(_env(tmp_path))
+    again = local_airflow.write_login(_env(tmp_path))
     assert (again.password, again.created) == (first.password, False)  # kept: printed once only
-    other = airflow_cmd.write_login(_env(tmp_path / "other"))
+    other = local_airflow.write_login(_env(tmp_path / "other"))
     assert other.password != first.password  # per home
 
 
@@ -46,16 +46,16 @@ def test_the_old_admin_admin_file_is_replaced(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"admin": "admin"}))  # what earlier versions wrote, world-readable
     path.chmod(0o644)
-    login = airflow_cmd.write_login(env)
+    login = local_airflow.write_login(env)
     assert login.created and login.password != "admin"
-    assert airflow_cmd.read_password(path) == login.password and _mode(path) == 0o600
+    assert local_airflow.read_password(path) == login.password and _mode(path) == 0o600
 
 
 def test_the_users_own_password_is_used(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    login = airflow_cmd.write_login(env, "a-long-own-secret")
+    login = local_airflow.write_login(env, "a-long-own-secret")
     assert (login.password, login.created) == ("a-long-own-secret", False)
-    assert airflow_cmd.read_password(login.path) == "a-long-own-secret" and _mode(login.path) == 0o600
+    assert local_airflow.read_password(login.path) == "a-long-own-secret" and _mode(login.path) == 0o600
 
 
 @pytest.mark.parametrize("password", ["", "admin"])
@@ -67,4 +67,4 @@ def test_a_network_bind_without_an_own_password_is_refused(
     monkeypatch.setenv("LAKEHOUSE_AIRFLOW_PASSWORD", password)
     assert airflow_cmd.run_standalone(argparse.Namespace(port=8099)) == 2
     assert "LAKEHOUSE_AIRFLOW_PASSWORD" in capsys.readouterr().err
-    assert not (tmp_path / "lake" / "airflow" / airflow_cmd.PASSWORDS_FILE).exists()  # nothing started
+    assert not (tmp_path / "lake" / "airflow" / local_airflow.PASSWORDS_FILE).exists()  # nothing started

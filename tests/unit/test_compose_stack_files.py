@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakehouse.compose_cmd import (
+from lakehouse.compose_cmd import run_up
+from lakehouse.compose_stack import (
     ENV_EXAMPLE,
     PLACEHOLDER,
     PlaceholderSecrets,
@@ -25,7 +26,6 @@ from lakehouse.compose_cmd import (
     ensure_env_file,
     placeholder_secrets,
     read_env_file,
-    run_up,
 )
 from pipeline.settings import REPO_ROOT, load_settings
 from spark_jobs.session import HADOOP_FILE_IO, catalog_conf, s3a_conf

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.airflow_cmd import standalone_command
 from lakehouse.dags_test import _SayOnce
+from lakehouse.local_airflow import standalone_command
 from lakehouse.run_watch import ProgressLine, RunState, failure_report
 from pipeline.settings import load_settings
 

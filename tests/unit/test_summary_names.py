@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from lakehouse import cli
-from lakehouse.airflow_cmd import HourResult, airflow_run_name, hour_and_run, print_results
-from lakehouse.compose_cmd import COMPOSE_FILE, ENV_EXAMPLE, PROJECT, Stack, backfill_run_name
+from lakehouse.compose_stack import COMPOSE_FILE, ENV_EXAMPLE, PROJECT, Stack, backfill_run_name
+from lakehouse.local_airflow import HourResult, airflow_run_name, hour_and_run, print_results
 from pipeline.skip_reasons import EMPTY_HOUR, MAINTENANCE_HOUR, UNKNOWN, explain_skipped
 
 pytestmark = pytest.mark.unit
