@@ -66,4 +66,3 @@ class GateResult:
     @property
     def warnings(self) -> list[results.Outcome]:
         return [o for o in self.outcomes if not o.success and not o.blocking]
-
