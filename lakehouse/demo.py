@@ -285,14 +285,9 @@ def print_segments(settings: Settings) -> None:
     """Customers per RFM segment (marts.agg_customer_value): what weeks of history make visible."""
     from pipeline.warehouse import warehouse_for
 
+    sql = "select rfm_segment, count(*) from marts.agg_customer_value group by rfm_segment order by 2 desc, 1"
     try:
-        rows = (
-            warehouse_for(settings)
-            .query(
-                "select rfm_segment, count(*) from marts.agg_customer_value group by rfm_segment order by 2 desc, 1",
-            )
-            .rows
-        )
+        rows = warehouse_for(settings).query(sql).rows
     except Exception:  # no marts when every run failed before dbt: the summary above says why
         return
     print("\nCustomers by RFM segment (marts.agg_customer_value):")
