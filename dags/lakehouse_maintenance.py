@@ -28,6 +28,7 @@ from pipeline import maintenance, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
+from pipeline.warehouse import warehouse_for
 
 DAG_ID = "lakehouse_maintenance"
 SETTINGS = load_settings()
@@ -53,7 +54,6 @@ with DAG(
         maintenance.maintenance_args(maintenance.daily_tables()),
     )
 
-    if SETTINGS.dbt_target == "redshift":
-        from pipeline.dbt_cosmos import redshift_analyze_task
-
-        maintain >> redshift_analyze_task(SETTINGS)
+    upkeep = warehouse_for(SETTINGS).upkeep_task()  # Redshift: ANALYZE every mart; the others need none
+    if upkeep is not None:
+        maintain >> upkeep

@@ -38,9 +38,10 @@ from airflow.sdk import DAG, Param, task
 
 from pipeline import assets, backfill, hour_claims, skip_reasons, spark_args
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.dbt_cosmos import build_marts, dbt_parallel_tasks
+from pipeline.dbt_cosmos import build_marts
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
+from pipeline.warehouse import warehouse_for
 
 DAG_ID = "orders_backfill"
 SETTINGS = load_settings()
@@ -70,7 +71,7 @@ with DAG(
         "to": Param("", type="string", minLength=13, description=f"end {HOUR_FORMAT}, exclusive"),
     },
     max_active_runs=1,  # publish fast-forwards main: one writer of silver's main at a time
-    max_active_tasks=dbt_parallel_tasks(SETTINGS),
+    max_active_tasks=warehouse_for(SETTINGS).dbt_parallel_tasks,
     dagrun_timeout=backfill.CLAIM_TTL,  # the claims outlive no run
     default_args=default_args(SETTINGS),
     on_failure_callback=FailureNotifier(SETTINGS),

@@ -50,9 +50,10 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from pipeline import assets, hour_claims, maintenance, skip_reasons, spark_args, waits
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.dbt_cosmos import build_marts, dbt_parallel_tasks
+from pipeline.dbt_cosmos import build_marts
 from pipeline.settings import load_settings
 from pipeline.spark_backends import spark_task
+from pipeline.warehouse import warehouse_for
 
 DAG_ID = "orders_lakehouse"
 SETTINGS = load_settings()
@@ -76,8 +77,8 @@ with DAG(
     # no other run moved `main` since the branch was cut.
     max_active_runs=1,
     # dbt models in parallel where the warehouse and the worker allow it (DuckDB: one writer; MWAA:
-    # what an mw1.small worker holds; see dbt_cosmos.dbt_parallel_tasks).
-    max_active_tasks=dbt_parallel_tasks(SETTINGS),
+    # what an mw1.small worker holds; see Warehouse.dbt_parallel_tasks).
+    max_active_tasks=warehouse_for(SETTINGS).dbt_parallel_tasks,
     dagrun_timeout=hour_claims.CLAIM_TTL,  # a claim outlives no run of its hour
     default_args=default_args(SETTINGS),
     on_failure_callback=FailureNotifier(SETTINGS),

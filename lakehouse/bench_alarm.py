@@ -85,7 +85,7 @@ def load_silver(settings: Settings, raw: Path) -> int:
     for a fault-free history: one row per record, arrival hour from the prefix); returns the rows."""
     import duckdb
 
-    from pipeline.dbt_cosmos import duckdb_path
+    from pipeline.warehouse import duckdb_path
 
     path = duckdb_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,14 +130,10 @@ def build_rate_model(settings: Settings, work: Path) -> int:
 
 
 def rate_rows(settings: Settings) -> list[dict[str, Any]]:
-    import duckdb
+    from pipeline.warehouse import warehouse_for
 
-    from pipeline.dbt_cosmos import duckdb_path
-
-    with duckdb.connect(str(duckdb_path(settings)), read_only=True) as con:
-        cursor = con.execute("select * from marts.agg_hourly_order_rate where is_closed order by arrival_hour")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    sql = "select * from marts.agg_hourly_order_rate where is_closed order by arrival_hour"
+    return warehouse_for(settings).query(sql).dicts()
 
 
 def lake_settings(home: Path) -> Settings:

@@ -115,10 +115,10 @@ def dbt_build(settings: Settings, work: Path, *extra: str) -> tuple[int, dict, f
 def measure(work: Path) -> dict[str, float | int]:
     """The three timings and the ratio (see the module docstring); raises when a build fails."""
     from lakehouse.console import progress
-    from lakehouse.dbt_runner import export_silver
+    from pipeline.warehouse import warehouse_for
 
     empty = make_lake(work / "empty", [], ingested_at=DAY)
-    export_silver(empty)
+    warehouse_for(empty).export_silver()
     progress("dbt build on an empty silver (dbt's fixed cost)")
     code, _, empty_seconds = dbt_build(empty, work / "empty" / "dbt")
     if code != 0:
@@ -128,7 +128,7 @@ def measure(work: Path) -> dict[str, float | int]:
     day = make_lake(work / "day", lines, ingested_at=DAY + timedelta(days=1, hours=1))
     progress(f"export one day of silver ({len(lines):,} lines) to DuckDB")
     started = time.perf_counter()
-    rows = export_silver(day)
+    rows = warehouse_for(day).export_silver()
     export_seconds = time.perf_counter() - started
     progress("dbt build on one day")
     code, results_day, day_seconds = dbt_build(day, work / "day" / "dbt")

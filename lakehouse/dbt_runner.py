@@ -1,5 +1,4 @@
-"""Build the warehouse (the dbt project in `dbt/`) from the silver Iceberg tables: the service
-behind `lakehouse dbt` (`lakehouse/dbt_cmd.py`), the demo, the doctor's checks and the benchmarks.
+"""`lakehouse dbt`: build the warehouse (the dbt project in `dbt/`) from the silver Iceberg tables.
 
 dbt lives in its own virtualenv (as on MWAA, where `startup.sh` makes it), so this module never
 imports dbt: it runs `settings.dbt_executable` as a subprocess.
@@ -10,7 +9,8 @@ extension cannot be installed offline, so before dbt runs, `export_silver` reads
 DuckDB table `silver.order_lines` with it in one transaction; the dbt source reads that table.
 On `compose` the warehouse is PostgreSQL (the Redshift stand-in of docker-compose) and the same
 copy goes there (`pipeline.warehouse_export`). On `redshift` nothing is exported: the source is
-a Spectrum external schema over the Glue database.
+a Spectrum external schema over the Glue database. Which warehouse, and whether it gets a copy,
+is `pipeline.warehouse`'s to say (`warehouse_for(settings)`).
 
     lakehouse dbt                      # export silver, then `dbt build` on the settings' target
     lakehouse dbt -- parse             # any dbt command line after `--` (writes dbt/target/manifest.json)
@@ -26,14 +26,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lakehouse.console import progress
-from pipeline.dbt_cosmos import dbt_env, duckdb_path, manifest_path
-from pipeline.local_warehouse import (  # noqa: F401 (re-exported for the CLI and tests)
-    COPYING_TARGETS,
-    SILVER_TABLES,
-    MissingTableError,
-    export_silver,
-)
+from pipeline.dbt_cosmos import dbt_env
+from pipeline.dbt_project import manifest_path
 from pipeline.settings import REPO_ROOT, Settings
+from pipeline.warehouse import WAREHOUSES, warehouse_for
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 # What `dbt parse` reads: when one of these is newer than the manifest, the manifest is stale.
@@ -111,23 +107,25 @@ def _target_from_args(args: Sequence[str], default: str) -> str:
 def _needs_silver(args: Sequence[str], settings: Settings) -> bool:
     """Only commands that query the source on a copying target need the export (not parse, ls, docs...)."""
     command = next((a for a in args if not a.startswith("-")), DEFAULT_DBT_ARGS[0])
-    return command in EXPORTING_COMMANDS and _target_from_args(args, settings.dbt_target) in COPYING_TARGETS
+    warehouse = WAREHOUSES.get(_target_from_args(args, settings.dbt_target))
+    return command in EXPORTING_COMMANDS and warehouse is not None and warehouse.copies_silver
 
 
 def build_warehouse(settings: Settings, args: Sequence[str] = DEFAULT_DBT_ARGS, export: bool = True) -> int:
     """Export silver (local target, commands that read it) and run dbt; what the demo and the local DAG call."""
     if export and _needs_silver(args, settings):
+        warehouse = warehouse_for(settings)
         started = time.perf_counter()
-        rows = export_silver(settings)
+        rows = warehouse.export_silver()
         elapsed = time.perf_counter() - started
-        progress(f"dbt: exported silver ({rows} rows) to {duckdb_path(settings)} in {elapsed:.1f}s")
+        progress(f"dbt: exported silver ({rows} rows) to {warehouse.location} in {elapsed:.1f}s")
     return run_dbt(settings, args)
 
 
 def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str], list[tuple]]:
     """(headers, rows): the latest days of marts.agg_daily_sales, biggest net revenue first.
 
-    Read from the target's warehouse: the DuckDB file (`local`) or PostgreSQL (`compose`).
+    Read from the target's warehouse (`pipeline.warehouse`): the DuckDB file (`local`) or PostgreSQL (`compose`).
     """
     sql = f"""
         select order_date, country, stock_code, sold_quantity, cancelled_quantity, net_revenue, currency
@@ -135,13 +133,4 @@ def daily_sales_preview(settings: Settings, limit: int = 10) -> tuple[list[str],
         order by order_date desc, net_revenue desc, country, stock_code
         limit {int(limit)}
     """  # nosec B608  # limit is int()
-    if settings.dbt_target == "compose":
-        from pipeline.warehouse_export import query_postgres
-
-        return query_postgres(settings, sql)
-    import duckdb
-
-    with duckdb.connect(str(duckdb_path(settings)), read_only=True) as con:
-        cursor = con.execute(sql)
-        headers = [d[0] for d in cursor.description]
-        return headers, cursor.fetchall()
+    return warehouse_for(settings).query(sql)

@@ -36,7 +36,6 @@ DEMO_SEED = 7
 # about 9 bad records an hour) needs a volume whose 1% the gate allows is above that.
 HOURS_ONLY_EVENTS_PER_HOUR = 5000
 LAYERS = ("bronze.orders_raw", "bronze.orders_quarantine", "silver.order_lines")
-WAREHOUSE_ENGINES = {"local": "DuckDB", "compose": "PostgreSQL", "redshift": "Redshift"}
 
 
 def demo_config(start: datetime, hours: int, history_days: int, events_per_hour: int, seed: int, settings: Settings):
@@ -66,8 +65,9 @@ def print_summary(
     hourly_start: datetime | None = None,
 ) -> None:
     from lakehouse.dbt_runner import daily_sales_preview
-    from lakehouse.dq_cmd import format_runs, read_results
+    from lakehouse.dq_results import format_runs, read_results
     from lakehouse.local_airflow import print_results
+    from pipeline.warehouse import warehouse_for
 
     totals = truth["totals"]
     print(
@@ -119,7 +119,7 @@ def print_summary(
         settings, since=min((datetime.fromisoformat(h["arrival_hour"]) for h in truth["hours"]), default=None)
     )
 
-    engine = WAREHOUSE_ENGINES.get(settings.dbt_target, settings.dbt_target)
+    engine = warehouse_for(settings).engine
     print(f"\nTop rows of marts.agg_daily_sales ({engine}, built by dbt through Cosmos):")
     try:
         headers, rows = daily_sales_preview(settings, limit=8)
@@ -177,13 +177,11 @@ def print_bulk(truth: dict[str, Any], bulk: Any, hourly_start: datetime | None) 
 
 def print_segments(settings: Settings) -> None:
     """Customers per RFM segment (marts.agg_customer_value): what weeks of history make visible."""
-    from lakehouse.dashboard.data import query
+    from pipeline.warehouse import warehouse_for
 
+    sql = "select rfm_segment, count(*) from marts.agg_customer_value group by rfm_segment order by 2 desc, 1"
     try:
-        rows = query(
-            settings,
-            "select rfm_segment, count(*) from marts.agg_customer_value group by rfm_segment order by 2 desc, 1",
-        )
+        rows = warehouse_for(settings).query(sql).rows
     except Exception:  # no marts when every run failed before dbt: the summary above says why
         return
     print("\nCustomers by RFM segment (marts.agg_customer_value):")

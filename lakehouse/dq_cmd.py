@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lakehouse.console import progress, table
+from lakehouse.dq_results import attempts, blocking, details, format_runs, read_results, suite_order
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 
 VALIDATE_SCRIPT = REPO_ROOT / "spark_jobs" / "validate_orders.py"
@@ -66,39 +66,6 @@ def register(subparsers) -> None:
 # ------------------------------------------------------------------------------ dq
 
 
-def read_results(settings: Settings, run_id: str | None = None) -> list[dict[str, Any]]:
-    """`audit.dq_results` rows (all runs, or one run's), via pyiceberg."""
-    from pipeline.catalog import open_catalog
-
-    results = open_catalog(settings).load_table("audit.dq_results")
-    scan = results.scan(row_filter=f"run_id == '{run_id}'") if run_id else results.scan()
-    return scan.to_arrow().to_pylist()
-
-
-def attempts(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """A run's rows grouped by validation (`validated_at`), oldest first, each in suite order."""
-    by_time: dict[Any, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        by_time.setdefault(row["validated_at"], []).append(row)
-    return [sorted(by_time[t], key=_suite_order) for t in sorted(by_time)]
-
-
-def _suite_order(row: Mapping[str, Any]) -> tuple:
-    details = _details(row)
-    return (row["table_name"] != "silver.order_lines", row["table_name"], details.get("position", 0))
-
-
-def _details(row: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return json.loads(row.get("details") or "{}") or {}
-    except json.JSONDecodeError:
-        return {}
-
-
-def blocking(row: Mapping[str, Any]) -> bool:
-    return not row["success"] and _details(row).get("severity", "critical") == "critical"
-
-
 def docs_location(settings: Settings, run_id: str, rows: Sequence[Mapping[str, Any]]) -> str:
     """Where the run's Data Docs are: as the gate recorded it, else where the gate writes them
     for these settings (`pipeline.spark_backends.data_docs_uri`), if a local index is there."""
@@ -106,7 +73,7 @@ def docs_location(settings: Settings, run_id: str, rows: Sequence[Mapping[str, A
     from spark_jobs.quality.reports import run_folder
 
     for row in rows:
-        recorded = _details(row).get("docs")
+        recorded = details(row).get("docs")
         if recorded:
             return str(recorded)
     local = Path(run_folder(data_docs_uri(settings), run_id)) / "index.html"
@@ -118,7 +85,7 @@ def format_run(settings: Settings, run_id: str, rows: Sequence[Mapping[str, Any]
     groups = attempts(rows)
     latest = groups[-1]
     failed = [r for r in latest if blocking(r)]
-    context = _details(latest[0])
+    context = details(latest[0])
     verdict = "PASSED" if not failed else "FAILED"
     when = latest[0]["validated_at"]
     lines = [
@@ -148,7 +115,7 @@ def format_run(settings: Settings, run_id: str, rows: Sequence[Mapping[str, Any]
             )
         )
     for r in [r for r in latest if not r["success"]]:
-        for sample in _details(r).get("sample_rows", [])[:3]:
+        for sample in details(r).get("sample_rows", [])[:3]:
             lines.append(f"sample ({r['expectation']}, {r['column_name'] or '-'}): {_short(json.dumps(sample), 200)}")
     docs = docs_location(settings, run_id, latest)
     lines.append("")
@@ -171,35 +138,12 @@ def _short(text: str | None, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def format_runs(rows: Sequence[Mapping[str, Any]], last: int) -> str:
-    """One line per run's latest validation, newest first."""
-    latest: dict[str, Any] = {}
-    for row in rows:
-        if row["run_id"] not in latest or row["validated_at"] > latest[row["run_id"]]:
-            latest[row["run_id"]] = row["validated_at"]
-    failed = Counter(r["run_id"] for r in rows if r["validated_at"] == latest[r["run_id"]] and blocking(r))
-    total = Counter(r["run_id"] for r in rows if r["validated_at"] == latest[r["run_id"]])
-    order = sorted(latest, key=lambda run: latest[run], reverse=True)[:last]
-    return table(
-        ("validated at (UTC)", "run id", "gate", "failed"),
-        [
-            (
-                f"{latest[run]:%Y-%m-%d %H:%M:%S}",
-                run,
-                "FAILED" if failed[run] else "passed",
-                f"{failed[run]}/{total[run]}",
-            )
-            for run in order
-        ],
-    )
-
-
 def run_dq(args: argparse.Namespace) -> int:
     settings = load_settings()
     progress(f"dq: reading audit.dq_results from catalog {settings.catalog_name!r}")
     rows = read_results(settings, args.run_id)
     if args.json:
-        for row in sorted(rows, key=lambda r: (str(r["validated_at"]), _suite_order(r))):
+        for row in sorted(rows, key=lambda r: (str(r["validated_at"]), suite_order(r))):
             print(json.dumps(row, default=str, sort_keys=True))
         return 0 if rows else 1
     if not args.run_id:

@@ -3,17 +3,19 @@
 DuckDB's Iceberg extension cannot be installed offline, so before dbt builds the marts locally
 the silver Iceberg tables are copied into the DuckDB file (the DAG's `export_silver` task and
 `lakehouse dbt`); in docker-compose the same copy goes to PostgreSQL (`pipeline.warehouse_export`).
-It lives here, in the DAGs' own package, because the DAG's task imports it: on every deployment
-the DAGs import only what the dags folder holds.
+Which warehouse gets the copy, if any, is `pipeline.warehouse`'s to say (`Warehouse.export_silver`);
+this module reads the tables and writes the DuckDB file. It lives here, in the DAGs' own package,
+because the DAG's task imports it: on every deployment the DAGs import only what the dags folder holds.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
-from pipeline.dbt_cosmos import duckdb_path
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,36 +24,30 @@ SILVER_TABLES = ("silver.order_lines",)
 # the table init, so the export never waits for the first recommendation run).
 GOLD_TABLES = ("gold.product_recommendations", "gold.similar_products")
 WAREHOUSE_TABLES = SILVER_TABLES + GOLD_TABLES
-# Targets whose warehouse reads a copy of silver (DuckDB, compose's PostgreSQL); Redshift reads it in place.
-COPYING_TARGETS = ("local", "compose")
 
 
 class MissingTableError(RuntimeError):
     """A silver table to export does not exist yet; says what to run."""
 
 
-def export_silver(settings: Settings, tables: Sequence[str] = WAREHOUSE_TABLES) -> int:
-    """Copy the silver (and gold) Iceberg tables into the warehouse of the dbt target; returns the rows copied.
+def silver_tables(settings: Settings, tables: Sequence[str] = WAREHOUSE_TABLES) -> dict[str, Any]:
+    """The pyiceberg tables to copy into the warehouse, by `namespace.table` (what `Warehouse.export_silver` copies)."""
+    return {identifier: _silver_table(settings, identifier) for identifier in tables}
 
-    `local`: the DuckDB file; `compose`: PostgreSQL (`pipeline.warehouse_export`). Each table
-    is replaced inside a single transaction, so a reader (or a failed export) never sees half a
-    table. Redshift reads silver in place through Spectrum: nothing to copy.
+
+def export_to_duckdb(target: Path, tables: Mapping[str, Any]) -> int:
+    """Replace each `namespace.table` in the DuckDB file `target` with the pyiceberg table's rows; rows copied.
+
+    Each table is replaced inside a single transaction, so a reader (or a failed export) never
+    sees half a table.
     """
-    if settings.dbt_target == "compose":
-        from pipeline.warehouse_export import export_to_postgres
-
-        return export_to_postgres(settings, {t: _silver_table(settings, t) for t in tables})
-    if settings.dbt_target not in COPYING_TARGETS:
-        raise ValueError(f"dbt target {settings.dbt_target!r} reads silver in place; there is nothing to export")
     import duckdb
 
-    target = duckdb_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     total = 0
     with duckdb.connect(str(target)) as con:
-        for identifier in tables:
+        for identifier, table in tables.items():
             namespace, name = identifier.split(".", 1)
-            table = _silver_table(settings, identifier)
             started = time.perf_counter()
             reader = table.scan().to_arrow_batch_reader()
             con.execute("begin transaction")

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.settings import Settings
+from pipeline.warehouse import WarehouseMissingError, warehouse_for
 
 log = logging.getLogger(__name__)
 
@@ -162,72 +163,15 @@ def hour_query(hour: datetime) -> str:
     return f"select {', '.join(COLUMNS)} from {MODEL} where arrival_hour = cast('{wall}' as timestamp)"
 
 
-# --- reading the model, per dbt target -------------------------------------------------------------
-
-
-def _read_duckdb(settings: Settings, sql: str) -> list[dict[str, Any]]:
-    import duckdb
-
-    from pipeline.dbt_cosmos import duckdb_path
-
-    path = duckdb_path(settings)
-    if not path.exists():
-        return []
-    with duckdb.connect(str(path), read_only=True) as con:
-        try:
-            cursor = con.execute(sql)
-        except duckdb.CatalogException:  # the marts were never built here
-            return []
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _read_postgres(settings: Settings, sql: str) -> list[dict[str, Any]]:
-    from pipeline.warehouse_export import query_postgres
-
-    names, rows = query_postgres(settings, sql)
-    return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-def _read_redshift(settings: Settings, sql: str, hook=None) -> list[dict[str, Any]]:
-    """Through the Redshift Data API (the worker's role), as the daily ANALYZE. `hook`: a
-    `RedshiftDataHook` (tests pass one whose client is stubbed)."""
-    if hook is None:
-        from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
-
-        hook = RedshiftDataHook(aws_conn_id=None, region_name=settings.aws_region)
-    target = (
-        {"workgroup_name": settings.redshift_workgroup}
-        if settings.redshift_workgroup
-        else {"cluster_identifier": settings.redshift_cluster_id}
-    )
-    output = hook.execute_query(
-        sql=sql,
-        database=settings.redshift_database,
-        secret_arn=settings.redshift_secret_arn or None,
-        wait_for_completion=True,
-        poll_interval=2,
-        **target,
-    )
-    result = hook.conn.get_statement_result(Id=output.statement_id)
-    names = [column["name"] for column in result["ColumnMetadata"]]
-    rows = []
-    for record in result["Records"]:
-        values = [None if cell.get("isNull") else next(iter(cell.values())) for cell in record]
-        rows.append(dict(zip(names, values, strict=True)))
-    return rows
-
-
-READERS: dict[str, Callable[[Settings, str], list[dict[str, Any]]]] = {
-    "local": _read_duckdb,
-    "compose": _read_postgres,
-    "redshift": _read_redshift,
-}
-
-
 def read_hour(settings: Settings, hour: datetime) -> dict[str, Any] | None:
-    """The model's row for `hour`, or None (no marts yet, or the hour is beyond the pending window)."""
-    rows = READERS[settings.dbt_target](settings, hour_query(hour))
+    """The model's row for `hour`, or None (no marts yet, or the hour is beyond the pending window).
+
+    Read from the dbt target's warehouse (`pipeline.warehouse`: DuckDB, PostgreSQL, or Redshift
+    through the Data API)."""
+    try:
+        rows = warehouse_for(settings).query(hour_query(hour)).dicts()
+    except WarehouseMissingError:  # the marts were never built here
+        return None
     return rows[0] if rows else None
 
 

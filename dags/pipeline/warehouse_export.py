@@ -1,4 +1,4 @@
-"""Silver into the compose warehouse (PostgreSQL), and reading the marts back.
+"""Silver into the compose warehouse (PostgreSQL); `pipeline.warehouse.PostgresWarehouse` reads the marts back.
 
 docker-compose's warehouse is PostgreSQL standing in for Redshift. Redshift reads silver in
 place through Spectrum; PostgreSQL cannot read Iceberg, so before dbt builds the marts the
@@ -72,6 +72,7 @@ def _dsn(settings: Settings) -> str:
 
 @contextmanager
 def connect(settings: Settings) -> Iterator[Any]:
+    """A psycopg2 connection to the warehouse (the export's, and `PostgresWarehouse.connect`'s)."""
     import psycopg2
 
     con = psycopg2.connect(_dsn(settings), connect_timeout=30)
@@ -117,10 +118,3 @@ def export_to_postgres(settings: Settings, tables: Mapping[str, Any]) -> int:
             where = settings.warehouse_db_uri.split("@")[-1]
             log.info(f"dbt: exported {identifier} ({rows} rows) to {where} in {time.perf_counter() - started:.1f}s")
     return total
-
-
-def query_postgres(settings: Settings, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
-    """(headers, rows) of one query on the warehouse."""
-    with connect(settings) as con, con.cursor() as cur:
-        cur.execute(sql, params)
-        return [d[0] for d in cur.description], cur.fetchall()

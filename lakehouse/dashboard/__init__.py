@@ -37,9 +37,9 @@ def build(settings: Settings, out: Path | None = None) -> BuiltDashboard:
     from lakehouse.dashboard import data, page, spec
 
     visuals = spec.visuals()
-    with data.reading(settings):
-        overview = data.overview(settings)
-        values = {v.id: data.READERS[v.id](settings) for v in visuals}
+    with data.open_marts(settings) as marts:  # one connection for the build's queries
+        overview = data.overview(marts)
+        values = {v.id: data.read_visual(v.id, settings, marts) for v in visuals}
     path = out or default_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     built_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")

@@ -11,66 +11,30 @@ Python values (the page turns them into chart options).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from pipeline.settings import Settings
-
-
-class WarehouseMissingError(RuntimeError):
-    """The marts are not there yet (no demo, or every run failed before dbt); says what to run."""
-
-
-_OPEN: dict[str, Any] = {}  # DuckDB connections kept open by `reading()`: one per build, not one per query
+from pipeline.warehouse import Marts, WarehouseMissingError, warehouse_for
 
 
 @contextmanager
-def reading(settings: Settings) -> Iterator[None]:
-    """Keep one read-only DuckDB connection open for the queries inside (a build's dozen queries)."""
-    if settings.dbt_target != "local" or not _duckdb_file(settings).exists():
-        yield
-        return
-    import duckdb
+def open_marts(settings: Settings) -> Iterator[Marts]:
+    """One connection to the marts for a build's dozen queries, held by the caller's `with` (no
+    module state): the warehouse's own (`pipeline.warehouse`), DuckDB read-only or PostgreSQL.
 
-    key = str(_duckdb_file(settings))
-    _OPEN[key] = duckdb.connect(key, read_only=True)
-    try:
-        yield
-    finally:
-        _OPEN.pop(key).close()
-
-
-def _duckdb_file(settings: Settings):  # -> Path
-    from pipeline.dbt_cosmos import duckdb_path
-
-    return duckdb_path(settings)
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    """Rows of one query on the dbt target's warehouse (DuckDB file, or compose's PostgreSQL)."""
-    if settings.dbt_target == "compose":
-        from pipeline.warehouse_export import query_postgres
-
-        return query_postgres(settings, sql)[1]
-    if settings.dbt_target != "local":
+    WarehouseMissingError when there are no marts yet, or when they are Redshift's (QuickSight's).
+    """
+    warehouse = warehouse_for(settings)
+    if not warehouse.local_dashboard:
         raise WarehouseMissingError(
             f"the local dashboard reads the local or compose warehouse; dbt target {settings.dbt_target!r} "
             "is shown by QuickSight (infra/terraform/modules/quicksight)"
         )
-    import duckdb
-
-    path = _duckdb_file(settings)
-    if not path.exists():
-        raise WarehouseMissingError(f"no warehouse at {path}: run `make demo` (or `lakehouse dbt`) first")
-    try:
-        if str(path) in _OPEN:
-            return _OPEN[str(path)].execute(sql).fetchall()
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(sql).fetchall()
-    except duckdb.CatalogException as exc:
-        raise WarehouseMissingError(f"{exc}; run `make demo` (or `lakehouse dbt`) first") from None
+    with warehouse.connect() as marts:
+        yield marts
 
 
 def iceberg_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
@@ -97,17 +61,16 @@ def _num(value: Any) -> float:
     return round(float(value or 0), 4)
 
 
-def revenue_by_country(settings: Settings, top: int = 8) -> dict[str, Any]:
+def revenue_by_country(marts: Marts, top: int = 8) -> dict[str, Any]:
     """Net revenue per day, one series per country (the `top` biggest; the rest summed as 'other')."""
-    rows = query(
-        settings,
+    rows = marts.query(
         """
         select order_date, country, currency, sum(net_revenue) as net_revenue
         from marts.agg_daily_sales
         group by order_date, country, currency
         order by order_date, country, currency
         """,
-    )
+    ).rows
     currencies = {r[2] for r in rows}
     label = (lambda country, cur: f"{country} ({cur})") if len(currencies) > 1 else (lambda country, _: country)
     totals: Counter = Counter()
@@ -123,10 +86,9 @@ def revenue_by_country(settings: Settings, top: int = 8) -> dict[str, Any]:
     return {"x": days, "series": {name: [_num(series[name][d]) for d in days] for name in order}}
 
 
-def top_products(settings: Settings, limit: int = 10) -> dict[str, Any]:
+def top_products(marts: Marts, limit: int = 10) -> dict[str, Any]:
     """Products by net revenue over the whole range, named by dim_products' description."""
-    rows = query(
-        settings,
+    rows = marts.query(
         f"""
         select coalesce(p.description, s.stock_code) as product, sum(s.net_revenue) as net_revenue
         from marts.agg_daily_sales as s
@@ -135,33 +97,31 @@ def top_products(settings: Settings, limit: int = 10) -> dict[str, Any]:
         order by net_revenue desc, product
         limit {int(limit)}
         """,  # nosec B608  # limit is int()
-    )
+    ).rows
     return {"x": [str(r[0]) for r in rows], "series": {"net revenue": [_num(r[1]) for r in rows]}}
 
 
-def hourly_transactions(settings: Settings) -> dict[str, Any]:
-    rows = query(
-        settings,
+def hourly_transactions(marts: Marts) -> dict[str, Any]:
+    rows = marts.query(
         "select transaction_hour, order_count from marts.agg_hourly_transactions order by transaction_hour",
-    )
+    ).rows
     return {
         "x": [r[0].strftime("%Y-%m-%d %H:00") if hasattr(r[0], "strftime") else str(r[0]) for r in rows],
         "series": {"orders": [int(r[1] or 0) for r in rows]},
     }
 
 
-def order_rate_alarms(settings: Settings) -> dict[str, Any]:
+def order_rate_alarms(marts: Marts) -> dict[str, Any]:
     """Orders per arrival hour with the rate alarm's expected band, its forecast for pending hours,
     and the alarms as points (marts.agg_hourly_order_rate)."""
-    rows = query(
-        settings,
+    rows = marts.query(
         """
         select arrival_hour, observed_order_count, lower_order_count, expected_order_count,
             upper_order_count, alarm_order_count, alarm_kind
         from marts.agg_hourly_order_rate
         order by arrival_hour
         """,
-    )
+    ).rows
 
     def value(v: Any) -> float | None:
         return None if v is None else round(float(v), 2)
@@ -174,30 +134,28 @@ def order_rate_alarms(settings: Settings) -> dict[str, Any]:
     }
 
 
-def customer_segments(settings: Settings) -> dict[str, Any]:
-    rows = query(
-        settings,
+def customer_segments(marts: Marts) -> dict[str, Any]:
+    rows = marts.query(
         """
         select rfm_segment, count(*) as customers
         from marts.agg_customer_value
         group by rfm_segment
         order by customers desc, rfm_segment
         """,
-    )
+    ).rows
     return {"x": [str(r[0]) for r in rows], "series": {"customers": [int(r[1]) for r in rows]}}
 
 
-def product_affinity(settings: Settings, limit: int = 15) -> dict[str, Any]:
+def product_affinity(marts: Marts, limit: int = 15) -> dict[str, Any]:
     """The strongest pairs by lift (ties: more shared invoices first)."""
-    rows = query(
-        settings,
+    rows = marts.query(
         f"""
         select product_a, product_b, lift
         from marts.agg_product_affinity
         order by lift desc, co_invoice_count desc, product_a, product_b
         limit {int(limit)}
         """,  # nosec B608  # limit is int()
-    )
+    ).rows
     return {"x": [f"{r[0]} → {r[1]}" for r in rows], "series": {"lift": [_num(r[2]) for r in rows]}}
 
 
@@ -209,7 +167,7 @@ def gate_pass_rate(settings: Settings) -> dict[str, Any]:
     bulk run (`orders_backfill`) records a row per arrival hour of its range, and its one
     validation gated every day of it: it counts on each of those days.
     """
-    from lakehouse.dq_cmd import blocking, read_results
+    from lakehouse.dq_results import blocking, read_results
 
     runs = iceberg_table(settings, "audit.ingest_runs").scan(selected_fields=("run_id", "arrival_hour"))
     days_of: dict[str, set[str]] = defaultdict(set)
@@ -247,20 +205,18 @@ def quarantine_reasons(settings: Settings) -> dict[str, Any]:
     return {"x": days, "series": {reason: [counts[(day, reason)] for day in days] for reason in reasons}}
 
 
-def overview(settings: Settings) -> dict[str, Any]:
+def overview(marts: Marts) -> dict[str, Any]:
     """The run's date range and headline counts, shown above the charts."""
-    first, last, revenue, products = query(
-        settings,
+    first, last, revenue, products = marts.query(
         "select min(order_date), max(order_date), sum(net_revenue), count(distinct stock_code) "
         "from marts.agg_daily_sales",
-    )[0]
-    orders, cancellations, first_hour, last_hour = query(
-        settings,
+    ).rows[0]
+    orders, cancellations, first_hour, last_hour = marts.query(
         "select sum(order_count), sum(cancellation_count), min(transaction_hour), max(transaction_hour) "
         "from marts.agg_hourly_transactions",
-    )[0]
-    customers = query(settings, "select count(*) from marts.agg_customer_value")[0][0]
-    pairs = query(settings, "select count(*) from marts.agg_product_affinity")[0][0]
+    ).rows[0]
+    customers = marts.query("select count(*) from marts.agg_customer_value").rows[0][0]
+    pairs = marts.query("select count(*) from marts.agg_product_affinity").rows[0][0]
     return {
         "first_day": _day(first) if first else "",
         "last_day": _day(last) if last else "",
@@ -275,13 +231,23 @@ def overview(settings: Settings) -> dict[str, Any]:
     }
 
 
-READERS = {
+# Each visual of dashboard.json by what it reads: the marts (an open connection) or the audit tables.
+MART_READERS: dict[str, Callable[[Marts], dict[str, Any]]] = {
     "revenue_by_country": revenue_by_country,
     "top_products": top_products,
     "hourly_transactions": hourly_transactions,
     "order_rate_alarms": order_rate_alarms,
     "customer_segments": customer_segments,
     "product_affinity": product_affinity,
+}
+AUDIT_READERS: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "gate_pass_rate": gate_pass_rate,
     "quarantine_reasons": quarantine_reasons,
 }
+
+
+def read_visual(visual_id: str, settings: Settings, marts: Marts) -> dict[str, Any]:
+    """One visual's values, from the marts or the audit tables."""
+    if visual_id in AUDIT_READERS:
+        return AUDIT_READERS[visual_id](settings)
+    return MART_READERS[visual_id](marts)

@@ -220,8 +220,8 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
     from pipeline import hour_claims, landing
     from pipeline.callbacks import FailureNotifier
     from pipeline.catalog import init_catalog
-    from pipeline.dbt_cosmos import redshift_analyze_task
     from pipeline.spark_backends import backend_for
+    from pipeline.warehouse import warehouse_for
 
     settings = runtime_settings(stack, folder)
     with lane.as_role("mwaa-execution", "orders_lakehouse.claim_hour"):
@@ -278,7 +278,7 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
             client.get_credentials(workgroupName=WORKGROUP, dbName="dev")
             client.get_workgroup(workgroupName=WORKGROUP)
 
-    analyze = redshift_analyze_task(settings) if manifest_exists() else None
+    analyze = warehouse_for(settings).upkeep_task() if manifest_exists() else None
     statements = analyze.sql if analyze is not None and hasattr(analyze, "sql") else ["ANALYZE marts.fct_orders"]
     worker = stack.role("mwaa-execution")
     with lane.as_role("mwaa-execution", "lakehouse_maintenance.analyze_marts"):

@@ -90,7 +90,7 @@ def iceberg_state(settings: Settings) -> dict[str, Any]:
 def mart_state(settings: Settings) -> dict[str, dict[str, Any]]:
     import duckdb
 
-    from lakehouse.dbt_runner import duckdb_path
+    from pipeline.warehouse import duckdb_path
 
     marts: dict[str, dict[str, Any]] = {}
     with duckdb.connect(str(duckdb_path(settings)), read_only=True) as con:
@@ -266,8 +266,8 @@ def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(pipeline_ho
 
     from lakehouse.dashboard import build
     from lakehouse.dashboard.spec import visuals
-    from lakehouse.dbt_runner import duckdb_path
     from pipeline.settings import REPO_ROOT
+    from pipeline.warehouse import duckdb_path
     from tests.e2e.headless_chromium import chromium, executable
 
     if executable() is None:

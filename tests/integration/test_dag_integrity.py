@@ -179,7 +179,7 @@ def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifes
     bag = parse(CONFIGURATIONS["glue-redshift"], monkeypatch)
     dag = bag.dags["orders_lakehouse"]
     assert "export_silver" not in dag.task_ids
-    assert dag.max_active_tasks == 3  # what an mw1.small worker holds (dbt_cosmos.MWAA_DBT_PARALLEL_TASKS)
+    assert dag.max_active_tasks == 3  # what an mw1.small worker holds (warehouse.MWAA_DBT_PARALLEL_TASKS)
     roots = [
         t
         for t in dag.tasks
@@ -273,8 +273,8 @@ def test_silver_compaction_cannot_run_beside_a_publish(local_bag) -> None:
 
 
 def test_cosmos_runs_the_dbt_virtualenv_on_the_same_duckdb_file_the_export_fills(local_bag) -> None:
-    from lakehouse.dbt_runner import duckdb_path
     from pipeline.settings import load_settings
+    from pipeline.warehouse import duckdb_path
 
     settings = load_settings()
     dag = local_bag.dags["orders_lakehouse"]

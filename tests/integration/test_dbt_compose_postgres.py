@@ -117,7 +117,7 @@ def test_the_local_dashboard_reads_the_postgres_marts(warehouse: dict[str, str])
 
     uri = f"postgresql+psycopg2://{warehouse['user']}@{warehouse['host']}:{warehouse['port']}/{warehouse['dbname']}"
     settings = load_settings({"LAKEHOUSE_DBT_TARGET": "compose", "LAKEHOUSE_WAREHOUSE_DB_URI": uri})
-    marts = (
+    visuals = (
         "revenue_by_country",
         "top_products",
         "hourly_transactions",
@@ -125,9 +125,10 @@ def test_the_local_dashboard_reads_the_postgres_marts(warehouse: dict[str, str])
         "customer_segments",
         "product_affinity",
     )
-    for visual in marts:
-        values = data.READERS[visual](settings)
-        assert values["x"] and all(len(s) == len(values["x"]) for s in values["series"].values()), visual
-    assert data.product_affinity(settings)["x"] == ["71053 → 85123A", "85123A → 71053"]
-    overview = data.overview(settings)
+    with data.open_marts(settings) as marts:  # one connection for every query, as the build holds it
+        for visual in visuals:
+            values = data.MART_READERS[visual](marts)
+            assert values["x"] and all(len(s) == len(values["x"]) for s in values["series"].values()), visual
+        assert data.product_affinity(marts)["x"] == ["71053 → 85123A", "85123A → 71053"]
+        overview = data.overview(marts)
     assert overview["first_day"] <= overview["last_day"] and overview["orders"] > 0

@@ -2,7 +2,7 @@
 
 A small silver data set (two days; multi-line invoices, cancellations, a stock write-off,
 non-product codes, guests) is appended to `silver.order_lines` through pyiceberg in a throwaway
-lakehouse home, exported to DuckDB by `lakehouse.dbt_runner.export_silver`, and built with
+lakehouse home, exported to DuckDB by `Warehouse.export_silver` (pipeline.warehouse), and built with
 `dbt build` (all data tests and unit tests). Then mart values are spot-checked, an incremental
 rebuild after a late event is shown to replace only the touched day, and one day of generated
 data (about 3,000 lines) builds (its timing is `make bench-dbt`, docs/benchmarks.md).
@@ -23,8 +23,9 @@ import duckdb
 import pytest
 
 from lakehouse.bench_dbt import dbt_build, make_lake, one_day_of_lines, silver_row
-from lakehouse.dbt_runner import DBT_PROJECT_DIR, duckdb_path, export_silver, run_dbt
+from lakehouse.dbt_runner import DBT_PROJECT_DIR, run_dbt
 from pipeline.settings import Settings, load_settings
+from pipeline.warehouse import duckdb_path, warehouse_for
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +82,7 @@ def query(settings: Settings, sql: str, parameters: list | None = None) -> list[
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("dbt-lake")
     settings = make_lake(home, LINES, ingested_at=_ts("2010-12-03 00:10"))
-    exported = export_silver(settings)
+    exported = warehouse_for(settings).export_silver()
     code, results, elapsed = dbt_build(settings, home / "dbt")
     return {"settings": settings, "exported": exported, "code": code, "results": results, "seconds": elapsed}
 
@@ -291,7 +292,7 @@ def test_one_day_of_generated_data_builds(tmp_path: Path) -> None:
     """How long it takes is `make bench-dbt`'s question (docs/benchmarks.md), not a test's."""
     lines = one_day_of_lines(datetime(2011, 3, 1, tzinfo=UTC))
     settings = make_lake(tmp_path, lines, ingested_at=datetime(2011, 3, 2, 1, tzinfo=UTC))
-    rows = export_silver(settings)
+    rows = warehouse_for(settings).export_silver()
     code, results, _ = dbt_build(settings, tmp_path / "dbt")
     assert code == 0
     assert rows == len(lines) and 2000 <= rows <= 5000

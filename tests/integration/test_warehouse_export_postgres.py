@@ -16,9 +16,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakehouse.dbt_runner import export_silver
 from pipeline.catalog import init_catalog, open_catalog
 from pipeline.settings import Settings, load_settings
+from pipeline.warehouse import warehouse_for
 from pipeline.warehouse_export import connect
 from tests.helpers.postgres import postgres_sql
 
@@ -78,7 +78,7 @@ def test_export_copies_values_exactly_and_replaces_the_table(settings: Settings)
     init_catalog(settings)
     _append(settings, [_line("e1", "WHITE HEART", "17850", 6), _line("e2", "", None, -2), _line("e3", None, "", 1)])
 
-    assert export_silver(settings) == 3
+    assert warehouse_for(settings).export_silver() == 3
     rows = _rows(
         settings,
         "select event_id, description, customer_id, quantity, unit_price, event_ts, emitted_at, is_cancellation "
@@ -103,5 +103,5 @@ def test_export_copies_values_exactly_and_replaces_the_table(settings: Settings)
     with connect(settings) as con, con, con.cursor() as cur:
         cur.execute("create view silver.v_lines as select event_id from silver.order_lines")
     _append(settings, [_line("e4", "MUG", "13047", 4)])
-    assert export_silver(settings) == 4
+    assert warehouse_for(settings).export_silver() == 4
     assert _rows(settings, "select count(*), count(distinct event_id) from silver.v_lines") == [(4, 4)]

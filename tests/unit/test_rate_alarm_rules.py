@@ -19,6 +19,7 @@ from lakehouse.generate import GenerateConfig, generate
 from lakehouse.generate.volume import Anomaly, parse_anomalies, planned_events
 from pipeline import rate_alarm
 from pipeline.settings import REPO_ROOT, SettingsError, load_settings
+from pipeline.warehouse import RedshiftWarehouse
 
 pytestmark = pytest.mark.unit
 
@@ -182,7 +183,7 @@ def test_on_redshift_the_hour_is_read_through_the_data_api(monkeypatch: pytest.M
         {"Id": "stmt-1"},
     )
     with stub:
-        (row,) = rate_alarm._read_redshift(settings, sql, hook=hook)
+        (row,) = RedshiftWarehouse(settings, hook=hook).query(sql).dicts()
     stub.assert_no_pending_responses()
     assert row == dict(zip(names, ["2026-11-03 12:00:00", False, 0, 35.5, -5.7, "zero"], strict=True))
     alarm = rate_alarm.RateAlarm.from_row(row)
