@@ -39,18 +39,6 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = {"lakehouse": REPO / "lakehouse", "spark_jobs": REPO / "spark_jobs", "pipeline": REPO / "dags" / "pipeline"}
 
-# Imports that close a circle and that another branch of this round removes (issue 28's
-# `Warehouse`: `duckdb_path` leaves the Cosmos module). The scan leaves them out; each must still
-# exist and still close a circle, else the test fails until its entry is deleted, so this list can
-# only shrink.
-KNOWN_CIRCLE_EDGES: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("pipeline.rate_alarm", "pipeline.dbt_cosmos"),  # duckdb_path
-        ("pipeline.local_warehouse", "pipeline.dbt_cosmos"),  # duckdb_path
-    }
-)
-
-
 @functools.cache
 def modules() -> dict[str, Path]:
     """Dotted name -> file, for every module of the scanned packages (a package is its `__init__`)."""
@@ -150,15 +138,8 @@ def test_the_scan_finds_a_circle_and_every_kind_of_import() -> None:
 
 def test_no_import_circles() -> None:
     graph = imports()
-    kept = {a: {b: line for b, line in edges.items() if (a, b) not in KNOWN_CIRCLE_EDGES} for a, edges in graph.items()}
-    found = [f"{' <-> '.join(c)}: {_describe(c, graph)}" for c in circles(kept)]
+    found = [f"{' <-> '.join(c)}: {_describe(c, graph)}" for c in circles(graph)]
     assert not found, "import circles among the project's modules:\n" + "\n".join(found)
-    stale = [
-        edge
-        for edge in sorted(KNOWN_CIRCLE_EDGES)
-        if edge[1] not in graph[edge[0]] or not circles({**kept, edge[0]: {**kept[edge[0]], edge[1]: 0}})
-    ]
-    assert not stale, f"no longer an import or no longer a circle: delete from KNOWN_CIRCLE_EDGES: {stale}"
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import dq_cmd
+from lakehouse import dq_cmd, dq_results
 from pipeline import spark_args
 from pipeline.settings import load_settings
 from spark_jobs.quality import reports, results
@@ -193,7 +193,7 @@ def test_dq_report_shows_the_latest_attempt(tmp_path: Path) -> None:
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
     first, second = datetime(2026, 1, 1, 10, 20, tzinfo=UTC), datetime(2026, 1, 1, 11, 0, tzinfo=UTC)
     rows = dq_rows("r1", first, failing=True) + dq_rows("r1", second, failing=False)
-    assert [len(a) for a in dq_cmd.attempts(rows)] == [2, 2]
+    assert [len(a) for a in dq_results.attempts(rows)] == [2, 2]
     text = dq_cmd.format_run(settings, "r1", rows)
     assert "gate PASSED (2 of 2 expectations passed" in text and "attempt 2 of 2" in text
     assert "Data Docs: /r/index.html" in text
@@ -203,7 +203,7 @@ def test_dq_report_shows_the_latest_attempt(tmp_path: Path) -> None:
     assert 'sample (expect_column_values_to_be_between, event_ts): {"event_id": "e-7"}' in failed
     assert "lakehouse discard --run-id r1" in failed
 
-    listing = dq_cmd.format_runs(rows + dq_rows("r2", second, failing=True), last=10)
+    listing = dq_results.format_runs(rows + dq_rows("r2", second, failing=True), last=10)
     assert listing.index("r1") > listing.index("validated at") and "FAILED" in listing
 
 
