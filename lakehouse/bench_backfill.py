@@ -147,12 +147,14 @@ def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, A
 
 
 def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, lateness_hours: int) -> tuple[float, float]:
+    from pipeline.catalog import spark_tables
     from pipeline.spark_backends import data_docs_uri
     from spark_jobs.quality.publish import publish
     from spark_jobs.quality.validate import ValidationRequest, run_validation
 
     request = ValidationRequest(
         catalog=settings.catalog_name,
+        namespace_prefix=settings.namespace_prefix,
         run_id=run_id,
         arrival_hour=arrival_hour,
         audit_branch=f"audit_{run_id}",
@@ -165,7 +167,7 @@ def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, late
     validated = time.perf_counter()
     if not gate.success:
         raise RuntimeError(f"bench-backfill: the gate failed on {run_id}:\n{gate.summary()}")
-    outcome = publish(spark, settings.catalog_name, run_id)
+    outcome = publish(spark, spark_tables(settings), run_id)
     if not outcome.ok:
         raise RuntimeError(f"bench-backfill: publish refused {run_id}: {outcome.summary()}")
     return validated - began, time.perf_counter() - validated

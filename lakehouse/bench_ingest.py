@@ -211,12 +211,14 @@ def _ingest(spark, settings, landing, hour: datetime, run_id: str, tables, phase
 
 def _gate(spark, settings, run_id: str) -> dict[str, Any]:
     """The DAG's quality_gate then publish, on the run's audit branch: (validate, publish) seconds."""
+    from pipeline.catalog import spark_tables
     from pipeline.spark_backends import data_docs_uri
     from spark_jobs.quality.publish import publish
     from spark_jobs.quality.validate import ValidationRequest, run_validation
 
     request = ValidationRequest(
         catalog=settings.catalog_name,
+        namespace_prefix=settings.namespace_prefix,
         run_id=run_id,
         reports_uri=data_docs_uri(settings),
         quarantine_max_share=settings.quarantine_max_share,
@@ -227,7 +229,7 @@ def _gate(spark, settings, run_id: str) -> dict[str, Any]:
     validated = time.perf_counter()
     if not gate.success:
         raise RuntimeError(f"bench-ingest: the gate failed on {run_id}; the benchmark data should pass it")
-    publish(spark, settings.catalog_name, run_id)
+    publish(spark, spark_tables(settings), run_id)
     return {
         "validate_s": validated - began,
         "publish_s": time.perf_counter() - validated,

@@ -73,8 +73,7 @@ def load_simulated_silver(
 
     from lakehouse.generate import catalogue
     from lakehouse.generate.preferences import simulate_order_lines
-    from pipeline.catalog import open_catalog
-    from spark_jobs.naming import physical
+    from pipeline.catalog import load_table
 
     columns = simulate_order_lines(seed=seed, customers=customers, lines=lines, start=start, days=days)
     products = {p.stock_code: p for p in catalogue().products}
@@ -95,7 +94,7 @@ def load_simulated_silver(
         "ingested_at": [ingested] * n,
         "record_index": list(range(n)),
     }
-    silver = open_catalog(settings).load_table(physical("silver.order_lines", settings.namespace_prefix))
+    silver = load_table(settings, "silver.order_lines")
     schema = silver.schema().as_arrow()
     silver.append(pa.Table.from_pydict({f.name: data[f.name] for f in schema}, schema=schema))
     return n
@@ -121,7 +120,7 @@ def spark_session(settings: Settings):
 def bench(work: Path, lines: int, customers: int, days: int, seed: int) -> dict[str, Any]:
     import shutil
 
-    from pipeline.catalog import init_catalog
+    from pipeline.catalog import init_catalog, spark_tables
     from spark_jobs.recommend.job import RunParams, run
     from spark_jobs.recommend.models import AlsParams
 
@@ -140,7 +139,7 @@ def bench(work: Path, lines: int, customers: int, days: int, seed: int) -> dict[
     as_of = (START + timedelta(days=days)).date()
     params = RunParams(as_of=as_of, run_id=f"bench_{as_of:%Y%m%d}", als=AlsParams(seed=seed))
     began = time.perf_counter()
-    result = run(spark, settings.catalog_name, params, progress=progress)
+    result = run(spark, spark_tables(settings), params, progress=progress)
     run_s = time.perf_counter() - began
     load_after = os.getloadavg()
     spark.stop()

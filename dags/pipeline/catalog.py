@@ -34,6 +34,31 @@ def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
     return SqlCatalog(settings.catalog_name, **props)
 
 
+def table_identifier(settings: Settings, name: str) -> str:
+    """`silver.order_lines` -> the identifier inside the catalog, with the environment's prefix
+    (`dev_silver.order_lines` on AWS with LAKEHOUSE_NAMESPACE_PREFIX=dev_; unchanged locally)."""
+    from spark_jobs.naming import physical
+
+    return physical(name, settings.namespace_prefix)
+
+
+def spark_tables(settings: Settings):  # -> spark_jobs.naming.TableNames
+    """How Spark SQL names the environment's tables (`lakehouse.dev_silver.order_lines`): for code
+    that calls a job's functions in-process (benchmarks, tests) the way the job's arguments would."""
+    from spark_jobs.naming import TableNames
+
+    return TableNames(settings.catalog_name, settings.namespace_prefix)
+
+
+def load_table(settings: Settings, name: str, catalog=None):  # -> pyiceberg.table.Table
+    """The pipeline's table `name` (logical, e.g. `audit.dq_results`) in the environment's catalog.
+
+    The one way Python code reads a table: the namespace prefix comes from the settings, so no
+    reader can forget it. `catalog`: one already open (several tables read in a row).
+    """
+    return (catalog or open_catalog(settings)).load_table(table_identifier(settings, name))
+
+
 def s3_properties(settings: Settings) -> dict[str, str]:
     """pyiceberg FileIO properties for an S3-compatible store (compose); none for AWS's own S3.
 
@@ -100,8 +125,6 @@ def init_catalog(settings: Settings, tables: tuple[TableDef, ...] = TABLES) -> I
     """Create or evolve every namespace and table. Running it twice changes nothing."""
     from dataclasses import replace
 
-    from spark_jobs.naming import physical
-
     catalog = open_catalog(settings)
     report = InitReport()
     prefix = settings.namespace_prefix  # Glue databases per environment (dev_bronze, ...)
@@ -111,5 +134,5 @@ def init_catalog(settings: Settings, tables: tuple[TableDef, ...] = TABLES) -> I
             catalog.create_namespace(ns)
             report.created_namespaces.append(ns)
     for definition in tables:
-        apply_table(catalog, replace(definition, identifier=physical(definition.identifier, prefix)), report)
+        apply_table(catalog, replace(definition, identifier=table_identifier(settings, definition.identifier)), report)
     return report
