@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,11 +83,9 @@ def _load() -> str:
 
 def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, Any]:
     from lakehouse.generate import GenerateConfig, generate
-    from pipeline import jvm
     from pipeline.catalog import init_catalog
+    from pipeline.local_spark import in_process_session
     from pipeline.settings import load_settings as load
-    from pipeline.spark_backends import LocalSpark
-    from spark_jobs.session import get_session, local_tuning
 
     if work.exists():
         shutil.rmtree(work)
@@ -116,14 +113,8 @@ def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, A
     for settings in legs.values():  # tables first (pyiceberg), then the JVM (it locks the SQLite file)
         init_catalog(settings)
     progress("bench-backfill: starting Spark")
-    found = jvm.discover(legs["bulk"])
-    os.environ.update(found.environ())
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    conf = {**local_tuning(), **found.spark_conf()}
-    for settings in legs.values():
-        conf.update(LocalSpark(settings).catalog_conf())
     began = time.perf_counter()
-    spark = get_session("bench-backfill", conf)
+    spark = in_process_session(legs["bulk"], "bench-backfill", catalogs=list(legs.values()))
     for settings in legs.values():
         spark.sql(f"SELECT count(*) FROM {settings.catalog_name}.silver.order_lines").collect()  # nosec B608
     result["spark_start_s"] = time.perf_counter() - began

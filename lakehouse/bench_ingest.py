@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,12 +107,11 @@ def _phase_name(message: str) -> str:
 
 def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> dict[str, Any]:
     from lakehouse.generate import GenerateConfig, generate
-    from pipeline import jvm, landing
+    from pipeline import landing
     from pipeline.catalog import InitReport, apply_table, init_catalog, open_catalog
+    from pipeline.local_spark import in_process_session
     from pipeline.settings import load_settings as load
-    from pipeline.spark_backends import LocalSpark
     from pipeline.tables import TABLES
-    from spark_jobs.session import get_session, local_tuning
 
     if work.exists():
         shutil.rmtree(work)
@@ -147,12 +145,8 @@ def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> di
         apply_table(catalog, dataclasses.replace(definition, identifier=name), InitReport())
 
     progress("bench-ingest: starting Spark")
-    found = jvm.discover(settings)
-    os.environ.update(found.environ())
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    conf = {**local_tuning(), **found.spark_conf(), **LocalSpark(settings).catalog_conf()}
     began = time.perf_counter()
-    spark = get_session("bench-ingest", conf)
+    spark = in_process_session(settings, "bench-ingest")
     spark.sql(f"SELECT count(*) FROM {settings.catalog_name}.silver.order_lines").collect()  # nosec B608  # catalog name from settings
     result["spark_start_s"] = time.perf_counter() - began
 

@@ -105,16 +105,13 @@ def load_simulated_silver(
 
 def spark_session(settings: Settings):
     """A local[2] session on `settings`' catalog (the launcher's JVM parts)."""
-    from pipeline import jvm
-    from pipeline.spark_backends import LocalSpark
-    from spark_jobs.session import get_session, local_tuning
+    from pipeline.jvm import EnvironmentNotReady
+    from pipeline.local_spark import in_process_session
 
-    found = jvm.discover(settings)
-    if not found.ok:
-        raise SystemExit(f"bench-recommend: local Spark cannot start; run `lakehouse doctor` ({found.missing()})")
-    os.environ.update(found.environ())
-    conf = {**local_tuning(), **found.spark_conf(), **LocalSpark(settings).catalog_conf()}
-    return get_session("lakehouse-bench-recommend", conf)
+    try:
+        return in_process_session(settings, "lakehouse-bench-recommend")
+    except EnvironmentNotReady as exc:
+        raise SystemExit(f"bench-recommend: {exc}") from None
 
 
 def bench(work: Path, lines: int, customers: int, days: int, seed: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ pyiceberg and Spark share one catalog under one name: locally an SQL catalog (th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.settings import Settings
@@ -14,7 +15,14 @@ from pipeline.tables import NAMESPACES, TABLES, TableDef
 
 
 def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
-    """The pyiceberg catalog for the environment, named `settings.catalog_name`."""
+    """The pyiceberg catalog for the environment, named `settings.catalog_name`.
+
+    Off AWS, opening creates what is missing, on purpose: the local folders (`local_folders`) and
+    the SQL catalog's own tables (pyiceberg's `init_catalog_tables`, said explicitly below). Spark's
+    JDBC catalog is told not to create those tables (`spark_jobs.session.catalog_conf`: on SQLite
+    its check holds a read lock), so every Python opener, the DAG's ensure_tables as much as
+    `lakehouse init`, leaves a catalog both engines can use. The tables are `init_catalog`'s job.
+    """
     if settings.environment == "aws":
         from pyiceberg.catalog.glue import GlueCatalog
 
@@ -23,15 +31,29 @@ def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
         return GlueCatalog(settings.catalog_name, **props)
     from pyiceberg.catalog.sql import SqlCatalog
 
-    if settings.catalog_uri.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-    props = {"uri": settings.catalog_uri, "warehouse": settings.warehouse, **s3_properties(settings)}
-    if settings.warehouse.startswith("file:"):
-        from pathlib import Path
-        from urllib.parse import unquote
-
-        Path(unquote(urlsplit(settings.warehouse).path)).mkdir(parents=True, exist_ok=True)
+    local_folders(settings)
+    props = {
+        "uri": settings.catalog_uri,
+        "warehouse": settings.warehouse,
+        "init_catalog_tables": "true",  # pyiceberg's default, relied on (see above)
+        **s3_properties(settings),
+    }
     return SqlCatalog(settings.catalog_name, **props)
+
+
+def local_folders(settings: Settings) -> list[Path]:
+    """Create (if missing) and return the local folders the catalog needs: the home that holds the
+    SQLite catalog file (SQLite creates a file, never its folder) and a `file:` warehouse root."""
+    from urllib.parse import unquote
+
+    folders = []
+    if settings.catalog_uri.startswith("sqlite"):
+        folders.append(settings.home)
+    if settings.warehouse.startswith("file:"):
+        folders.append(Path(unquote(urlsplit(settings.warehouse).path)))
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
 
 
 def table_identifier(settings: Settings, name: str) -> str:
