@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,11 +83,9 @@ def _load() -> str:
 
 def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, Any]:
     from lakehouse.generate import GenerateConfig, generate
-    from pipeline import jvm
     from pipeline.catalog import init_catalog
+    from pipeline.local_spark import in_process_session
     from pipeline.settings import load_settings as load
-    from pipeline.spark_backends import LocalSpark
-    from spark_jobs.session import get_session, local_tuning
 
     if work.exists():
         shutil.rmtree(work)
@@ -116,14 +113,8 @@ def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, A
     for settings in legs.values():  # tables first (pyiceberg), then the JVM (it locks the SQLite file)
         init_catalog(settings)
     progress("bench-backfill: starting Spark")
-    found = jvm.discover(legs["bulk"])
-    os.environ.update(found.environ())
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    conf = {**local_tuning(), **found.spark_conf()}
-    for settings in legs.values():
-        conf.update(LocalSpark(settings).catalog_conf())
     began = time.perf_counter()
-    spark = get_session("bench-backfill", conf)
+    spark = in_process_session(legs["bulk"], "bench-backfill", catalogs=list(legs.values()))
     for settings in legs.values():
         spark.sql(f"SELECT count(*) FROM {settings.catalog_name}.silver.order_lines").collect()  # nosec B608
     result["spark_start_s"] = time.perf_counter() - began
@@ -147,6 +138,7 @@ def bench(work: Path, hours: int, events: int, hourly_hours: int) -> dict[str, A
 
 
 def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, lateness_hours: int) -> tuple[float, float]:
+    from pipeline.catalog import spark_tables
     from pipeline.spark_backends import data_docs_uri
     from spark_jobs.quality.publish import publish
     from spark_jobs.quality.summary import gate_summary
@@ -154,6 +146,7 @@ def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, late
 
     request = ValidationRequest(
         catalog=settings.catalog_name,
+        namespace_prefix=settings.namespace_prefix,
         run_id=run_id,
         arrival_hour=arrival_hour,
         audit_branch=f"audit_{run_id}",
@@ -166,7 +159,7 @@ def _gate_and_publish(spark, settings, run_id: str, arrival_hour: datetime, late
     validated = time.perf_counter()
     if not gate.success:
         raise RuntimeError(f"bench-backfill: the gate failed on {run_id}:\n{gate_summary(gate)}")
-    outcome = publish(spark, settings.catalog_name, run_id)
+    outcome = publish(spark, spark_tables(settings), run_id)
     if not outcome.ok:
         raise RuntimeError(f"bench-backfill: publish refused {run_id}: {outcome.summary()}")
     return validated - began, time.perf_counter() - validated

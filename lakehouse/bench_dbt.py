@@ -88,13 +88,13 @@ def make_lake(home: Path, lines: list[tuple], ingested_at: datetime) -> Settings
     """A fresh lakehouse home whose silver.order_lines holds `lines` (written through pyiceberg)."""
     import pyarrow as pa
 
-    from pipeline.catalog import init_catalog, open_catalog
+    from pipeline.catalog import init_catalog, load_table
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "DBT_"))}
     settings = load_settings({**env, "LAKEHOUSE_ENV": "local", "LAKEHOUSE_HOME": str(home)})
     init_catalog(settings)
     if lines:
-        table = open_catalog(settings).load_table("silver.order_lines")
+        table = load_table(settings, "silver.order_lines")
         rows = [silver_row(line, ingested_at) for line in lines]
         table.append(pa.Table.from_pylist(rows, schema=table.schema().as_arrow()))
     return settings

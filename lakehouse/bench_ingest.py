@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,12 +107,11 @@ def _phase_name(message: str) -> str:
 
 def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> dict[str, Any]:
     from lakehouse.generate import GenerateConfig, generate
-    from pipeline import jvm, landing
+    from pipeline import landing
     from pipeline.catalog import InitReport, apply_table, init_catalog, open_catalog
+    from pipeline.local_spark import in_process_session
     from pipeline.settings import load_settings as load
-    from pipeline.spark_backends import LocalSpark
     from pipeline.tables import TABLES
-    from spark_jobs.session import get_session, local_tuning
 
     if work.exists():
         shutil.rmtree(work)
@@ -147,12 +145,8 @@ def bench(work: Path, events: int, history_hours: int, warmup_events: int) -> di
         apply_table(catalog, dataclasses.replace(definition, identifier=name), InitReport())
 
     progress("bench-ingest: starting Spark")
-    found = jvm.discover(settings)
-    os.environ.update(found.environ())
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    conf = {**local_tuning(), **found.spark_conf(), **LocalSpark(settings).catalog_conf()}
     began = time.perf_counter()
-    spark = get_session("bench-ingest", conf)
+    spark = in_process_session(settings, "bench-ingest")
     spark.sql(f"SELECT count(*) FROM {settings.catalog_name}.silver.order_lines").collect()  # nosec B608  # catalog name from settings
     result["spark_start_s"] = time.perf_counter() - began
 
@@ -211,12 +205,14 @@ def _ingest(spark, settings, landing, hour: datetime, run_id: str, tables, phase
 
 def _gate(spark, settings, run_id: str) -> dict[str, Any]:
     """The DAG's quality_gate then publish, on the run's audit branch: (validate, publish) seconds."""
+    from pipeline.catalog import spark_tables
     from pipeline.spark_backends import data_docs_uri
     from spark_jobs.quality.publish import publish
     from spark_jobs.quality.validate import ValidationRequest, run_validation
 
     request = ValidationRequest(
         catalog=settings.catalog_name,
+        namespace_prefix=settings.namespace_prefix,
         run_id=run_id,
         reports_uri=data_docs_uri(settings),
         quarantine_max_share=settings.quarantine_max_share,
@@ -227,7 +223,7 @@ def _gate(spark, settings, run_id: str) -> dict[str, Any]:
     validated = time.perf_counter()
     if not gate.success:
         raise RuntimeError(f"bench-ingest: the gate failed on {run_id}; the benchmark data should pass it")
-    publish(spark, settings.catalog_name, run_id)
+    publish(spark, spark_tables(settings), run_id)
     return {
         "validate_s": validated - began,
         "publish_s": time.perf_counter() - validated,

@@ -73,8 +73,7 @@ def load_simulated_silver(
 
     from lakehouse.generate import catalogue
     from lakehouse.generate.histories import simulate_order_lines
-    from pipeline.catalog import open_catalog
-    from spark_jobs.naming import physical
+    from pipeline.catalog import load_table
 
     columns = simulate_order_lines(seed=seed, customers=customers, lines=lines, start=start, days=days)
     products = {p.stock_code: p for p in catalogue().products}
@@ -95,7 +94,7 @@ def load_simulated_silver(
         "ingested_at": [ingested] * n,
         "record_index": list(range(n)),
     }
-    silver = open_catalog(settings).load_table(physical("silver.order_lines", settings.namespace_prefix))
+    silver = load_table(settings, "silver.order_lines")
     schema = silver.schema().as_arrow()
     silver.append(pa.Table.from_pydict({f.name: data[f.name] for f in schema}, schema=schema))
     return n
@@ -106,22 +105,19 @@ def load_simulated_silver(
 
 def spark_session(settings: Settings):
     """A local[2] session on `settings`' catalog (the launcher's JVM parts)."""
-    from pipeline import jvm
-    from pipeline.spark_backends import LocalSpark
-    from spark_jobs.session import get_session, local_tuning
+    from pipeline.jvm import EnvironmentNotReady
+    from pipeline.local_spark import in_process_session
 
-    found = jvm.discover(settings)
-    if not found.ok:
-        raise SystemExit(f"bench-recommend: local Spark cannot start; run `lakehouse doctor` ({found.missing()})")
-    os.environ.update(found.environ())
-    conf = {**local_tuning(), **found.spark_conf(), **LocalSpark(settings).catalog_conf()}
-    return get_session("lakehouse-bench-recommend", conf)
+    try:
+        return in_process_session(settings, "lakehouse-bench-recommend")
+    except EnvironmentNotReady as exc:
+        raise SystemExit(f"bench-recommend: {exc}") from None
 
 
 def bench(work: Path, lines: int, customers: int, days: int, seed: int) -> dict[str, Any]:
     import shutil
 
-    from pipeline.catalog import init_catalog
+    from pipeline.catalog import init_catalog, spark_tables
     from spark_jobs.recommend.job import RunParams, run
     from spark_jobs.recommend.models import AlsParams
 
@@ -140,7 +136,7 @@ def bench(work: Path, lines: int, customers: int, days: int, seed: int) -> dict[
     as_of = (START + timedelta(days=days)).date()
     params = RunParams(as_of=as_of, run_id=f"bench_{as_of:%Y%m%d}", als=AlsParams(seed=seed))
     began = time.perf_counter()
-    result = run(spark, settings.catalog_name, params, progress=progress)
+    result = run(spark, spark_tables(settings), params, progress=progress)
     run_s = time.perf_counter() - began
     load_after = os.getloadavg()
     spark.stop()

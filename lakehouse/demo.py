@@ -80,10 +80,7 @@ def print_summary(
     print("\nDAG runs (orders_lakehouse, one per arrival hour):")
     print_results(results)
 
-    from pipeline.catalog import open_catalog
-
-    catalog = open_catalog(settings)
-    counts = layer_counts(catalog)
+    counts = layer_counts(settings)
     expected = truth["expected"]
     wanted = {
         "bronze.orders_raw": expected["bronze_rows"],
@@ -98,7 +95,7 @@ def print_summary(
         )
     )
 
-    late = late_objects(catalog)
+    late = late_objects(settings)
     if any(late.values()):
         print(
             f"\nStragglers (objects that landed in an hour's prefix after it was read; added to their own hour "
@@ -106,7 +103,7 @@ def print_summary(
             + (f"; Firehose error objects: {late['firehose_error_objects']}" if late["firehose_error_objects"] else "")
         )
 
-    reasons = quarantine_reasons(catalog)
+    reasons = quarantine_reasons(settings)
     print("\nQuarantined, by reason:")
     print(table(("reason", "rows"), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
 
@@ -223,24 +220,31 @@ def print_dashboard(settings: Settings) -> None:
     print("  open it in a browser, or `make dashboard` to rebuild it and serve it on 127.0.0.1")
 
 
-def layer_counts(catalog) -> dict[str, int]:
-    return {name: catalog.load_table(name).scan().count() for name in LAYERS}
+def layer_counts(settings: Settings) -> dict[str, int]:
+    from pipeline.catalog import load_table, open_catalog
+
+    catalog = open_catalog(settings)
+    return {name: load_table(settings, name, catalog).scan().count() for name in LAYERS}
 
 
-def quarantine_reasons(catalog) -> Counter:
-    rows = catalog.load_table("bronze.orders_quarantine").scan(selected_fields=("reason_code",))
+def quarantine_reasons(settings: Settings) -> Counter:
+    from pipeline.catalog import load_table
+
+    rows = load_table(settings, "bronze.orders_quarantine").scan(selected_fields=("reason_code",))
     return Counter(rows.to_arrow().column("reason_code").to_pylist())
 
 
 LATE_COUNTS = ("straggler_objects", "straggler_records", "firehose_error_objects")
 
 
-def late_objects(catalog, identifier: str = "audit.ingest_runs") -> dict[str, int]:
+def late_objects(settings: Settings, identifier: str = "audit.ingest_runs") -> dict[str, int]:
     """Stragglers and Firehose error objects counted by the latest succeeded run of each arrival
     hour (a re-run of an hour takes its stragglers again: counting every run would count them twice)."""
     from pyiceberg.expressions import EqualTo
 
-    table = catalog.load_table(identifier)
+    from pipeline.catalog import load_table
+
+    table = load_table(settings, identifier)
     present = [c for c in LATE_COUNTS if c in {f.name for f in table.schema().fields}]
     if not present:
         return dict.fromkeys(LATE_COUNTS, 0)

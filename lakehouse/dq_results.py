@@ -18,9 +18,9 @@ from pipeline.settings import Settings
 
 def read_results(settings: Settings, run_id: str | None = None) -> list[dict[str, Any]]:
     """`audit.dq_results` rows (all runs, or one run's), via pyiceberg."""
-    from pipeline.catalog import open_catalog
+    from pipeline.catalog import load_table
 
-    results = open_catalog(settings).load_table("audit.dq_results")
+    results = load_table(settings, "audit.dq_results")
     scan = results.scan(row_filter=f"run_id == '{run_id}'") if run_id else results.scan()
     return scan.to_arrow().to_pylist()
 

@@ -73,11 +73,10 @@ class MissingTables(RuntimeError):
 def _scan(settings: Settings, identifier: str, row_filter: str | None = None) -> list[dict[str, Any]]:
     from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import open_catalog
-    from spark_jobs.naming import physical
+    from pipeline.catalog import load_table
 
     try:
-        found = open_catalog(settings).load_table(physical(identifier, settings.namespace_prefix))
+        found = load_table(settings, identifier)
     except NoSuchTableError:
         raise MissingTables(
             f"{identifier} does not exist yet: run `lakehouse init`, then `lakehouse recommend --train`"

@@ -100,11 +100,10 @@ def _scan(settings: Settings, identifier: str, start: datetime, end: datetime, c
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
-    from pipeline.catalog import open_catalog
-    from spark_jobs.naming import physical
+    from pipeline.catalog import load_table
 
     try:
-        table = open_catalog(settings).load_table(physical(identifier, settings.namespace_prefix))
+        table = load_table(settings, identifier)
     except (NoSuchTableError, NoSuchNamespaceError):
         return None
     window = And(GreaterThanOrEqual("arrival_hour", start.isoformat()), LessThan("arrival_hour", end.isoformat()))

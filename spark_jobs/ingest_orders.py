@@ -15,20 +15,21 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from spark_jobs.entry import Answer, run_job
     from spark_jobs.ingest.job import JOB_ARGS, IngestArgs, counts_json, run_ingest
-    from spark_jobs.jobargs import parse_job_args
-    from spark_jobs.session import get_session
 
-    args = IngestArgs.from_mapping(parse_job_args(JOB_ARGS, argv, prog="ingest_orders"))
-    spark = get_session(f"ingest_orders {args.run_id}", args.session_conf())
-    if args.to_hour is not None:
-        from spark_jobs.ingest.bulk import run_range_ingest
+    def ingest(spark, args: IngestArgs, _catalog) -> Answer:
+        if args.to_hour is not None:
+            from spark_jobs.ingest.bulk import run_range_ingest
 
-        record = run_range_ingest(spark, args)
-    else:
-        record = run_ingest(spark, args)
-    print(counts_json(record), flush=True)
-    return 0
+            return Answer(ok=True, text=counts_json(run_range_ingest(spark, args)))
+        return Answer(ok=True, text=counts_json(run_ingest(spark, args)))
+
+    # failure=None: an error propagates (exit 1, the platform's traceback; Airflow retries it)
+    return run_job(
+        "ingest_orders", JOB_ARGS, argv, IngestArgs.from_mapping, ingest,
+        app_name=lambda args: f"ingest_orders {args.run_id}", failure=None,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

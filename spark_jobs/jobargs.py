@@ -93,14 +93,6 @@ def parse_job_args(specs: Sequence[JobArg], argv: Sequence[str] | None = None, p
     values = {spec.name: getattr(known, spec.name) for spec in specs}
     if "catalog_jdbc_password" in values and not values["catalog_jdbc_password"]:
         values["catalog_jdbc_password"] = os.environ.get(CATALOG_PASSWORD_ENV, "")
-    return _with_prefix(values)
-
-
-def _with_prefix(values: dict[str, str]) -> dict[str, str]:
-    """Every job's tables are named through `spark_jobs.naming`: give it this run's prefix."""
-    from spark_jobs.naming import set_namespace_prefix
-
-    set_namespace_prefix(values.get("namespace_prefix") or "")
     return values
 
 
@@ -110,7 +102,7 @@ def _glue_args(specs: Sequence[JobArg], args: list[str]) -> dict[str, str]:
     given = {a[2:].split("=", 1)[0] for a in args if a.startswith("--")}
     wanted = [s.name for s in specs if s.required or s.name in given]
     resolved = getResolvedOptions(["job", *args], wanted)
-    return _with_prefix({s.name: resolved.get(s.name, s.default) for s in specs})
+    return {s.name: resolved.get(s.name, s.default) for s in specs}
 
 
 def to_argv(values: Mapping[str, object] | Sequence[str]) -> list[str]:
@@ -173,13 +165,13 @@ def jdbc_catalog_uri(uri: str, user: str = "", password: str = "") -> tuple[str,
     raise ValueError(f"catalog uri {uri!r}: expected jdbc:..., sqlite:///... or postgresql://...")
 
 
-def parse_hour(text: str) -> datetime:
+def parse_hour(text: str, what: str = "arrival hour") -> datetime:
     """An arrival hour as an aware UTC datetime: `2026-11-01T08`, `2026-11-01T08:00`,
     `2026-11-01T08:00:00Z` or with an offset (the DAG passes `...+00:00`); naive means UTC.
 
-    One parser for the CLI, the ingest and the gate. Anything not on the hour is refused: the
-    arrival hour names a raw-zone prefix, and a window off by minutes would pass or fail the
-    wrong events.
+    One parser for the CLI, the ingest, the gate and the settings (LAKEHOUSE_SCHEDULE_START,
+    named by `what` in the message). Anything not on the hour is refused: the arrival hour names
+    a raw-zone prefix, and a window off by minutes would pass or fail the wrong events.
     """
     raw = text.strip()
     if len(raw) == 13 and raw[10] in "T ":  # date + hour only
@@ -188,11 +180,9 @@ def parse_hour(text: str) -> datetime:
         moment = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         raise ValueError(
-            f"arrival hour {text!r} is not an ISO hour such as 2026-11-01T08 or 2026-11-01T08:00:00Z"
+            f"{what} {text!r} is not an ISO date-time on the hour such as 2026-11-01T08 or 2026-11-01T08:00:00Z"
         ) from None
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
-        raise ValueError(
-            f"arrival hour {text!r} is not on the hour; arrival hours start at :00 (e.g. {moment:%Y-%m-%dT%H})"
-        )
+        raise ValueError(f"{what} {text!r} is not on the hour; arrival hours start at :00 (e.g. {moment:%Y-%m-%dT%H})")
     return moment

@@ -24,6 +24,7 @@ report what would change, change nothing).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -31,9 +32,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from spark_jobs.jobargs import JobArg, parse_job_args
+from spark_jobs.entry import Answer, CatalogArgs, run_job
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg
 from spark_jobs.naming import physical
-from spark_jobs.quality.jobs import CATALOG_ARGS, get_spark
 
 UTC = timezone.utc  # noqa: UP017 -- not `datetime.UTC` (3.11+): an entry script must reach the package's
 # Python check (spark_jobs/__init__.py) on an older Python to say so instead of a traceback
@@ -60,6 +61,7 @@ class Plan:
     retain_last: int
     orphans_before: datetime
     dry_run: bool
+    namespace_prefix: str = ""  # the environment's: `silver.order_lines` is `<prefix>silver.order_lines`
 
 
 def plan_from_args(args: dict[str, str], now: datetime) -> Plan:
@@ -77,6 +79,7 @@ def plan_from_args(args: dict[str, str], now: datetime) -> Plan:
         retain_last=max(1, int(args["retain_last"])),
         orphans_before=now - timedelta(hours=int(args["orphan_age_hours"])),
         dry_run=args["dry_run"].strip().lower() in ("1", "true", "yes", "on"),
+        namespace_prefix=(args.get("namespace_prefix") or "").strip(),
     )
 
 
@@ -87,7 +90,7 @@ def _ts(moment: datetime) -> str:
 def procedure_calls(plan: Plan, table: str) -> list[tuple[str, str]]:
     """(step, SQL) for the four Iceberg procedures on `table`, in the order they run."""
     call = f"CALL {plan.catalog}.system"
-    table = physical(table)
+    table = physical(table, plan.namespace_prefix)
     return [
         (
             "rewrite_data_files",
@@ -123,14 +126,8 @@ def maintain_table(spark, plan: Plan, table: str) -> Iterator[dict[str, object]]
         yield result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_job_args(SPECS, argv, prog="maintain_tables")
-    try:
-        plan = plan_from_args(args, datetime.now(UTC))
-    except ValueError as exc:
-        print(f"maintain_tables: bad argument: {exc}", file=sys.stderr)
-        return 2
-    spark = get_spark("lakehouse-maintain-tables", args)
+def maintain(spark, plan: Plan, _catalog: CatalogArgs) -> Answer:
+    """Every table in turn, one JSON line per step; a table that fails does not stop the others."""
     failed: list[str] = []
     for table in plan.tables:
         try:
@@ -139,10 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # one broken table must not stop the others' maintenance
             failed.append(table)
             print(json.dumps({"table": table, "error": f"{type(exc).__name__}: {exc}"}), flush=True)
-    if failed:
-        print(f"maintenance failed for: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    # exit 1, not a verdict: a failed table is an accident the next run (or a retry) may not meet
+    return Answer(ok=not failed, log=f"maintenance failed for: {', '.join(failed)}" if failed else "", verdict=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    prepare = functools.partial(plan_from_args, now=datetime.now(UTC))
+    return run_job("maintain_tables", SPECS, argv, prepare, maintain, app_name="lakehouse-maintain-tables")
 
 
 if __name__ == "__main__":

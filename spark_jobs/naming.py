@@ -2,17 +2,18 @@
 
 Code names tables by their logical identifier (`silver.order_lines`). On AWS several
 environments can share one account and so one Glue Data Catalog; each gets its own databases
-(`dev_silver`, `prod_silver`) through a prefix. The prefix arrives once per job process, as the
-`--namespace_prefix` argument every job takes (`jobargs.parse_job_args` sets it), and is applied
-wherever a job turns a logical identifier into a table it reads or writes. Locally it is empty.
+(`dev_silver`, `prod_silver`) through a prefix. The prefix is passed, never remembered: a job
+gets it as the `--namespace_prefix` argument every job takes and carries it in its request
+(`TableNames`, from `spark_jobs.entry.CatalogArgs`); the Python side reads it from the settings
+(`pipeline.catalog.load_table`). Locally it is empty.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _VALID = re.compile(r"^([a-z][a-z0-9_]*)?$")
-_prefix = ""
 
 
 def is_namespace_prefix(prefix: str) -> bool:
@@ -21,20 +22,31 @@ def is_namespace_prefix(prefix: str) -> bool:
     return bool(_VALID.match(prefix or ""))
 
 
-def set_namespace_prefix(prefix: str) -> None:
-    global _prefix
+def physical(identifier: str, prefix: str) -> str:
+    """`silver.order_lines` -> `dev_silver.order_lines` (with prefix `dev_`)."""
     if not is_namespace_prefix(prefix):
         raise ValueError(f"namespace prefix {prefix!r} must be lowercase letters, digits and _ (e.g. dev_)")
-    _prefix = prefix or ""
-
-
-def namespace_prefix() -> str:
-    return _prefix
-
-
-def physical(identifier: str, prefix: str | None = None) -> str:
-    """`silver.order_lines` -> `dev_silver.order_lines` (with prefix `dev_`)."""
     namespace, _, name = identifier.partition(".")
     if not name:
         raise ValueError(f"{identifier!r} is not namespace.table")
-    return f"{_prefix if prefix is None else prefix}{namespace}.{name}"
+    return f"{prefix or ''}{namespace}.{name}"
+
+
+@dataclass(frozen=True)
+class TableNames:
+    """Where a job's tables are: its Spark catalog and its environment's namespace prefix."""
+
+    catalog: str
+    prefix: str = ""
+
+    def __post_init__(self) -> None:
+        if not is_namespace_prefix(self.prefix):
+            raise ValueError(f"namespace prefix {self.prefix!r} must be lowercase letters, digits and _ (e.g. dev_)")
+
+    def physical(self, identifier: str) -> str:
+        """`silver.order_lines` -> `dev_silver.order_lines`: the name inside the catalog."""
+        return physical(identifier, self.prefix)
+
+    def qualified(self, identifier: str) -> str:
+        """`silver.order_lines` -> `lakehouse.dev_silver.order_lines`: the name Spark SQL reads."""
+        return f"{self.catalog}.{self.physical(identifier)}"

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import mimetypes
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 S3 = "s3://"
+# boto3's own endpoint variables, the service-specific one first (the AWS SDKs' precedence).
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 
 
@@ -57,9 +59,22 @@ def split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def endpoint_variable(env: Mapping[str, str], names: Sequence[str] = ENDPOINT_VARIABLES) -> tuple[str, str]:
+    """(name, value) of the first of `names` set in `env`; ("", "") when none is.
+
+    The one precedence of S3 endpoints: the settings call it with LAKEHOUSE_S3_ENDPOINT in front,
+    a job (which has no settings) with the SDK's variables alone.
+    """
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return "", ""
+
+
 def s3_endpoint(endpoint: str = "") -> str:
     """The S3 endpoint to talk to: the argument, else the SDK's standard variables, else AWS."""
-    return endpoint or next((os.environ[n] for n in ENDPOINT_VARIABLES if os.environ.get(n)), "")
+    return endpoint or endpoint_variable(os.environ)[1]
 
 
 @lru_cache(maxsize=8)

@@ -14,11 +14,12 @@ Exit codes: 0 done (or already done), 1 refused (gate not passed, branch moved, 
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from spark_jobs.jobargs import JobArg, parse_job_args, verdict_exit
-from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
+from spark_jobs.entry import Answer, CatalogArgs, run_job
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg
+from spark_jobs.quality.jobs import RUN_ARGS
 
 APP_NAME = "lakehouse-publish-orders"
 ACTIONS = ("publish", "discard")
@@ -29,29 +30,35 @@ SPECS = (
 )
 
 
-def main(argv: Sequence[str] | None = None, spark=None) -> int:
-    """Parse, publish or discard, report. `spark`: an existing session (tests); else one is built."""
-    args = parse_job_args(SPECS, argv, prog="publish_orders")
+@dataclass(frozen=True)
+class Request:
+    action: str
+    run_id: str
+    branch: str
+
+
+def request_from_args(args: dict[str, str]) -> Request:
     action = args["action"].strip().lower()
     if action not in ACTIONS:
-        print(f"publish_orders: --action {action!r} is not one of {', '.join(ACTIONS)}", file=sys.stderr)
-        return 2
+        raise ValueError(f"--action {action!r} is not one of {', '.join(ACTIONS)}")
+    return Request(action, args["run_id"], args["audit_branch"])
+
+
+def publish_or_discard(spark, request: Request, catalog: CatalogArgs) -> Answer:
     from spark_jobs.quality import publish as wap
 
-    spark = spark or get_spark(APP_NAME, args)
-    step = wap.publish if action == "publish" else wap.discard
-    try:
-        result = step(spark, args["catalog_name"], args["run_id"], args["audit_branch"])
-    except ValueError as exc:
-        print(f"publish_orders: {exc}", file=sys.stderr)
-        return 2
-    except Exception:  # Spark or catalog errors: exit 2, not 1 (a refusal with a reason)
-        traceback.print_exc()
-        print(f"publish_orders: {action} could not run (error above)", file=sys.stderr)
-        return 2
-    print(result.summary(), flush=True)
-    reason = f"{action} refused for run {args['run_id']}: {(result.summary().splitlines() or [''])[0]}"
-    return verdict_exit(0 if result.ok else 1, args, reason)
+    step = wap.publish if request.action == "publish" else wap.discard
+    result = step(spark, catalog.tables, request.run_id, request.branch)
+    reason = f"{request.action} refused for run {request.run_id}: {(result.summary().splitlines() or [''])[0]}"
+    return Answer(ok=result.ok, text=result.summary(), reason=reason)
+
+
+def main(argv: Sequence[str] | None = None, spark=None) -> int:
+    """Parse, publish or discard, report. `spark`: an existing session (tests); else one is built."""
+    return run_job(
+        "publish_orders", SPECS, argv, request_from_args, publish_or_discard, app_name=APP_NAME, spark=spark,
+        failure=lambda request: f"{request.action} could not run", known_errors=(ValueError,),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ EMR a marked error, so the operators do not retry a verdict); 2 bad arguments or
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 from datetime import date
 
-from spark_jobs.jobargs import CATALOG_ARGS, JobArg, parse_job_args, verdict_exit
+from spark_jobs.entry import Answer, CatalogArgs, run_job
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg
 
 APP_NAME = "lakehouse-recommend-products"
 SPECS = (
@@ -74,28 +74,20 @@ def params_from_args(args: dict[str, str]):  # -> spark_jobs.recommend.job.RunPa
     )
 
 
-def main(argv: Sequence[str] | None = None, spark=None) -> int:
-    """Parse, run, report. `spark`: an existing session (tests); else one is built."""
-    args = parse_job_args(SPECS, argv, prog="recommend_products")
-    try:
-        params = params_from_args(args)
-    except ValueError as exc:
-        print(f"recommend_products: {exc}", file=sys.stderr)
-        return 2
-    from spark_jobs.quality.jobs import get_spark
+def recommend(spark, params, catalog: CatalogArgs) -> Answer:
     from spark_jobs.recommend.job import run
 
-    spark = spark or get_spark(APP_NAME, args)
-    try:
-        result = run(spark, args["catalog_name"], params, progress=lambda m: print(m, flush=True))
-    except Exception:  # Spark or catalog errors: exit 2, not 1 (a refusal with a reason)
-        traceback.print_exc()
-        print("recommend_products: the run could not complete (error above); the published tables are unchanged",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    print(result.summary(), flush=True)
+    result = run(spark, catalog.tables, params, progress=lambda m: print(m, flush=True))
     reason = f"recommendations for {params.as_of} refused: {'; '.join(result.reasons)}"
-    return verdict_exit(0 if result.published else 1, args, reason)
+    return Answer(ok=result.published, text=result.summary(), reason=reason)
+
+
+def main(argv: Sequence[str] | None = None, spark=None) -> int:
+    """Parse, run, report. `spark`: an existing session (tests); else one is built."""
+    return run_job(
+        "recommend_products", SPECS, argv, params_from_args, recommend, app_name=APP_NAME, spark=spark,
+        failure="the run could not complete; the published tables are unchanged",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ Same arguments on Glue, EMR Serverless and local spark-submit (see `spark_jobs.j
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 
-from spark_jobs.jobargs import JobArg, parse_hour, parse_job_args, verdict_exit
-from spark_jobs.quality.jobs import CATALOG_ARGS, RUN_ARGS, get_spark
+from spark_jobs.entry import Answer, CatalogArgs, run_job
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg, parse_hour
+from spark_jobs.limits import CLOCK_SKEW_MINUTES, LATENESS_HOURS, QUARANTINE_MAX_SHARE
+from spark_jobs.quality.jobs import RUN_ARGS
 from spark_jobs.quality.suites import default_expectations_dir
 from spark_jobs.quality.summary import gate_summary
 
@@ -30,9 +31,9 @@ SPECS = (
     JobArg("arrival_hour", "the run's arrival hour, ISO (default: from audit.ingest_runs)", ""),
     JobArg("expectations_dir", "folder or s3:// prefix holding <table>.json suites", ""),
     JobArg("reports_uri", "Data Docs go to <reports_uri>/<run_id>/ (folder or s3://); empty: none", ""),
-    JobArg("quarantine_max_share", "highest quarantined/read share that passes", "0.01"),
-    JobArg("lateness_hours", "how long before its arrival hour an event may be", "48"),
-    JobArg("clock_skew_minutes", "how far after its arrival hour's end an event may be", "5"),
+    JobArg("quarantine_max_share", "highest quarantined/read share that passes", str(QUARANTINE_MAX_SHARE)),
+    JobArg("lateness_hours", "how long before its arrival hour an event may be", str(LATENESS_HOURS)),
+    JobArg("clock_skew_minutes", "how far after its arrival hour's end an event may be", str(CLOCK_SKEW_MINUTES)),
     JobArg("sample_rows", "offending rows shown per failed expectation", "3"),
 )
 
@@ -51,36 +52,33 @@ def request_from_args(args: dict[str, str]):
         lateness_hours=int(args["lateness_hours"]),
         clock_skew_minutes=int(args["clock_skew_minutes"]),
         sample_rows=int(args["sample_rows"]),
+        namespace_prefix=(args.get("namespace_prefix") or "").strip(),
+    )
+
+
+def validate(spark, request, _catalog: CatalogArgs) -> Answer:
+    from spark_jobs.quality.validate import run_validation
+
+    gate = run_validation(spark, request)
+    summary = gate_summary(gate)
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in gate.timings.items())
+    first_line = (summary.splitlines() or ["the gate failed"])[0]
+    return Answer(
+        ok=gate.success,
+        text=summary,
+        reason=f"quality gate failed for run {request.run_id}: {first_line}",
+        log=f"validate_orders: {gate.results_written} results written; {timing}",
     )
 
 
 def main(argv: Sequence[str] | None = None, spark=None) -> int:
     """Parse, validate, report. `spark`: an existing session (tests); else one is built from the arguments."""
-    args = parse_job_args(SPECS, argv, prog="validate_orders")
-    try:
-        request = request_from_args(args)
-    except ValueError as exc:
-        print(f"validate_orders: bad argument: {exc}", file=sys.stderr)
-        return 2
     from spark_jobs.quality.gate import GateError
-    from spark_jobs.quality.validate import run_validation
 
-    spark = spark or get_spark(APP_NAME, args)
-    try:
-        gate = run_validation(spark, request)
-    except (GateError, ValueError) as exc:
-        print(f"validate_orders: the gate could not run: {exc}", file=sys.stderr)
-        return 2
-    except Exception:  # Spark, catalog or GX errors: exit 2 so nobody reads it as a data failure (1)
-        traceback.print_exc()
-        print("validate_orders: the gate could not run (error above)", file=sys.stderr)
-        return 2
-    summary = gate_summary(gate)
-    print(summary, flush=True)
-    timing = ", ".join(f"{k} {v:.2f}s" for k, v in gate.timings.items())
-    print(f"validate_orders: {gate.results_written} results written; {timing}", file=sys.stderr, flush=True)
-    first_line = (summary.splitlines() or ["the gate failed"])[0]
-    return verdict_exit(0 if gate.success else 1, args, f"quality gate failed for run {request.run_id}: {first_line}")
+    return run_job(
+        "validate_orders", SPECS, argv, request_from_args, validate, app_name=APP_NAME, spark=spark,
+        failure="the gate could not run", known_errors=(GateError, ValueError),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -64,23 +64,15 @@ def session_lake(tmp_path_factory: pytest.TempPathFactory, settings_for: Callabl
 @pytest.fixture(scope="session")
 def spark(session_lake: Settings) -> Iterator[object]:
     """The one real SparkSession, with the Iceberg catalog of `session_lake`."""
-    from pipeline import jvm
     from pipeline.catalog import init_catalog
-    from pipeline.spark_backends import LocalSpark
-    from spark_jobs.session import get_session, local_tuning
+    from pipeline.jvm import EnvironmentNotReady
+    from pipeline.local_spark import in_process_session
 
-    found = jvm.discover(session_lake)
-    if not found.ok:
-        pytest.fail(f"local Spark cannot start; run `lakehouse doctor` (missing: {found.missing()})")
-    os.environ.update(found.environ())
     init_catalog(session_lake)
-    conf = {
-        **local_tuning(),
-        "spark.sql.shuffle.partitions": "2",
-        **found.spark_conf(),
-        **LocalSpark(session_lake).catalog_conf(),
-    }
-    session = get_session("lakehouse-tests", conf)
+    try:
+        session = in_process_session(session_lake, "lakehouse-tests", {"spark.sql.shuffle.partitions": "2"})
+    except EnvironmentNotReady as exc:
+        pytest.fail(str(exc))
     yield session
     session.stop()
 

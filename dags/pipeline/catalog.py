@@ -7,6 +7,7 @@ pyiceberg and Spark share one catalog under one name: locally an SQL catalog (th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.settings import Settings
@@ -14,7 +15,14 @@ from pipeline.tables import NAMESPACES, TABLES, TableDef
 
 
 def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
-    """The pyiceberg catalog for the environment, named `settings.catalog_name`."""
+    """The pyiceberg catalog for the environment, named `settings.catalog_name`.
+
+    Off AWS, opening creates what is missing, on purpose: the local folders (`local_folders`) and
+    the SQL catalog's own tables (pyiceberg's `init_catalog_tables`, said explicitly below). Spark's
+    JDBC catalog is told not to create those tables (`spark_jobs.session.catalog_conf`: on SQLite
+    its check holds a read lock), so every Python opener, the DAG's ensure_tables as much as
+    `lakehouse init`, leaves a catalog both engines can use. The tables are `init_catalog`'s job.
+    """
     if settings.environment == "aws":
         from pyiceberg.catalog.glue import GlueCatalog
 
@@ -23,15 +31,54 @@ def open_catalog(settings: Settings):  # -> pyiceberg.catalog.Catalog
         return GlueCatalog(settings.catalog_name, **props)
     from pyiceberg.catalog.sql import SqlCatalog
 
-    if settings.catalog_uri.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-    props = {"uri": settings.catalog_uri, "warehouse": settings.warehouse, **s3_properties(settings)}
-    if settings.warehouse.startswith("file:"):
-        from pathlib import Path
-        from urllib.parse import unquote
-
-        Path(unquote(urlsplit(settings.warehouse).path)).mkdir(parents=True, exist_ok=True)
+    local_folders(settings)
+    props = {
+        "uri": settings.catalog_uri,
+        "warehouse": settings.warehouse,
+        "init_catalog_tables": "true",  # pyiceberg's default, relied on (see above)
+        **s3_properties(settings),
+    }
     return SqlCatalog(settings.catalog_name, **props)
+
+
+def local_folders(settings: Settings) -> list[Path]:
+    """Create (if missing) and return the local folders the catalog needs: the home that holds the
+    SQLite catalog file (SQLite creates a file, never its folder) and a `file:` warehouse root."""
+    from urllib.parse import unquote
+
+    folders = []
+    if settings.catalog_uri.startswith("sqlite"):
+        folders.append(settings.home)
+    if settings.warehouse.startswith("file:"):
+        folders.append(Path(unquote(urlsplit(settings.warehouse).path)))
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+def table_identifier(settings: Settings, name: str) -> str:
+    """`silver.order_lines` -> the identifier inside the catalog, with the environment's prefix
+    (`dev_silver.order_lines` on AWS with LAKEHOUSE_NAMESPACE_PREFIX=dev_; unchanged locally)."""
+    from spark_jobs.naming import physical
+
+    return physical(name, settings.namespace_prefix)
+
+
+def spark_tables(settings: Settings):  # -> spark_jobs.naming.TableNames
+    """How Spark SQL names the environment's tables (`lakehouse.dev_silver.order_lines`): for code
+    that calls a job's functions in-process (benchmarks, tests) the way the job's arguments would."""
+    from spark_jobs.naming import TableNames
+
+    return TableNames(settings.catalog_name, settings.namespace_prefix)
+
+
+def load_table(settings: Settings, name: str, catalog=None):  # -> pyiceberg.table.Table
+    """The pipeline's table `name` (logical, e.g. `audit.dq_results`) in the environment's catalog.
+
+    The one way Python code reads a table: the namespace prefix comes from the settings, so no
+    reader can forget it. `catalog`: one already open (several tables read in a row).
+    """
+    return (catalog or open_catalog(settings)).load_table(table_identifier(settings, name))
 
 
 def s3_properties(settings: Settings) -> dict[str, str]:
@@ -100,8 +147,6 @@ def init_catalog(settings: Settings, tables: tuple[TableDef, ...] = TABLES) -> I
     """Create or evolve every namespace and table. Running it twice changes nothing."""
     from dataclasses import replace
 
-    from spark_jobs.naming import physical
-
     catalog = open_catalog(settings)
     report = InitReport()
     prefix = settings.namespace_prefix  # Glue databases per environment (dev_bronze, ...)
@@ -111,5 +156,5 @@ def init_catalog(settings: Settings, tables: tuple[TableDef, ...] = TABLES) -> I
             catalog.create_namespace(ns)
             report.created_namespaces.append(ns)
     for definition in tables:
-        apply_table(catalog, replace(definition, identifier=physical(definition.identifier, prefix)), report)
+        apply_table(catalog, replace(definition, identifier=table_identifier(settings, definition.identifier)), report)
     return report

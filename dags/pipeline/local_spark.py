@@ -241,3 +241,30 @@ if __name__ == "__main__":  # python -m pipeline.local_spark <folder> <log file>
     from pipeline.settings import load_settings
 
     keep_warm_driver(load_settings(), Path(sys.argv[1]), Path(sys.argv[2]))
+
+
+# ------------------------------------------------------------------------------ in this process
+
+
+def in_process_session(
+    settings: Settings, app_name: str, conf: Mapping[str, str] | None = None, catalogs: Sequence[Settings] = ()
+):  # -> pyspark.sql.SparkSession
+    """A local[2] SparkSession inside this Python process, on `settings`' catalog (and `catalogs`').
+
+    For the tests' session and the benchmarks: the same JVM parts, tuning and Python as a
+    spark-submit job (`build_command`), `conf` on top. A missing part (Java, a jar) raises
+    `jvm.EnvironmentNotReady` naming it. The tables must exist first (`init_catalog`): a live
+    JDBC catalog keeps the SQLite file read-locked.
+    """
+    from pipeline import jvm
+    from spark_jobs.session import get_session, local_tuning
+
+    found = jvm.discover(settings)
+    if not found.ok:
+        raise jvm.EnvironmentNotReady(f"local Spark cannot start; run `lakehouse doctor` (missing: {found.missing()})")
+    os.environ.update(found.environ())
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers import what this process imports
+    merged = {**local_tuning(), **found.spark_conf()}
+    for each in (settings, *catalogs):
+        merged.update(local_catalog_conf(each))
+    return get_session(app_name, {**merged, **(conf or {})})

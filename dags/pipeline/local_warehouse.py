@@ -69,11 +69,11 @@ def export_to_duckdb(target: Path, tables: Mapping[str, Any]) -> int:
 def _silver_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Table
     from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import open_catalog
+    from pipeline.catalog import load_table, open_catalog
 
     catalog = open_catalog(settings)
     try:
-        return catalog.load_table(identifier)
+        return load_table(settings, identifier, catalog)
     except NoSuchTableError:
         if identifier in GOLD_TABLES:
             # A lake made before the recommendation tables existed: create them empty (what
@@ -82,7 +82,7 @@ def _silver_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Ta
             from pipeline.tables import table
 
             init_catalog(settings, (table(identifier),))
-            return catalog.load_table(identifier)
+            return load_table(settings, identifier, catalog)
         raise MissingTableError(
             f"Iceberg table {identifier} does not exist in catalog {settings.catalog_name!r}; "
             "run `lakehouse init` (and an ingest) first"

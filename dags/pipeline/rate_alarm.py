@@ -181,15 +181,15 @@ def read_hour(settings: Settings, hour: datetime) -> dict[str, Any] | None:
 def _alarm_table(settings: Settings):  # -> pyiceberg.table.Table
     from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import init_catalog, open_catalog
+    from pipeline.catalog import init_catalog, load_table, open_catalog
     from pipeline.tables import table
 
     catalog = open_catalog(settings)
     try:
-        return catalog.load_table(TABLE)
+        return load_table(settings, TABLE, catalog)
     except NoSuchTableError:  # a lake made before the alarm existed: create it (what `lakehouse init` does)
         init_catalog(settings, (table(TABLE),))
-        return catalog.load_table(TABLE)
+        return load_table(settings, TABLE, catalog)
 
 
 def already_raised(iceberg_table, alarm: RateAlarm) -> bool:
@@ -279,10 +279,10 @@ def raised_alarms(settings: Settings, since: datetime | None = None) -> list[dic
     """Rows of audit.rate_alarms (oldest hour first), for the demo's summary and the dashboard."""
     from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import open_catalog
+    from pipeline.catalog import load_table
 
     try:
-        iceberg_table = open_catalog(settings).load_table(TABLE)
+        iceberg_table = load_table(settings, TABLE)
     except NoSuchTableError:
         return []
     rows = iceberg_table.scan().to_arrow().to_pylist()

@@ -14,10 +14,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from spark_jobs import limits
+from spark_jobs.jobargs import parse_hour
 from spark_jobs.naming import is_namespace_prefix
+from spark_jobs.objectstore import ENDPOINT_VARIABLES, endpoint_variable
 
 ENVIRONMENTS = ("local", "compose", "aws")
 SPARK_BACKENDS = ("local", "glue", "emr-serverless")
@@ -70,18 +73,15 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
 
 
 def _hour(env: Mapping[str, str], name: str) -> datetime | None:
-    """An ISO date-time on the hour, UTC when no offset is given; None when unset."""
+    """An ISO date-time on the hour, UTC when no offset is given (`jobargs.parse_hour`, the jobs'
+    rule: the DAG runs per arrival hour); None when unset."""
     raw = env.get(name, "").strip()
     if not raw:
         return None
     try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an ISO date-time (e.g. 2026-11-01T08:00+00:00)") from None
-    value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    if (value.minute, value.second, value.microsecond) != (0, 0, 0):
-        raise SettingsError(f"{name}={raw!r} must be on the hour (the DAG runs per arrival hour)")
-    return value
+        return parse_hour(raw, what=name)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _required(env: Mapping[str, str], name: str, environment: str, why: str) -> str:
@@ -92,14 +92,14 @@ def _required(env: Mapping[str, str], name: str, environment: str, why: str) -> 
 
 
 def _s3_endpoint(env: Mapping[str, str], environment: str) -> str:
-    """LAKEHOUSE_S3_ENDPOINT, else boto3's own endpoint variables, else compose's object store."""
-    for name in ("LAKEHOUSE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
-        value = env.get(name, "").strip()
-        if value:
-            if not value.startswith(("http://", "https://")):
-                raise SettingsError(f"{name}={value!r} must be an http:// or https:// URL")
-            return value.rstrip("/")
-    return COMPOSE_S3_ENDPOINT if environment == "compose" else ""
+    """LAKEHOUSE_S3_ENDPOINT, else boto3's own endpoint variables in boto3's order (the one
+    precedence, `objectstore.endpoint_variable`), else compose's object store."""
+    name, value = endpoint_variable(env, ("LAKEHOUSE_S3_ENDPOINT", *ENDPOINT_VARIABLES))
+    if not name:
+        return COMPOSE_S3_ENDPOINT if environment == "compose" else ""
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name}={value!r} must be an http:// or https:// URL")
+    return value.rstrip("/")
 
 
 def _warehouse_db_uri(env: Mapping[str, str]) -> str:
@@ -157,8 +157,8 @@ class Settings:
     emr_application_id: str = ""
     emr_execution_role_arn: str = ""
     artifacts_uri: str = ""  # s3:// prefix where job scripts and the package zip are shipped
-    # an object that decodes to more is quarantined whole (object_too_large): 4x Firehose's largest buffer
-    max_object_bytes: int = 512 * 1024 * 1024
+    # an object that decodes to more is quarantined whole (object_too_large): spark_jobs.limits
+    max_object_bytes: int = limits.MAX_OBJECT_BYTES
     # JVM parts for local Spark (see pipeline.jvm); empty = discover.
     java_home: str = ""
     iceberg_jar: str = ""
@@ -259,10 +259,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         spark_backend=spark_backend,
         firehose_buffer_seconds=_int(env, "LAKEHOUSE_FIREHOSE_BUFFER_SECONDS", 300, minimum=0),
         landing_margin_seconds=_int(env, "LAKEHOUSE_LANDING_MARGIN_SECONDS", 120, minimum=0),
-        lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", 48, minimum=0),
-        clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", 5, minimum=0),
-        quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", 0.01, 0.0, 1.0),
-        max_object_bytes=_int(env, "LAKEHOUSE_MAX_OBJECT_BYTES", 512 * 1024 * 1024, minimum=1),
+        lateness_hours=_int(env, "LAKEHOUSE_LATENESS_HOURS", limits.LATENESS_HOURS, minimum=0),
+        clock_skew_minutes=_int(env, "LAKEHOUSE_CLOCK_SKEW_MINUTES", limits.CLOCK_SKEW_MINUTES, minimum=0),
+        quarantine_max_share=_float(env, "LAKEHOUSE_QUARANTINE_MAX_SHARE", limits.QUARANTINE_MAX_SHARE, 0.0, 1.0),
+        max_object_bytes=_int(env, "LAKEHOUSE_MAX_OBJECT_BYTES", limits.MAX_OBJECT_BYTES, minimum=1),
         straggler_hours=_int(env, "LAKEHOUSE_STRAGGLER_HOURS", 24, minimum=0),
         dbt_target=dbt_target,
         dbt_executable=env.get("LAKEHOUSE_DBT_EXECUTABLE", str(REPO_ROOT / ".venv-dbt" / "bin" / "dbt")),

@@ -41,10 +41,10 @@ def iceberg_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Ta
     """One of the pipeline's Iceberg tables; missing: WarehouseMissingError saying what to run."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-    from pipeline.catalog import open_catalog
+    from pipeline.catalog import load_table
 
     try:
-        return open_catalog(settings).load_table(identifier)
+        return load_table(settings, identifier)
     except (NoSuchTableError, NoSuchNamespaceError):
         raise WarehouseMissingError(f"no Iceberg table {identifier}: run `make demo` first") from None
 

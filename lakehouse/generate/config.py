@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from lakehouse.generate.volume import SHAPES, Anomaly
 from pipeline.settings import FRAMINGS
+from spark_jobs.limits import LATENESS_HOURS  # the pipeline's default lateness window (LAKEHOUSE_LATENESS_HOURS)
 
 FAULT_MODES = ("none", "all", "scaled")
 # Quarantine reason codes: a contract shared with the ingest job (bronze.orders_quarantine.reason_code).
@@ -108,7 +109,6 @@ SCALED_BAD_WEIGHTS = {
     "oversize_record": 0.3,  # 1 MB each: rare, as in a real stream
 }
 NOT_AN_OBJECT_VALUES = ("[1, 2, 3]", "42", '"ORDER"', "null", "true")  # the hour picks one
-LATENESS_HOURS = 48  # the pipeline's default lateness window (LAKEHOUSE_LATENESS_HOURS)
 EXTRA_FIELD_PER_HOUR = 3
 CORRUPT_OBJECT_EVENTS = 5
 MIN_EVENTS_WITH_FAULTS = 10

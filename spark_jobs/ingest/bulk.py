@@ -111,7 +111,7 @@ def run_range_ingest(
     if args.to_hour is None:
         raise ValueError("a bulk run needs --to_hour (the end of its range, exclusive)")
     started = datetime.now(UTC)
-    t = tables.qualified(args.catalog_name)
+    t = tables.qualified(args.catalog_name, args.namespace_prefix)
     start, end = args.arrival_hour, args.to_hour
     manifest = reader.read_manifest(spark, args.manifest)
     if manifest.get("from") and (parse_hour(manifest["from"]), parse_hour(manifest["to"])) != (start, end):

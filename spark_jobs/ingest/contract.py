@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pyspark.sql import Column
 from pyspark.sql import types as T
 
-from spark_jobs.ingest.framing import MAX_OBJECT_BYTES  # the default decoded-size cap of one object
+from spark_jobs.limits import CLOCK_SKEW_MINUTES, LATENESS_HOURS, MAX_OBJECT_BYTES
 
-__all__ = ["MAX_OBJECT_BYTES"]  # re-exported: the job's default, beside the other limits
+# re-exported: the job's defaults, beside the other limits (defined once, in spark_jobs.limits)
+__all__ = ["CLOCK_SKEW_MINUTES", "LATENESS_HOURS", "MAX_OBJECT_BYTES"]
 
 REASONS = (
     "malformed_json",  # no JSON value parses there (framing), or a record's JSON is invalid (Spark)
@@ -45,14 +47,25 @@ REASONS = (
 OBJECT_REASONS = (CORRUPT_OBJECT, OBJECT_TOO_LARGE)
 
 MAX_RECORD_BYTES = 1_024_000  # Firehose's record limit (1,000 KiB)
-LATENESS_HOURS = 48  # default lateness window; the quality gate's range check uses the same setting
 # An audit branch's ref age (Iceberg `RETAIN n HOURS`): a failed run's branch is kept this long
 # for inspection, then the daily `expire_snapshots` removes the ref (and later its files).
 AUDIT_BRANCH_RETAIN_HOURS = 72
-CLOCK_SKEW_MINUTES = 5  # default producer clock skew; the quality gate's range check uses the same setting
 # Deeper than this, a record is quarantined before any parser sees it: Python's json recurses
 # once per level (RecursionError near 1,000) and Spark's Jackson refuses more than 1,000 levels.
 MAX_NESTING_DEPTH = 500
+
+CANCELLATION_PREFIX = "C"  # UCI Online Retail: a cancellation invoice's number starts with C
+
+
+def is_cancellation(invoice_no: Column) -> Column:
+    """The line belongs to a cancellation invoice: its number starts with 'C', as sent.
+
+    The one rule (silver's `is_cancellation`, which dbt's marts and the recommender read). Not
+    trimmed: the gate's suite holds invoice numbers to `^C?[0-9]{6}$`, so a number with spaces
+    never reaches published silver, and the flag describes the number silver stores.
+    """
+    return invoice_no.startswith(CANCELLATION_PREFIX)
+
 
 MONEY = T.DecimalType(12, 3)
 # The order-line event as the producer sends it, with the Spark type each field parses to.
@@ -130,8 +143,9 @@ class IngestTables:
     silver: str = "silver.order_lines"
     runs: str = "audit.ingest_runs"
 
-    def qualified(self, catalog: str) -> IngestTables:
-        from spark_jobs.naming import physical
+    def qualified(self, catalog: str, prefix: str = "") -> IngestTables:
+        """The tables as Spark SQL names them in `catalog`, in the environment of namespace `prefix`."""
+        from spark_jobs.naming import TableNames
 
-        names = (self.bronze, self.quarantine, self.silver, self.runs)
-        return IngestTables(*(f"{catalog}.{physical(name)}" for name in names))
+        names = TableNames(catalog, prefix)
+        return IngestTables(*(names.qualified(name) for name in (self.bronze, self.quarantine, self.silver, self.runs)))

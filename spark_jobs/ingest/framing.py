@@ -66,6 +66,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spark_jobs.limits import MAX_OBJECT_BYTES  # the decoded size beyond which an object is quarantined whole
+
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 _SPACE = rb"[ \t\r\n\f\v]|\xef\xbb\xbf"
@@ -95,10 +97,6 @@ class ObjectTooLarge(CorruptObject):
     """The object decodes to more than the cap (`max_object_bytes`): a gzip bomb or a runaway object."""
 
 
-# The decoded size beyond which an object is quarantined whole (`object_too_large`) rather than
-# decoded: 4x Firehose's largest buffer (128 MiB, applied before compression), so no real
-# delivery comes near it, while a gzip bomb stops here instead of exhausting the worker.
-MAX_OBJECT_BYTES = 512 * 1024 * 1024
 _INPUT_CHUNK = 256 * 1024  # compressed bytes per zlib call: at most this much is lost before a damage
 
 

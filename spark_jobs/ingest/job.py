@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from spark_jobs.entry import CatalogArgs
 from spark_jobs.ingest import reader, transforms, writes
 from spark_jobs.ingest.contract import (
     AUDIT_BRANCH_RETAIN_HOURS,
@@ -45,9 +46,9 @@ from spark_jobs.ingest.contract import (
     OBJECT_REASONS,
     IngestTables,
 )
-from spark_jobs.jobargs import CATALOG_ARGS, JobArg, jdbc_catalog_uri, parse_hour, resolve_platform
+from spark_jobs.jobargs import CATALOG_ARGS, JobArg, parse_hour
 from spark_jobs.quality.branches import check_branch_name
-from spark_jobs.session import UNCOMPRESSED_CACHE, catalog_conf, runtime_conf
+from spark_jobs.session import UNCOMPRESSED_CACHE, runtime_conf
 
 JOB_ARGS = (
     *CATALOG_ARGS,
@@ -105,21 +106,15 @@ class IngestArgs:
     clock_skew_minutes: int = CLOCK_SKEW_MINUTES
     max_object_bytes: int = MAX_OBJECT_BYTES
     to_hour: datetime | None = None  # a bulk run: arrival hours [arrival_hour, to_hour) in one job
+    namespace_prefix: str = ""  # the environment's (--namespace_prefix): its tables are `<prefix>bronze...`
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str | None]) -> IngestArgs:
         values = {k: ("" if v is None else str(v).strip()) for k, v in raw.items()}
-        platform = resolve_platform(values.get("environment", ""), values.get("platform", ""))
-        uri, user, password = values.get("catalog_uri", ""), "", ""
-        if platform == "local":
-            if not uri:
-                raise ValueError("--catalog_uri is required on the local platform")
-            uri, user, password = jdbc_catalog_uri(
-                uri,
-                values.get("catalog_jdbc_user") or values.get("jdbc_user", ""),
-                values.get("catalog_jdbc_password") or values.get("jdbc_password", ""),
-            )
-        if not values.get("warehouse"):
+        catalog = CatalogArgs.from_args(values)
+        if catalog.platform == "local" and not catalog.catalog_uri:
+            raise ValueError("--catalog_uri is required on the local platform")
+        if not catalog.warehouse:
             raise ValueError("--warehouse is required (the Iceberg warehouse root, file:// or s3://)")
         if values.get("audit_branch"):
             check_branch_name(values["audit_branch"])
@@ -142,15 +137,16 @@ class IngestArgs:
         if to_hour is not None and to_hour <= parse_hour(values["arrival_hour"]):
             raise ValueError("--to_hour must be after --arrival_hour (the range is [arrival_hour, to_hour))")
         return cls(
-            platform=platform,
-            catalog_name=values["catalog_name"],
-            warehouse=values["warehouse"],
+            platform=catalog.platform,
+            catalog_name=catalog.catalog_name,
+            warehouse=catalog.warehouse,
             manifest=values["manifest"],
             arrival_hour=parse_hour(values["arrival_hour"]),
             run_id=values["run_id"],
-            catalog_uri=uri,
-            catalog_jdbc_user=user,
-            catalog_jdbc_password=password,
+            catalog_uri=catalog.catalog_uri,
+            catalog_jdbc_user=catalog.jdbc_user,
+            catalog_jdbc_password=catalog.jdbc_password,
+            namespace_prefix=catalog.namespace_prefix,
             audit_branch=values.get("audit_branch", ""),
             audit_branch_retain_hours=retain,
             max_record_bytes=max_bytes,
@@ -160,16 +156,20 @@ class IngestArgs:
             to_hour=to_hour,
         )
 
-    def session_conf(self) -> dict[str, str]:
-        """Spark conf registering the Iceberg catalog (on Glue/EMR the launcher may pass it too)."""
-        return catalog_conf(
+    def catalog(self) -> CatalogArgs:
+        return CatalogArgs(
             self.platform,
             self.catalog_name,
             self.warehouse,
             self.catalog_uri,
             self.catalog_jdbc_user,
             self.catalog_jdbc_password,
+            self.namespace_prefix,
         )
+
+    def session_conf(self) -> dict[str, str]:
+        """Spark conf registering the Iceberg catalog (on Glue/EMR the launcher may pass it too)."""
+        return self.catalog().spark_conf()
 
 
 def iso(moment: datetime) -> str:
@@ -188,7 +188,7 @@ def run_ingest(
 ) -> dict:
     """Run the ingest of one arrival hour; return its run record (also appended to audit.ingest_runs)."""
     started = datetime.now(UTC)
-    t = tables.qualified(args.catalog_name)
+    t = tables.qualified(args.catalog_name, args.namespace_prefix)
     hour = args.arrival_hour
     record: dict = {
         "run_id": args.run_id,

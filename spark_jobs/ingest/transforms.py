@@ -37,6 +37,7 @@ from spark_jobs.ingest.contract import (
     REQUIRED_FIELDS,
     SILVER_COLUMNS,
     WRONG_TYPE,
+    is_cancellation,
 )
 
 JSON_OPTIONS = {
@@ -264,7 +265,7 @@ def matching_target(target: DataFrame, batch: DataFrame) -> DataFrame:
 
 def silver_rows(latest: DataFrame) -> DataFrame:
     """Deduplicated events in silver's shape."""
-    return latest.withColumn("is_cancellation", F.col("invoice_no").startswith("C")).select(*SILVER_COLUMNS)
+    return latest.withColumn("is_cancellation", is_cancellation(F.col("invoice_no"))).select(*SILVER_COLUMNS)
 
 
 def classify(batch: DataFrame, target: DataFrame) -> DataFrame:

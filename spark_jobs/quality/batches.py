@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from spark_jobs.naming import TableNames
 from spark_jobs.quality import branches
 
 SILVER = "silver.order_lines"
@@ -35,12 +36,6 @@ GATE_COLUMNS = {"silver_rows_on_branch"}  # derived columns the gate provides, n
 IDENTIFYING_COLUMNS = ("event_id", "invoice_no", "invoice_line", "event_ts", "run_id")  # shown in samples
 PARTITION_DAY_FIELD = "event_ts_day"
 ID_HASH = "_event_id_hash"
-
-
-def qualified(catalog: str, table: str) -> str:
-    from spark_jobs.naming import physical
-
-    return f"{catalog}.{physical(table)}"
 
 
 @dataclass
@@ -57,9 +52,9 @@ class BranchState:
     branch_max_age_ms: int | None = None  # the branch's ref age: snapshot expiry removes it when older
 
 
-def branch_state(spark, catalog: str, branch: str, table: str = SILVER) -> BranchState:
+def branch_state(spark, tables: TableNames, branch: str, table: str = SILVER) -> BranchState:
     """Resolve the branch; `LookupError` when it does not exist (nothing to validate or publish)."""
-    name = qualified(catalog, table)
+    name = tables.qualified(table)
     all_refs = branches.refs(spark, name)
     if branch not in all_refs:
         known = ", ".join(sorted(r for r in all_refs if r != branches.MAIN)) or "none"
@@ -151,7 +146,7 @@ def other_runs_sharing_ids(spark, state: BranchState, run_id: str, run_df, colum
     return others.select("*", hashed).join(run_ids, ID_HASH, "left_semi").drop(ID_HASH)
 
 
-def ingest_run_row(spark, catalog: str, run_id: str, derived_columns: dict[str, str], silver_rows_on_branch: int):
+def ingest_run_row(spark, tables: TableNames, run_id: str, derived_columns: dict[str, str], silver_rows_on_branch: int):
     """The run's latest audit.ingest_runs row (0 rows if it never recorded itself), with derived columns.
 
     A bulk run (`spark_jobs.ingest.bulk`) records one row per arrival hour, all with one
@@ -163,7 +158,7 @@ def ingest_run_row(spark, catalog: str, run_id: str, derived_columns: dict[str, 
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    rows = spark.table(qualified(catalog, INGEST_RUNS)).where(F.col("run_id") == F.lit(run_id))
+    rows = spark.table(tables.qualified(INGEST_RUNS)).where(F.col("run_id") == F.lit(run_id))
     latest = Window.partitionBy("run_id").orderBy(F.col("finished_at").desc_nulls_last())
     rows = rows.withColumn("_rank", F.rank().over(latest)).where(F.col("_rank") == 1).drop("_rank")
     summed = [

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from spark_jobs.limits import CLOCK_SKEW_MINUTES, LATENESS_HOURS, QUARANTINE_MAX_SHARE
+from spark_jobs.naming import TableNames
 from spark_jobs.quality import results, suites
 
 
@@ -28,11 +30,16 @@ class ValidationRequest:
     audit_branch: str = ""  # "": from the run's audit.ingest_runs row
     expectations_dir: str = field(default_factory=suites.default_expectations_dir)
     reports_uri: str = ""  # "": no Data Docs
-    quarantine_max_share: float = 0.01
-    lateness_hours: int = 48
-    clock_skew_minutes: int = 5
+    quarantine_max_share: float = QUARANTINE_MAX_SHARE
+    lateness_hours: int = LATENESS_HOURS
+    clock_skew_minutes: int = CLOCK_SKEW_MINUTES
     sample_rows: int = 3
     write_results: bool = True
+    namespace_prefix: str = ""  # the environment's (--namespace_prefix): its tables are `<prefix>audit...`
+
+    @property
+    def tables(self) -> TableNames:
+        return TableNames(self.catalog, self.namespace_prefix)
 
 
 @dataclass

@@ -48,7 +48,7 @@ def plan_gate(spark, request: ValidationRequest) -> GatePlan:
     if missing:
         raise GateError(f"the suites use parameters the gate does not provide: {', '.join(missing)}")
     try:
-        state = batches.branch_state(spark, request.catalog, branch)
+        state = batches.branch_state(spark, request.tables, branch)
     except LookupError as exc:
         raise GateError(str(exc)) from None
     return GatePlan(loaded, arrival_hour, parameters, state)
@@ -76,7 +76,7 @@ def _run_info(spark, request: ValidationRequest) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     row = (
-        spark.table(batches.qualified(request.catalog, batches.INGEST_RUNS))
+        spark.table(request.tables.qualified(batches.INGEST_RUNS))
         .where(F.col("run_id") == F.lit(request.run_id))
         .orderBy(F.col("finished_at").desc_nulls_last())
         # As text in the session time zone (UTC): collected timestamps would be in the driver's zone.

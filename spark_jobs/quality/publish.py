@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from spark_jobs.naming import physical
+from spark_jobs.naming import TableNames
 from spark_jobs.quality import batches, branches, results
 
 PUBLISHED = "published"
@@ -56,8 +56,8 @@ class PublishResult:
         return "\n".join(lines)
 
 
-def _gate_record(spark, catalog: str, run_id: str) -> tuple[list[dict], dict]:
-    rows = results.latest_attempt(spark, batches.qualified(catalog, batches.DQ_RESULTS), run_id)
+def _gate_record(spark, tables: TableNames, run_id: str) -> tuple[list[dict], dict]:
+    rows = results.latest_attempt(spark, tables.qualified(batches.DQ_RESULTS), run_id)
     context = json.loads(rows[0]["details"] or "{}") if rows else {}
     return rows, context
 
@@ -71,11 +71,11 @@ def _refused(spark, action: str, run_id: str, branch: str, table: str) -> tuple[
     return result, all_refs
 
 
-def publish(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult:
+def publish(spark, tables: TableNames, run_id: str, branch: str = "") -> PublishResult:
     """Fast-forward `main` of silver to the run's validated audit branch; refuse without a passed gate."""
-    table = batches.qualified(catalog, batches.SILVER)
+    table = tables.qualified(batches.SILVER)
     with branches.without_wap(spark):
-        rows, context = _gate_record(spark, catalog, run_id)
+        rows, context = _gate_record(spark, tables, run_id)
         branch = branch or context.get("branch", "")
         result, all_refs = _refused(spark, "publish", run_id, branch, table)
         if not rows:
@@ -112,8 +112,8 @@ def publish(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult
                 "was cut (another run published). Re-run the hour: the ingest cuts a fresh branch from main."
             )
             return result
-        silver = physical(batches.SILVER)
-        spark.sql(f"CALL {catalog}.system.fast_forward('{silver}', '{branches.MAIN}', '{branch}')")
+        silver = tables.physical(batches.SILVER)
+        spark.sql(f"CALL {tables.catalog}.system.fast_forward('{silver}', '{branches.MAIN}', '{branch}')")
         spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS `{branch}`")
         result.main_after = branches.refs(spark, table)[branches.MAIN].snapshot_id
         result.outcome = PUBLISHED
@@ -122,13 +122,13 @@ def publish(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult
         return result
 
 
-def discard(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult:
+def discard(spark, tables: TableNames, run_id: str, branch: str = "") -> PublishResult:
     """Drop the run's audit branch (main untouched)."""
-    table = batches.qualified(catalog, batches.SILVER)
+    table = tables.qualified(batches.SILVER)
     with branches.without_wap(spark):
         if not branch:
-            _rows, context = _gate_record(spark, catalog, run_id)
-            branch = context.get("branch") or _branch_from_ingest(spark, catalog, run_id)
+            _rows, context = _gate_record(spark, tables, run_id)
+            branch = context.get("branch") or _branch_from_ingest(spark, tables, run_id)
         result, all_refs = _refused(spark, "discard", run_id, branch, table)
         if not branch:
             result.message = f"no audit branch known for run {run_id}: pass --audit_branch"
@@ -144,11 +144,11 @@ def discard(spark, catalog: str, run_id: str, branch: str = "") -> PublishResult
         return result
 
 
-def _branch_from_ingest(spark, catalog: str, run_id: str) -> str:
+def _branch_from_ingest(spark, tables: TableNames, run_id: str) -> str:
     from pyspark.sql import functions as F
 
     row = (
-        spark.table(batches.qualified(catalog, batches.INGEST_RUNS))
+        spark.table(tables.qualified(batches.INGEST_RUNS))
         .where(F.col("run_id") == F.lit(run_id))
         .orderBy(F.col("finished_at").desc_nulls_last())
         .select("audit_branch")

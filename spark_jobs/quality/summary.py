@@ -36,7 +36,7 @@ def gate_summary(gate: GateResult) -> str:
     if gate.success:
         lines.append(f"  next: publish fast-forwards main to {gate.branch}")
     else:
-        table = batches.qualified(req.catalog, batches.SILVER)
+        table = req.tables.qualified(batches.SILVER)
         kept = (
             f"until snapshot expiry drops it ({gate.branch_max_age_ms / 3_600_000:g} h after its last commit)"
             if gate.branch_max_age_ms

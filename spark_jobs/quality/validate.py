@@ -86,7 +86,7 @@ def run_validation(spark, request: ValidationRequest) -> GateResult:
                     # One row: validated with GX's pandas engine, which costs no Spark job per expectation.
                     batches.INGEST_RUN: batches.ingest_run_row(
                         spark,
-                        request.catalog,
+                        request.tables,
                         request.run_id,
                         plan.suites[batches.INGEST_RUNS].derived_columns,
                         row_count,
@@ -212,4 +212,4 @@ def _write_results(spark, gate: GateResult) -> int:
         validated_at=gate.validated_at,
         context=context,
     )
-    return results.write_rows(spark, batches.qualified(gate.request.catalog, batches.DQ_RESULTS), rows)
+    return results.write_rows(spark, gate.request.tables.qualified(batches.DQ_RESULTS), rows)

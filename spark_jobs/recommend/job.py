@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark_jobs.naming import physical
+from spark_jobs.naming import TableNames
 from spark_jobs.recommend import checks, evaluate, lines, models
 
 SILVER = "silver.order_lines"
@@ -105,13 +105,9 @@ class RunResult:
         return "\n".join(out)
 
 
-def table_name(catalog: str, identifier: str) -> str:
-    return f"{catalog}.{physical(identifier)}"
-
-
-def load_purchases(spark, catalog: str, params: RunParams) -> DataFrame:
+def load_purchases(spark, tables: TableNames, params: RunParams) -> DataFrame:
     start = params.as_of_ts - timedelta(days=params.lookback_days)
-    silver = spark.table(table_name(catalog, SILVER)).where(
+    silver = spark.table(tables.qualified(SILVER)).where(
         (F.col("event_ts") >= F.lit(start)) & (F.col("event_ts") < F.lit(params.as_of_ts))
     )
     return lines.purchases(silver)
@@ -145,17 +141,17 @@ def evaluate_models(purchases: DataFrame, params: RunParams) -> tuple[list[evalu
     return metrics, fit_seconds
 
 
-def run(spark, catalog: str, params: RunParams, progress=print) -> RunResult:
+def run(spark, tables: TableNames, params: RunParams, progress=print) -> RunResult:
     """The whole run (see the module docstring); returns what happened, raises on engine errors."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     trained_at = datetime.now(UTC)
-    purchases = load_purchases(spark, catalog, params).cache()
+    purchases = load_purchases(spark, tables, params).cache()
     train_purchases = purchases.count()
     version = params.model_version
     if train_purchases == 0:
         result = RunResult("rejected", [f"no purchases in silver before {params.as_of}"], [], version)
-        write_audit(spark, catalog, params, result, trained_at)
+        write_audit(spark, tables, params, result, trained_at)
         return result
     progress(f"recommend: {train_purchases} purchase lines before {params.as_of}; evaluating on the holdout")
     metrics, eval_fit = evaluate_models(purchases, params)
@@ -195,18 +191,18 @@ def run(spark, catalog: str, params: RunParams, progress=print) -> RunResult:
     )
     if not reasons:
         began = time.perf_counter()
-        publish(spark, catalog, recs, similar, version, trained_at)
+        publish(spark, tables, recs, similar, version, trained_at)
         seconds["publish"] = time.perf_counter() - began
-    write_audit(spark, catalog, params, result, trained_at)
+    write_audit(spark, tables, params, result, trained_at)
     recs.unpersist()
     purchases.unpersist()
     seconds["total"] = time.perf_counter() - started
     return result
 
 
-def publish(spark, catalog: str, recs: DataFrame, similar, version: str, trained_at: datetime) -> None:
+def publish(spark, tables: TableNames, recs: DataFrame, similar, version: str, trained_at: datetime) -> None:
     """Replace each gold table with one overwrite commit (Iceberg: a single atomic snapshot)."""
-    rec_table = table_name(catalog, RECOMMENDATIONS)
+    rec_table = tables.qualified(RECOMMENDATIONS)
     (
         recs.select("customer_id", "rank", "stock_code", "score", "model_version", "trained_at")
         .repartition(1)
@@ -222,7 +218,7 @@ def publish(spark, catalog: str, recs: DataFrame, similar, version: str, trained
         .repartition(1)
         .sortWithinPartitions("stock_code", "rank")
     )
-    similar_df.writeTo(table_name(catalog, SIMILAR)).overwrite(F.lit(True))
+    similar_df.writeTo(tables.qualified(SIMILAR)).overwrite(F.lit(True))
 
 
 AUDIT_SCHEMA = (
@@ -232,7 +228,7 @@ AUDIT_SCHEMA = (
 )
 
 
-def write_audit(spark, catalog: str, params: RunParams, result: RunResult, trained_at: datetime) -> None:
+def write_audit(spark, tables: TableNames, params: RunParams, result: RunResult, trained_at: datetime) -> None:
     """One row per model (one placeholder row when the run stopped before measuring anything)."""
     metrics = result.metrics or [evaluate.Metrics("als", params.top_k, 0.0, 0.0, 0.0, 0)]
     reasons = "; ".join(result.reasons) or None
@@ -264,4 +260,4 @@ def write_audit(spark, catalog: str, params: RunParams, result: RunResult, train
         )
         for m in metrics
     ]
-    spark.createDataFrame(rows, AUDIT_SCHEMA).writeTo(table_name(catalog, RUNS)).append()
+    spark.createDataFrame(rows, AUDIT_SCHEMA).writeTo(tables.qualified(RUNS)).append()

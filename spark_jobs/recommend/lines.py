@@ -42,11 +42,13 @@ def purchases(order_lines: DataFrame) -> DataFrame:
     """Sale lines of products: (invoice_no, customer_id (null for guests), stock_code, quantity, event_ts).
 
     `order_lines` is silver's shape; `is_cancellation` is derived from the invoice number when
-    absent (the ingest sets it the same way: a leading 'C').
+    absent, by the ingest's own rule (`spark_jobs.ingest.contract.is_cancellation`).
     """
+    from spark_jobs.ingest.contract import is_cancellation
+
     lines = order_lines
     if "is_cancellation" not in lines.columns:
-        lines = lines.withColumn("is_cancellation", F.trim(F.col("invoice_no")).startswith("C"))
+        lines = lines.withColumn("is_cancellation", is_cancellation(F.col("invoice_no")))
     code = normalised_stock_code()
     customer = F.trim(F.col("customer_id"))
     return lines.where(is_sale(F.col("is_cancellation"), F.col("quantity")) & is_product(code)).select(

@@ -15,7 +15,6 @@ import pytest
 from lakehouse.demo import late_objects
 from lakehouse.reconcile_cmd import reconcile
 from pipeline import landing
-from pipeline.catalog import open_catalog
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from tests.helpers.ingest_hours import HOUR, Hours, event
 
@@ -99,5 +98,5 @@ def test_an_object_landing_after_its_hour_ran_is_ingested_into_its_hour_by_the_n
     _, later = landing.land_hour(lake.settings, NEXT + timedelta(hours=1), "run-later")
     assert later["stragglers"] == []
     # what `make demo`'s summary shows: the latest run of each hour, so the re-run counts once
-    late = late_objects(open_catalog(lake.settings), lake.tables.runs)
+    late = late_objects(lake.settings, lake.tables.runs)
     assert late == {"straggler_objects": 2, "straggler_records": 4, "firehose_error_objects": 0}

@@ -39,6 +39,7 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = {"lakehouse": REPO / "lakehouse", "spark_jobs": REPO / "spark_jobs", "pipeline": REPO / "dags" / "pipeline"}
 
+
 @functools.cache
 def modules() -> dict[str, Path]:
     """Dotted name -> file, for every module of the scanned packages (a package is its `__init__`)."""

@@ -17,8 +17,9 @@ import pytest
 from pipeline.settings import REPO_ROOT
 from pipeline.tables import table as table_def
 from spark_jobs import publish_orders, validate_orders
-from spark_jobs.jobargs import jdbc_catalog_uri, parse_hour
-from spark_jobs.quality import jobs, suites
+from spark_jobs.entry import CatalogArgs
+from spark_jobs.jobargs import jdbc_catalog_uri, parse_hour, parse_job_args
+from spark_jobs.quality import suites
 
 pytestmark = pytest.mark.unit
 
@@ -148,10 +149,14 @@ def test_arrival_hour_refuses_what_is_not_an_hour(text: str) -> None:
 
 def test_session_conf_follows_the_ingest_conventions() -> None:
     base = {"environment": "local", "platform": "", "catalog_name": "lakehouse", "warehouse": "file:///w"}
-    assert jobs.session_conf({**base, "catalog_uri": ""}) == {}, "no uri: the launcher configured the catalog"
-    local = jobs.session_conf({**base, "catalog_uri": "sqlite:////tmp/c.db"})
+
+    def session_conf(args: dict[str, str]) -> dict[str, str]:
+        return CatalogArgs.from_args(args).spark_conf()
+
+    assert session_conf({**base, "catalog_uri": ""}) == {}, "no uri: the launcher configured the catalog"
+    local = session_conf({**base, "catalog_uri": "sqlite:////tmp/c.db"})
     assert local["spark.sql.catalog.lakehouse.uri"] == jdbc_catalog_uri("sqlite:////tmp/c.db")[0]
-    glue = jobs.session_conf({**base, "environment": "aws", "warehouse": "s3://b/w"})
+    glue = session_conf({**base, "environment": "aws", "warehouse": "s3://b/w"})
     assert glue["spark.sql.catalog.lakehouse.type"] == "glue"
 
 
@@ -167,7 +172,5 @@ def test_validate_job_arguments_need_no_jvm(capsys: pytest.CaptureFixture[str]) 
     assert "not on the hour" in capsys.readouterr().err
     assert publish_orders.main(["--run_id", "r", "--action", "merge"]) == 2
     # Glue/EMR extras (and the ingest's --manifest) are ignored, not errors
-    parsed = validate_orders.parse_job_args(
-        validate_orders.SPECS, ["--run_id", "r", "--manifest", "m", "--JOB_ID", "j"]
-    )
+    parsed = parse_job_args(validate_orders.SPECS, ["--run_id", "r", "--manifest", "m", "--JOB_ID", "j"])
     assert parsed["run_id"] == "r"

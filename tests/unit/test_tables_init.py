@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from pyiceberg.schema import Schema
@@ -57,3 +58,21 @@ def test_added_column_is_evolved_in_place(fresh_home) -> None:
     assert table.schema().find_field("promo_code").optional
     assert len(table.metadata.snapshots) == snapshots_before  # no data rewrite
     assert not init_catalog(fresh_home, tables=(evolved_def,)).changed
+
+
+def test_opening_a_local_catalog_makes_it_ready_for_spark(fresh_home) -> None:
+    """What opening creates, on purpose (pipeline.catalog.open_catalog): the home, the warehouse
+    folder and the SQL catalog's own tables, which Spark's JDBC catalog is told not to create."""
+    import sqlite3
+    from urllib.parse import urlsplit
+
+    from spark_jobs.session import catalog_conf
+
+    assert not fresh_home.home.exists()
+    open_catalog(fresh_home)
+    assert fresh_home.home.is_dir() and Path(urlsplit(fresh_home.warehouse).path).is_dir()
+    with sqlite3.connect(fresh_home.home / "catalog.db") as db:
+        names = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
+    assert {"iceberg_tables", "iceberg_namespace_properties"} <= names
+    conf = catalog_conf("local", "lakehouse", fresh_home.warehouse, "jdbc:sqlite:/x.db")
+    assert conf["spark.sql.catalog.lakehouse.jdbc.init-catalog-tables"] == "false", "Spark relies on the above"
