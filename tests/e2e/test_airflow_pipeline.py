@@ -17,16 +17,16 @@ the tables back with pyiceberg and DuckDB.
 5. The local dashboard built from those marts, opened in headless Chromium with no network:
    no console error, every chart has data points, a screenshot in build/artifacts/.
 
-1, 2 and 3 run their Spark jobs in one warm driver for the module, as `lakehouse backfill`/
-`run-hour` do (one JVM whose JIT is warm by the time maintenance runs: its 28 procedure calls
-cost about a third of a cold driver's time); 4 gives every Spark task its own spark-submit, as
-the scheduler does (so the gate's verdict comes back as a real process's exit code). Slow by
-nature: minutes, not seconds.
+Every run's Spark jobs go to one warm driver for the module, as `lakehouse backfill`/`run-hour`
+do (one JVM whose JIT is warm by the time maintenance runs: its 28 procedure calls cost about a
+third of a cold driver's time). The bad hour's gate verdict comes back through it as the job's
+exit code (tests/spark/test_warm_spark.py); a spark-submit's exit code and the verdict rule are
+tests/spark/test_ingest_submit.py's and tests/unit/test_spark_backends.py's. Slow by nature:
+minutes, not seconds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -122,38 +122,22 @@ def ground_truth(pipeline_home: Settings) -> dict[str, Any]:
     return generate(config, pipeline_home.raw_root)
 
 
-class WarmDriver:
-    """The module's warm Spark driver: `env` names it to a run; `stop()` ends it for good.
+@pytest.fixture(scope="module")
+def warm_driver(pipeline_home: Settings) -> Iterator[dict[str, str]]:
+    """One warm Spark driver for every run of the module: the environment that names it to a run.
 
-    An idle warm driver keeps its connection to the SQLite catalog, which makes another process's
-    commit fail with SQLITE_BUSY; the bad hour's own spark-submits need it gone.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._stack = contextlib.ExitStack()
-        self.env: dict[str, str] = self._stack.enter_context(warm_spark(settings))
-
-    def stop(self) -> None:
-        self._stack.close()
-        self.env = {}
+    It holds no lock on the SQLite catalog while idle (spark_jobs.session.catalog_conf), so it
+    can stay up through the bad hour and the maintenance run."""
+    with warm_spark(pipeline_home) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
-def warm_driver(pipeline_home: Settings) -> Iterator[WarmDriver]:
-    """One warm Spark driver for the module's green runs."""
-    driver = WarmDriver(pipeline_home)
-    try:
-        yield driver
-    finally:
-        driver.stop()
-
-
-@pytest.fixture(scope="module")
-def first_pass(pipeline_home: Settings, ground_truth: dict[str, Any], warm_driver: WarmDriver) -> dict[str, Any]:
+def first_pass(pipeline_home: Settings, ground_truth: dict[str, Any], warm_driver: dict[str, str]) -> dict[str, Any]:
     """The good hours in order, stopping at the first failure: `lakehouse backfill`'s loop."""
     results: list[HourResult] = []
     for hour in hours_between(GOOD_START, BAD_HOUR):
-        results.append(run_hour(pipeline_home, hour, env_overrides=warm_driver.env))
+        results.append(run_hour(pipeline_home, hour, env_overrides=warm_driver))
         if not results[-1].ok:
             break
     return {"results": results, "iceberg": iceberg_state(pipeline_home), "marts": mart_state(pipeline_home)}
@@ -203,7 +187,7 @@ def test_the_gates_data_docs_are_where_lakehouse_dq_says(pipeline_home, first_pa
 def test_running_an_earlier_hour_again_changes_nothing(pipeline_home, first_pass, warm_driver) -> None:
     """The first hour again, after a later hour was published: the out-of-order re-run a
     backfill of a past day is made of (one hour, not both: each costs minutes of CI)."""
-    result = run_hour(pipeline_home, GOOD_START, env_overrides=warm_driver.env)
+    result = run_hour(pipeline_home, GOOD_START, env_overrides=warm_driver)
     assert result.ok, summary([result])
     assert iceberg_state(pipeline_home) == {
         **first_pass["iceberg"],
@@ -215,7 +199,7 @@ def test_running_an_earlier_hour_again_changes_nothing(pipeline_home, first_pass
 
 def test_daily_maintenance_runs_green_and_changes_no_content(pipeline_home, first_pass, warm_driver) -> None:
     """lakehouse_maintenance through Airflow: Iceberg procedures on every table, content intact."""
-    result = run_hour(pipeline_home, BAD_HOUR, dag_id="lakehouse_maintenance", env_overrides=warm_driver.env)
+    result = run_hour(pipeline_home, BAD_HOUR, dag_id="lakehouse_maintenance", env_overrides=warm_driver)
     assert result.ok and result.tasks == {"maintain_tables": "success"}, summary([result])
     state = iceberg_state(pipeline_home)
     for identifier in ICEBERG_TABLES:
@@ -223,13 +207,12 @@ def test_daily_maintenance_runs_green_and_changes_no_content(pipeline_home, firs
 
 
 def test_a_batch_that_fails_the_gate_stops_before_publish_and_dbt(pipeline_home, first_pass, warm_driver) -> None:
-    warm_driver.stop()  # from here on, a spark-submit per Spark task, as the scheduler runs them
     # About 10 events and 7 injected faults: far over the 1% quarantine share the gate allows.
     generate(GenerateConfig(start=BAD_HOUR, hours=1, events_per_hour=10, faults="all", seed=5), pipeline_home.raw_root)
     before = iceberg_state(pipeline_home)
     marts_before = mart_state(pipeline_home)
 
-    result = run_hour(pipeline_home, BAD_HOUR)
+    result = run_hour(pipeline_home, BAD_HOUR, env_overrides=warm_driver)
 
     assert result.state == "failed", summary([result])
     assert result.tasks["ingest"] == "success"

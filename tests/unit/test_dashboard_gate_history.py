@@ -36,7 +36,7 @@ COUNTS = (
 
 
 @pytest.fixture()
-def lake(tmp_path: Path) -> Settings:
+def gate_history_home(tmp_path: Path) -> Settings:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "DBT_"))}
     settings = load_settings({**env, "LAKEHOUSE_ENV": "local", "LAKEHOUSE_HOME": str(tmp_path / "lake")})
     init_catalog(settings)
@@ -69,13 +69,13 @@ def validation(run_id: str, at: datetime, success: bool) -> dict:
     }
 
 
-def test_a_bulk_runs_one_verdict_counts_on_every_day_of_its_range(lake: Settings) -> None:
+def test_a_bulk_runs_one_verdict_counts_on_every_day_of_its_range(gate_history_home: Settings) -> None:
     bulk_hours = [DAY0 + timedelta(hours=h) for h in range(0, 72, 6)]  # 2026-10-29 .. 2026-10-31
     hourly = DAY0 + timedelta(days=3, hours=8)  # 2026-11-01 08:00
-    _append(lake, "audit.ingest_runs", run_rows("backfill_2026102900_2026110100_abc", bulk_hours))
-    _append(lake, "audit.ingest_runs", run_rows("orders_2026110108_def", [hourly]))
+    _append(gate_history_home, "audit.ingest_runs", run_rows("backfill_2026102900_2026110100_abc", bulk_hours))
+    _append(gate_history_home, "audit.ingest_runs", run_rows("orders_2026110108_def", [hourly]))
     _append(
-        lake,
+        gate_history_home,
         "audit.dq_results",
         [
             validation("backfill_2026102900_2026110100_abc", DAY0 + timedelta(days=3), True),
@@ -83,7 +83,7 @@ def test_a_bulk_runs_one_verdict_counts_on_every_day_of_its_range(lake: Settings
         ],
     )
 
-    panel = gate_pass_rate(lake)
+    panel = gate_pass_rate(gate_history_home)
 
     assert panel["x"] == ["2026-10-29", "2026-10-30", "2026-10-31", "2026-11-01"]
     assert panel["series"]["pass rate %"] == [100.0, 100.0, 100.0, 0.0]
