@@ -32,7 +32,7 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 # How `make setup` may use apt-get for the SQLite JDBC driver: auto (install as root, else
-# download and unpack into .venv), install, download, no (Maven Central only). See lakehouse/jars.py.
+# download and unpack into .venv), install, download, no (Maven Central only). See lakehouse/runtime/jars.py.
 APT ?= auto
 
 setup: $(MAIN_STAMP) $(DBT_STAMP) ## create/refresh both virtualenvs; fetch the SQLite JDBC driver if missing; check
@@ -202,7 +202,7 @@ bench-dags: setup $(DBT_MANIFEST) ## parse time of each DAG file
 
 # bandit: every medium/high finding is fixed or carries `# nosec BXXX  # why` on its line (its
 # "nosec encountered but no failed test" notes, for nodes sharing such a line, are dropped).
-BANDIT_PATHS := dags spark_jobs lakehouse dbt/scripts docker infra mwaa
+BANDIT_PATHS := dags lakehouse_core spark_jobs lakehouse dbt/scripts docker infra mwaa
 lint: $(MAIN_STAMP) $(TOOLS_STAMP) ## ruff lint + format check, bandit (medium and up), then sqlfluff on the dbt models
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

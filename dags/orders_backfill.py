@@ -8,7 +8,7 @@ run instead of one `orders_lakehouse` run per hour, each paying Airflow's and Sp
 three times. The tables end as the hourly runs would leave them (docs/operations.md, "Bulk
 backfill"; `tests/spark/test_bulk_backfill.py` compares them row for row).
 
-1. **plan_range**: claims every hour of the range (`pipeline.hour_claims`, the hourly runs'
+1. **plan_range**: claims every hour of the range (`lakehouse_core.hour_claims`, the hourly runs'
    claims): if an hourly run or another backfill holds one of them, the run is refused at once,
    naming the holder, and an hourly run of a claimed hour waits, then fails naming this run.
    Writes one manifest per hour (so `lakehouse reconcile` and later hourly runs see the hours as
@@ -36,11 +36,12 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from pipeline import assets, backfill, hour_claims, skip_reasons, spark_args
+from lakehouse_core import backfill, hour_claims, spark_args
+from lakehouse_core.settings import load_settings
+from lakehouse_core.spark_backends import spark_task
+from pipeline import assets, skip_reasons
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import build_marts
-from pipeline.settings import load_settings
-from pipeline.spark_backends import spark_task
 from pipeline.warehouse import warehouse_for
 
 DAG_ID = "orders_backfill"
@@ -128,7 +129,7 @@ with DAG(
     @task(task_id="ensure_tables")
     def ensure_tables() -> dict[str, Any]:
         """Create or evolve the Iceberg tables (idempotent)."""
-        from pipeline.catalog import init_catalog
+        from lakehouse_core.catalog import init_catalog
 
         report = init_catalog(load_settings())
         return {"created": report.created_tables, "evolved": report.evolved}

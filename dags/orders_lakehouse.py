@@ -48,11 +48,12 @@ from typing import Any
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, hour_claims, maintenance, skip_reasons, spark_args, waits
+from lakehouse_core import hour_claims, spark_args
+from lakehouse_core.settings import load_settings
+from lakehouse_core.spark_backends import spark_task
+from pipeline import assets, maintenance, skip_reasons, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import build_marts
-from pipeline.settings import load_settings
-from pipeline.spark_backends import spark_task
 from pipeline.warehouse import warehouse_for
 
 DAG_ID = "orders_lakehouse"
@@ -93,7 +94,7 @@ with DAG(
 
     @task(task_id="claim_hour")
     def claim_hour(**context: Any) -> str:
-        """One writer per hour (pipeline.hour_claims): a second run of the hour waits here (retries),
+        """One writer per hour (lakehouse_core.hour_claims): a second run of the hour waits here (retries),
         then fails naming the run that holds it."""
         hour = waits.arrival_hour(context["data_interval_start"])
         return hour_claims.acquire(load_settings(), hour, hour_claims.run_owner(context)).owner
@@ -107,7 +108,7 @@ with DAG(
     @task(task_id=PLAN, multiple_outputs=True)
     def landing_manifest(**context: Any) -> dict[str, Any]:
         """List the hour's objects into a manifest and name the run (see pipeline.waits)."""
-        from pipeline import landing
+        from lakehouse_core import landing
 
         settings = load_settings()
         plan = waits.hour_plan(context)
@@ -138,7 +139,7 @@ with DAG(
         if int(count):
             from airflow.exceptions import AirflowFailException
 
-            from pipeline import landing
+            from lakehouse_core import landing
 
             stored = landing.read_manifest(manifest, load_settings().s3_endpoint)
             raise AirflowFailException(landing.firehose_errors_alarm(stored))
@@ -146,13 +147,13 @@ with DAG(
     @task(task_id="ensure_tables")
     def ensure_tables() -> dict[str, Any]:
         """Create or evolve the Iceberg tables (idempotent), so a new deployment needs no manual init."""
-        from pipeline.catalog import init_catalog
+        from lakehouse_core.catalog import init_catalog
 
         report = init_catalog(load_settings())
         return {"created": report.created_tables, "evolved": report.evolved}
 
     plan = landing_manifest()
-    # The jobs' arguments come from the builders the CLI uses too (pipeline.spark_args).
+    # The jobs' arguments come from the builders the CLI uses too (lakehouse_core.spark_args).
     run = {key: _plan(key) for key in ("run_id", "arrival_hour", "audit_branch")}
     ingest = spark_task(
         SETTINGS, "ingest", "ingest_orders.py", spark_args.ingest_args(SETTINGS, **run, manifest=_plan("manifest"))

@@ -30,10 +30,11 @@ from typing import Any
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipeline import assets, spark_args, waits
+from lakehouse_core import spark_args
+from lakehouse_core.settings import load_settings
+from lakehouse_core.spark_backends import spark_task
+from pipeline import assets, waits
 from pipeline.callbacks import FailureNotifier, default_args
-from pipeline.settings import load_settings
-from pipeline.spark_backends import spark_task
 
 DAG_ID = "product_recommendations"
 SETTINGS = load_settings()
@@ -56,7 +57,7 @@ with DAG(
     @task(task_id="ensure_tables")
     def ensure_tables() -> dict[str, Any]:
         """Create or evolve the Iceberg tables (idempotent), so a new deployment needs no manual init."""
-        from pipeline.catalog import init_catalog
+        from lakehouse_core.catalog import init_catalog
 
         report = init_catalog(load_settings())
         return {"created": report.created_tables, "evolved": report.evolved}

@@ -12,35 +12,31 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lakehouse import (
-    airflow_cmd,
-    bench_alarm,
-    bench_backfill,
-    bench_compose,
-    bench_dags,
-    bench_dashboard,
-    bench_dbt,
-    bench_demo,
-    bench_framing,
-    bench_glue_start,
-    bench_ingest,
-    bench_recommend,
-    bundle_cmd,
-    compose_cmd,
-    dashboard_cmd,
-    dbt_cmd,
-    demo_cmd,
-    deploy,
-    doctor,
-    dq_cmd,
-    generate,
-    ingest_cmd,
-    init_tables,
-    recommend_cmd,
-    reconcile_cmd,
-    unlock_cmd,
-)
-from pipeline.settings import SettingsError
+from lakehouse import generate
+from lakehouse.aws import bundle_cmd, deploy
+from lakehouse.benchmarks import alarm as bench_alarm
+from lakehouse.benchmarks import backfill as bench_backfill
+from lakehouse.benchmarks import compose as bench_compose
+from lakehouse.benchmarks import dags as bench_dags
+from lakehouse.benchmarks import dashboard as bench_dashboard
+from lakehouse.benchmarks import dbt as bench_dbt
+from lakehouse.benchmarks import demo as bench_demo
+from lakehouse.benchmarks import framing as bench_framing
+from lakehouse.benchmarks import glue_start as bench_glue_start
+from lakehouse.benchmarks import ingest as bench_ingest
+from lakehouse.benchmarks import recommend as bench_recommend
+from lakehouse.commands import airflow as airflow_cmd
+from lakehouse.commands import compose as compose_cmd
+from lakehouse.commands import dashboard as dashboard_cmd
+from lakehouse.commands import dbt as dbt_cmd
+from lakehouse.commands import demo as demo_cmd
+from lakehouse.commands import doctor, init_tables
+from lakehouse.commands import dq as dq_cmd
+from lakehouse.commands import ingest as ingest_cmd
+from lakehouse.commands import recommend as recommend_cmd
+from lakehouse.commands import reconcile as reconcile_cmd
+from lakehouse.commands import unlock as unlock_cmd
+from lakehouse_core.settings import SettingsError
 
 # In the order `lakehouse --help` lists them: setup, data, pipeline steps, orchestration, benchmarks.
 MODULES = (

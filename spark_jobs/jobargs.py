@@ -34,7 +34,7 @@ class JobArg:
         return self.default is None
 
 
-# How every job names its Iceberg catalog: the launchers (`pipeline.spark_backends`, one backend
+# How every job names its Iceberg catalog: the launchers (`lakehouse_core.spark_backends`, one backend
 # object per platform) render exactly these; unknown platform extras are ignored.
 CATALOG_ARGS = (
     JobArg("environment", "platform (local, glue, emr), or deployment (local, compose, aws) with --platform", "local"),
@@ -74,7 +74,7 @@ def on_glue() -> bool:
 
 
 # The JDBC catalog's password reaches a local job through its environment, never its command
-# line (`ps` shows every process's arguments to every user): pipeline.local_spark sets it.
+# line (`ps` shows every process's arguments to every user): lakehouse.runtime.local_spark sets it.
 CATALOG_PASSWORD_ENV = "ICEBERG_CATALOG_JDBC_PASSWORD"
 
 
@@ -148,7 +148,7 @@ def jdbc_catalog_uri(uri: str, user: str = "", password: str = "") -> tuple[str,
 
     The one converter: the jobs call it on `--catalog_uri`, the Airflow side (the local launcher,
     the warm driver, the tests' session) on `settings.catalog_uri`. It lives here because the jobs
-    ship without `pipeline`, while `dags/` on MWAA carries a copy of `spark_jobs` (lakehouse.bundle).
+    ship without `pipeline`, while `dags/` on MWAA carries a copy of `spark_jobs` (lakehouse.aws.bundle).
     """
     if uri.startswith("jdbc:"):
         return uri, user, password

@@ -3,7 +3,7 @@
 Why a module of its own: the ingest (which quarantines what is outside the event window), the
 quality gate (whose range checks use the same window), the settings (LAKEHOUSE_* overrides, read
 at DAG parse time) and the simulator all need the same defaults. `spark_jobs` ships to Glue/EMR
-without `pipeline`, so the owner lives here and `pipeline.settings` imports it. Standard library
+without `pipeline`, so the owner lives here and `lakehouse_core.settings` imports it. Standard library
 only: the DAG files import the settings at parse time.
 """
 

@@ -5,7 +5,7 @@ environments can share one account and so one Glue Data Catalog; each gets its o
 (`dev_silver`, `prod_silver`) through a prefix. The prefix is passed, never remembered: a job
 gets it as the `--namespace_prefix` argument every job takes and carries it in its request
 (`TableNames`, from `spark_jobs.entry.CatalogArgs`); the Python side reads it from the settings
-(`pipeline.catalog.load_table`). Locally it is empty.
+(`lakehouse_core.catalog.load_table`). Locally it is empty.
 """
 
 from __future__ import annotations

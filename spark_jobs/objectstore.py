@@ -2,7 +2,7 @@
 
 Why pyarrow.fs: it is in every place this code runs (main.lock; MWAA through
 `pyiceberg[pyarrow]` in mwaa/requirements.txt; Glue 5 and our EMR image through the jobs'
-wheels, `lakehouse.bundle.JOBS_REQUIREMENTS`) and speaks both a local folder and S3 with one
+wheels, `lakehouse.aws.bundle.JOBS_REQUIREMENTS`) and speaks both a local folder and S3 with one
 interface, so the landing manifest, the simulator's output, the GX suites and the Data Docs
 upload no longer each carry their own `if uri.startswith("s3://")` with a boto3 branch.
 

@@ -5,7 +5,7 @@ The platform decides where the Iceberg catalog lives:
 - `local`: Iceberg JDBC catalog (SQLite file, or Postgres in docker-compose) and a warehouse
   folder, or in docker-compose an `s3a://` warehouse in the object store (HadoopFileIO; the
   launcher adds `s3a_conf`). The Iceberg runtime and JDBC driver jars come from the launcher
-  (`--jars`), because this machine has no Maven Central; see `pipeline.jvm`.
+  (`--jars`), because this machine has no Maven Central; see `lakehouse.runtime.jvm`.
 - `glue`: Glue 5 with `--datalake-formats iceberg` (the runtime is on the classpath);
   the catalog is the Glue Data Catalog with S3FileIO.
 - `emr`: EMR Serverless 7, runtime jar at /usr/share/aws/iceberg/lib; Glue Data Catalog too.

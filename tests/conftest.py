@@ -20,7 +20,7 @@ import pytest
 os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "lakehouse-tests-airflow"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from pipeline.settings import Settings, load_settings
+from lakehouse_core.settings import Settings, load_settings
 
 # Every JVM the tests start (the session's, each spark-submit, Airflow's Spark tasks, the warm
 # driver) inherits this: the C1 compiler alone and the serial collector. A test JVM lives for
@@ -28,7 +28,7 @@ from pipeline.settings import Settings, load_settings
 # work for two cores. It changes no result, only the JIT tier and the collector. Measured on
 # this machine (CPU seconds of the test's process tree, load 16-21): a cold spark-submit ingest
 # 52 -> 24; in-process ingest tests 45 -> 24, 28 -> 15, 11 -> 6. Production jobs keep their own
-# choice (pipeline.local_spark.QUICK_JIT_JOBS).
+# choice (lakehouse.runtime.local_spark.QUICK_JIT_JOBS).
 TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 if "TieredStopAtLevel" not in os.environ.get("JAVA_TOOL_OPTIONS", ""):
     os.environ["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {TEST_JVM_OPTIONS}".strip()
@@ -64,9 +64,9 @@ def session_lake(tmp_path_factory: pytest.TempPathFactory, settings_for: Callabl
 @pytest.fixture(scope="session")
 def spark(session_lake: Settings) -> Iterator[object]:
     """The one real SparkSession, with the Iceberg catalog of `session_lake`."""
-    from pipeline.catalog import init_catalog
-    from pipeline.jvm import EnvironmentNotReady
-    from pipeline.local_spark import in_process_session
+    from lakehouse.runtime.jvm import EnvironmentNotReady
+    from lakehouse.runtime.local_spark import in_process_session
+    from lakehouse_core.catalog import init_catalog
 
     init_catalog(session_lake)
     # Adaptive execution re-plans a query at every shuffle; on the few rows a test writes that

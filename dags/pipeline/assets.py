@@ -10,7 +10,7 @@ user-defined and does not look for a provider to normalise them. Any other schem
 first Asset of a parse discover every provider's asset handlers (importing the S3 hook and
 boto3): over a second of DAG parse time for nothing.
 
-The names here are strings on purpose: `pipeline.tables` imports pyiceberg, which DAG parsing
+The names here are strings on purpose: `lakehouse_core.tables` imports pyiceberg, which DAG parsing
 must not pay for; an integration test checks that the two lists agree. Marts are read from
 the dbt manifest Cosmos renders anyway, so a new mart gets its asset without a code change.
 """
@@ -22,12 +22,12 @@ from pathlib import Path
 
 from airflow.sdk import Asset
 
-# Silver tables readers see after publish (identifiers as in pipeline.tables).
+# Silver tables readers see after publish (identifiers as in lakehouse_core.tables).
 SILVER_TABLES: tuple[str, ...] = ("silver.order_lines",)
 MARTS_FOLDER = "marts"
 
 
-# Gold tables the recommendation DAG publishes (identifiers as in pipeline.tables).
+# Gold tables the recommendation DAG publishes (identifiers as in lakehouse_core.tables).
 GOLD_TABLES: tuple[str, ...] = ("gold.product_recommendations", "gold.similar_products")
 
 

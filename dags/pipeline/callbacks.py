@@ -14,7 +14,7 @@ One notifier serves both levels:
   task failure is reported once, not twice.
 
 What is never retried, because a retry meets the same answer: a verdict (the gate's "failed",
-a refused publish) and an environment error (a missing jar or Java: `pipeline.jvm.EnvironmentNotReady`;
+a refused publish) and an environment error (a missing jar or Java: `lakehouse.runtime.jvm.EnvironmentNotReady`;
 the dbt manifest missing at parse time). Those tasks raise `AirflowFailException`, which fails
 them at once whatever `retries` says, on the scheduler and under `airflow dags test` alike.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

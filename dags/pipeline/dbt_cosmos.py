@@ -34,9 +34,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lakehouse_core.settings import Settings
 from pipeline import rate_alarm
 from pipeline.dbt_project import PROJECT_NAME, dbt_project_dir, manifest_path, missing_manifest_task
-from pipeline.settings import Settings
 from pipeline.warehouse import duckdb_path, warehouse_for
 
 
@@ -170,7 +170,7 @@ def build_marts(settings: Settings, after: Any) -> Any:
         @task(task_id="export_silver")
         def export_silver() -> int:
             """Copy silver (main) into the warehouse (DuckDB or PostgreSQL) before dbt reads it."""
-            from pipeline.settings import load_settings
+            from lakehouse_core.settings import load_settings
 
             return warehouse_for(load_settings()).export_silver()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 PROJECT_NAME = "lakehouse"  # `name:` in dbt_project.yml, `profile:` too
 DAGS_FOLDER = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ Standard library only: imported when the DAG files are parsed.
 from __future__ import annotations
 
 SILVER = "silver.order_lines"
-# Every Iceberg table of the lakehouse (as in pipeline.tables, which DAG parsing must not import).
+# Every Iceberg table of the lakehouse (as in lakehouse_core.tables, which DAG parsing must not import).
 TABLES = (
     "bronze.orders_raw",
     "bronze.orders_quarantine",

@@ -23,7 +23,7 @@ from airflow.providers.amazon.aws.sensors.quicksight import QuickSightSensor
 from airflow.sdk import TaskGroup
 from airflow.sdk.exceptions import AirflowFailException
 
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 
 GROUP_ID = "quicksight_refresh"
 # Unique per DAG run and try, within QuickSight's pattern [A-Za-z0-9_-]{1,128}: a cleared run

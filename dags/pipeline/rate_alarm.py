@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 from pipeline.warehouse import WarehouseMissingError, warehouse_for
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,8 @@ def read_hour(settings: Settings, hour: datetime) -> dict[str, Any] | None:
 def _alarm_table(settings: Settings):  # -> pyiceberg.table.Table
     from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import init_catalog, load_table, open_catalog
-    from pipeline.tables import table
+    from lakehouse_core.catalog import init_catalog, load_table, open_catalog
+    from lakehouse_core.tables import table
 
     catalog = open_catalog(settings)
     try:
@@ -279,7 +279,7 @@ def raised_alarms(settings: Settings, since: datetime | None = None) -> list[dic
     """Rows of audit.rate_alarms (oldest hour first), for the demo's summary and the dashboard."""
     from pyiceberg.exceptions import NoSuchTableError
 
-    from pipeline.catalog import load_table
+    from lakehouse_core.catalog import load_table
 
     try:
         iceberg_table = load_table(settings, TABLE)

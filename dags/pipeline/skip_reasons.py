@@ -9,7 +9,7 @@ and why (issue 30):
 - `is_silver_maintenance_hour`: `maintain_silver` runs only in the 03:00 UTC hour.
 
 The DAG takes the short-circuits' docs from here (`GATE_DOCS`); the CLI summaries
-(`lakehouse.local_airflow.print_results`) call `explain_skipped` on a run's task states.
+(`lakehouse.runtime.local_airflow.print_results`) call `explain_skipped` on a run's task states.
 Standard library only: imported when DAG files are parsed.
 """
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 if TYPE_CHECKING:
-    from pipeline.settings import Settings
+    from lakehouse_core.settings import Settings
 
 RUN_ID_PREFIX = "orders"
 AUDIT_BRANCH_PREFIX = "audit"

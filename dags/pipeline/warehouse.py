@@ -1,13 +1,13 @@
 """Where dbt builds the marts, chosen once from settings: `warehouse_for(settings)`.
 
 The dbt target (`settings.dbt_target`) names one of three warehouses, and this module is the one
-place that tells them apart, as `pipeline.spark_backends.backend_for` does for Spark:
+place that tells them apart, as `lakehouse_core.spark_backends.backend_for` does for Spark:
 
 - `DuckDBWarehouse` (`local`): the file `<home>/warehouse.duckdb`. Silver is copied in before dbt
   (DuckDB's Iceberg extension cannot be installed offline). One writer: Cosmos' watcher mode
   runs one `dbt build`, the DAG one task at a time, no retries (a failed model fails again).
 - `PostgresWarehouse` (`compose`): docker-compose's PostgreSQL standing in for Redshift. Silver
-  is copied in (`pipeline.warehouse_export`); watcher mode too (26 dbt start-ups were most of
+  is copied in (`lakehouse.runtime.warehouse_export`); watcher mode too (26 dbt start-ups were most of
   compose's hour, issue 30); models in parallel; one retry (a dropped connection).
 - `RedshiftWarehouse` (`redshift`): silver read in place through Spectrum, nothing copied; one
   `dbt build --select` per model, in parallel; one retry; queries and the daily `ANALYZE` of
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, Protocol
 
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 
 DBT_RETRIES = 1
 # How many dbt tasks of one hourly run may run at once on MWAA. An mw1.small worker runs 5 tasks in
@@ -136,7 +136,7 @@ class DuckDBWarehouse(Warehouse):
         return 1  # a single writer
 
     def export_silver(self, tables: Sequence[str] | None = None) -> int:
-        from pipeline.local_warehouse import WAREHOUSE_TABLES, export_to_duckdb, silver_tables
+        from lakehouse.runtime.local_warehouse import WAREHOUSE_TABLES, export_to_duckdb, silver_tables
 
         return export_to_duckdb(self.path, silver_tables(self.settings, tables or WAREHOUSE_TABLES))
 
@@ -175,14 +175,14 @@ class PostgresWarehouse(Warehouse):
         return self.settings.warehouse_db_uri.split("@")[-1]
 
     def export_silver(self, tables: Sequence[str] | None = None) -> int:
-        from pipeline.local_warehouse import WAREHOUSE_TABLES, silver_tables
-        from pipeline.warehouse_export import export_to_postgres
+        from lakehouse.runtime.local_warehouse import WAREHOUSE_TABLES, silver_tables
+        from lakehouse.runtime.warehouse_export import export_to_postgres
 
         return export_to_postgres(self.settings, silver_tables(self.settings, tables or WAREHOUSE_TABLES))
 
     @contextmanager
     def connect(self) -> Iterator[Marts]:
-        from pipeline.warehouse_export import connect
+        from lakehouse.runtime.warehouse_export import connect
 
         with connect(self.settings) as con:
             con.autocommit = True  # each query stands alone, as with a connection per query

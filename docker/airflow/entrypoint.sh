@@ -25,10 +25,10 @@ PY
 fi
 # The scheduler runs the tasks (LocalExecutor). With LAKEHOUSE_WARM_SPARK set (compose.yaml sets
 # it on the scheduler service), one warm Spark driver lives beside it and runs the Spark jobs of
-# every hour, started again whenever it ends (pipeline.local_spark.keep_warm_driver); a task that
+# every hour, started again whenever it ends (lakehouse.runtime.local_spark.keep_warm_driver); a task that
 # finds none runs its own spark-submit.
 if [ "${1:-}" = "airflow" ] && [ "${2:-}" = "scheduler" ] && [ -n "${LAKEHOUSE_WARM_SPARK:-}" ]; then
   mkdir -p "$AIRFLOW_HOME/logs"
-  python -m pipeline.local_spark "$LAKEHOUSE_WARM_SPARK" "$AIRFLOW_HOME/logs/warm-spark.log" &
+  python -m lakehouse.runtime.local_spark "$LAKEHOUSE_WARM_SPARK" "$AIRFLOW_HOME/logs/warm-spark.log" &
 fi
 exec "$@"

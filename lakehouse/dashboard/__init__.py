@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 
 DEFAULT_NAME = "dashboard.html"
 

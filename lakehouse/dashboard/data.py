@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from pipeline.settings import Settings
+from lakehouse_core.settings import Settings
 from pipeline.warehouse import Marts, WarehouseMissingError, warehouse_for
 
 
@@ -41,7 +41,7 @@ def iceberg_table(settings: Settings, identifier: str):  # -> pyiceberg.table.Ta
     """One of the pipeline's Iceberg tables; missing: WarehouseMissingError saying what to run."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-    from pipeline.catalog import load_table
+    from lakehouse_core.catalog import load_table
 
     try:
         return load_table(settings, identifier)

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 SPEC_PATH = REPO_ROOT / "infra" / "terraform" / "modules" / "quicksight" / "dashboard.json"
 QUICKSIGHT_TYPES = ("STRING", "INTEGER", "DECIMAL", "DATETIME", "BIT", "BOOLEAN", "JSON")
@@ -62,7 +62,7 @@ def check_columns(spec: dict[str, Any], manifest: dict[str, Any], iceberg: dict[
     """Every problem between dashboard.json and what the pipeline builds; [] when they agree.
 
     `manifest`: dbt's manifest (the marts and their columns, which dbt's own tests keep equal to
-    the built tables); `iceberg`: table identifier -> column names (dags/pipeline/tables.py).
+    the built tables); `iceberg`: table identifier -> column names (lakehouse_core/tables.py).
     A column a dataset or visual names that the mart or table does not have is a problem, and
     so is an unknown QuickSight type, aggregation or dataset.
     """

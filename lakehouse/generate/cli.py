@@ -12,7 +12,7 @@ from typing import Any
 from lakehouse.console import arg_hour
 from lakehouse.generate.config import FAULT_MODES, TABLE_PREFIX, GenerateConfig
 from lakehouse.generate.volume import SHAPES, parse_anomalies
-from pipeline.settings import FRAMINGS, load_settings
+from lakehouse_core.settings import FRAMINGS, load_settings
 
 
 def _arg_positive_int(text: str) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from lakehouse.generate.volume import SHAPES, Anomaly
-from pipeline.settings import FRAMINGS
+from lakehouse_core.settings import FRAMINGS
 from spark_jobs.limits import LATENESS_HOURS  # the pipeline's default lateness window (LAKEHOUSE_LATENESS_HOURS)
 
 FAULT_MODES = ("none", "all", "scaled")

@@ -8,7 +8,7 @@ Same semantics as the hourly runs over the same objects (`tests/spark/test_bulk_
 compares every table row for row):
 
 - every row keeps its arrival hour and object. An object's hour comes from the range manifest
-  (`pipeline.backfill`), and each record is judged against *its* hour's event-time window (the
+  (`lakehouse_core.backfill`), and each record is judged against *its* hour's event-time window (the
   lateness and clock-skew bounds are columns here, `transforms.parse_records` with Column
   bounds), so late and future events are quarantined exactly as their hour's run would;
 - bronze and quarantine: the range's hours are replaced in one commit each

@@ -1,6 +1,6 @@
 """Names and schemas the ingest shares with its tables and its callers.
 
-The tables themselves are defined once, in `pipeline.tables` (pyiceberg, applied by
+The tables themselves are defined once, in `lakehouse_core.tables` (pyiceberg, applied by
 `lakehouse init`); the job cannot import that module on Glue/EMR, so the Spark-side shapes
 live here and a unit test checks they match.
 """

@@ -1,7 +1,7 @@
 """One ingest run: landing manifest of an arrival hour -> bronze, quarantine, silver, run record.
 
 A manifest can also name stragglers: objects of earlier hours that landed after those hours were
-read (`pipeline.landing`). Each earlier hour is one more `HourBatch`, framed and counted like the
+read (`lakehouse_core.landing`). Each earlier hour is one more `HourBatch`, framed and counted like the
 run's own hour, its rows added to that hour in bronze and quarantine (keyed on the objects:
 `writes.replace_objects`) and reconciled by object; the batches' bronze rows go to silver in one
 MERGE, so silver ends as one run over all the objects would leave it. The run record sums the
@@ -228,7 +228,7 @@ class HourBatch:
 
 
 def hour_batches(manifest: Mapping, hour: datetime) -> list[HourBatch]:
-    """The run's own hour first, then each earlier hour with stragglers (pipeline.landing), oldest first."""
+    """The run's own hour first, then each earlier hour with stragglers (lakehouse_core.landing), oldest first."""
     batches = [HourBatch(hour, list(manifest["objects"]))]
     for late in manifest.get("stragglers") or []:
         earlier = parse_hour(late["arrival_hour"])

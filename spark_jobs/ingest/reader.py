@@ -1,6 +1,6 @@
 """Landing manifest -> a DataFrame of framed records, one row per record.
 
-The manifest (written by `pipeline.landing`) lists the hour's objects with their sizes, so a
+The manifest (written by `lakehouse_core.landing`) lists the hour's objects with their sizes, so a
 run -- and every retry of it -- reads exactly the same input, whatever lands later.
 
 Objects are read by Spark's `binaryFile` source (Hadoop FileSystem: local, s3:// on Glue and

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 EXAMPLE_OUTPUTS = REPO_ROOT / "deploy" / "dev.outputs.example.json"
 
@@ -24,7 +24,7 @@ def constraints_file(tmp: Path) -> str:
     given = os.environ.get("LAKEHOUSE_MWAA_CONSTRAINTS", "")
     if given:
         return given
-    from lakehouse import bundle
+    from lakehouse.aws import bundle
 
     cached = bundle.CACHE / "constraints-3.2.1-3.12.txt"
     if cached.is_file():
@@ -65,7 +65,7 @@ def mwaa_constraints(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def glue_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str):
     """The dev bundle (spark_backend=glue), with its wheels: what `make bundle` builds."""
-    from lakehouse import bundle
+    from lakehouse.aws import bundle
 
     tmp = tmp_path_factory.mktemp("bundle-glue")
     return bundle.build("dev", tmp / "bundle", mwaa_constraints, deploy_dir=deploy_dir(tmp))
@@ -74,7 +74,7 @@ def glue_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str)
 @pytest.fixture(scope="session")
 def emr_bundle(tmp_path_factory: pytest.TempPathFactory, mwaa_constraints: str):
     """The same bundle for spark_backend=emr-serverless (wheels come from the cache the glue one filled)."""
-    from lakehouse import bundle
+    from lakehouse.aws import bundle
 
     tmp = tmp_path_factory.mktemp("bundle-emr")
     import yaml

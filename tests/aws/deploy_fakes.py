@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from lakehouse import deploy
+from lakehouse.aws import deploy
 
 REGION = "eu-west-1"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import bundle as bundles
-from lakehouse import deploy_config
-from pipeline.settings import REPO_ROOT
+from lakehouse.aws import bundle as bundles
+from lakehouse.aws import deploy_config
+from lakehouse_core.settings import REPO_ROOT
 
 HERE = Path(__file__).resolve().parent
 MWAA_IMAGE = ("apache-airflow==3.2.1", "apache-airflow-providers-amazon==9.25.0")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import bundle as bundles
-from lakehouse import deploy_config, spark_runtimes
-from pipeline.settings import REPO_ROOT
+from lakehouse.aws import bundle as bundles
+from lakehouse.aws import deploy_config, spark_runtimes
+from lakehouse_core.settings import REPO_ROOT
 from tests.aws.conftest import deploy_dir
 
 pytestmark = pytest.mark.aws

@@ -19,7 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lakehouse import deploy
+from lakehouse.aws import deploy
 from tests.aws.conftest import deploy_dir, outputs
 from tests.aws.deploy_fakes import REGION, RecordingMwaa, make_buckets
 from tests.aws.mwaa import HERE, install_home, run, source_startup

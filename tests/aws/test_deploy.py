@@ -13,9 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
-from lakehouse import bundle as bundles
-from lakehouse import deploy
-from lakehouse.deploy_config import load
+from lakehouse.aws import bundle as bundles
+from lakehouse.aws import deploy
+from lakehouse.aws.deploy_config import load
 from tests.aws.conftest import deploy_dir, outputs
 from tests.aws.deploy_fakes import REGION, RecordingMwaa, make_buckets
 
@@ -73,7 +73,7 @@ def test_deploy_uploads_creates_jobs_updates_mwaa_then_changes_nothing(glue_bund
     artifacts = f"s3://{out['artifacts_bucket']}"
     assert ingest["Command"]["ScriptLocation"] == f"{artifacts}/spark_jobs/ingest_orders.py"
     assert ingest["Role"] == out["glue_job_role_arn"]
-    assert ingest["GlueVersion"] == "5.1"  # Spark 3.5.6, Iceberg 1.10 (lakehouse.spark_runtimes)
+    assert ingest["GlueVersion"] == "5.1"  # Spark 3.5.6, Iceberg 1.10 (lakehouse.aws.spark_runtimes)
     assert ingest["SecurityConfiguration"] == out["glue_security_configuration"]
     args = ingest["DefaultArguments"]
     assert args["--datalake-formats"] == "iceberg"

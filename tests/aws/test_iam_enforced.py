@@ -10,7 +10,7 @@ role):
 - the deployer (the deploy policy attached to a role): `lakehouse deploy` with a stale DAG file
   to delete;
 - the MWAA execution role, per DAG task: landing_manifest (S3 listing, manifest), ensure_tables
-  (pyiceberg's Glue catalog via pipeline.catalog, both DAGs), the Glue and EMR Serverless job
+  (pyiceberg's Glue catalog via lakehouse_core.catalog, both DAGs), the Glue and EMR Serverless job
   start and status calls of the operators the DAGs build, dbt's IAM login to Redshift
   Serverless, ANALYZE through the Redshift Data API (the status polled from a second session,
   the triggerer's), the SPICE refresh, the SNS failure alert;
@@ -62,7 +62,7 @@ from tests.infra.conftest import terraform_cli  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.aws
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
-# the run the lane plays: its id names the manifest, its owner the hour's claim (pipeline.hour_claims)
+# the run the lane plays: its id names the manifest, its owner the hour's claim (lakehouse_core.hour_claims)
 RUN_ID = "orders_2026110108_iamlane"
 OWNER = f"orders_lakehouse/{RUN_ID}"
 
@@ -126,8 +126,8 @@ class Lane:
 
 def runtime_settings(stack: Stack, deploy_folder: Path, backend: str = "glue") -> Any:
     """The settings the tasks see on MWAA: startup.sh's exports (lakehouse deploy's runtime_env)."""
-    from lakehouse import deploy_config
-    from pipeline.settings import load_settings
+    from lakehouse.aws import deploy_config
+    from lakehouse_core.settings import load_settings
 
     config = deploy_config.load("dev", deploy_folder)
     env = config.runtime_env() | {"AWS_ENDPOINT_URL": stack.endpoint, "LAKEHOUSE_SPARK_BACKEND": backend}
@@ -196,7 +196,7 @@ def firehose_delivers_an_hour(lane: Lane, stack: Stack) -> None:
 
 
 def deployer_deploys(lane: Lane, stack: Stack, folder: Path, bundle: Any) -> None:
-    from lakehouse import deploy
+    from lakehouse.aws import deploy
     from tests.aws.deploy_fakes import RecordingMwaa
 
     with lane.as_role(DEPLOYER_ROLE.removeprefix(f"{NAME}-"), "lakehouse deploy"):
@@ -217,10 +217,10 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
     from airflow.providers.amazon.aws.hooks.quicksight import QuickSightHook
     from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
 
-    from pipeline import hour_claims, landing
+    from lakehouse_core import hour_claims, landing
+    from lakehouse_core.catalog import init_catalog
+    from lakehouse_core.spark_backends import backend_for
     from pipeline.callbacks import FailureNotifier
-    from pipeline.catalog import init_catalog
-    from pipeline.spark_backends import backend_for
     from pipeline.warehouse import warehouse_for
 
     settings = runtime_settings(stack, folder)
@@ -337,8 +337,8 @@ def manifest_exists() -> bool:
 def spark_jobs_as_their_roles(lane: Lane, stack: Stack, folder: Path) -> None:
     """What a Spark program calls (Iceberg's GlueCatalog and S3FileIO, the job's S3 reads and
     writes), at the pyiceberg/boto3 level, as the Glue job role and as the EMR job role."""
-    from pipeline import landing
-    from pipeline.catalog import open_catalog
+    from lakehouse_core import landing
+    from lakehouse_core.catalog import open_catalog
     from spark_jobs import objectstore
 
     settings = runtime_settings(stack, folder)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import bundle as bundles
-from lakehouse import deploy_config
-from pipeline.settings import REPO_ROOT
+from lakehouse.aws import bundle as bundles
+from lakehouse.aws import deploy_config
+from lakehouse_core.settings import REPO_ROOT
 from tests.aws.mwaa import image_without, install_home, installed, mwaa_pip_install, parse_dags, run, source_startup
 
 pytestmark = pytest.mark.aws

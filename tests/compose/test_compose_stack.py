@@ -38,9 +38,9 @@ from typing import Any
 
 import pytest
 
-from lakehouse.compose_stack import HOUR, AirflowApi, Stack, ensure_env_file, run_hours
 from lakehouse.generate import GenerateConfig, generate
-from pipeline.settings import REPO_ROOT, Settings
+from lakehouse.runtime.compose_stack import HOUR, AirflowApi, Stack, ensure_env_file, run_hours
+from lakehouse_core.settings import REPO_ROOT, Settings
 from tests.helpers.checksums import ICEBERG_TABLES, content_checksum
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(3600)]
@@ -106,7 +106,7 @@ def api(stack: Stack) -> AirflowApi:
 
 def iceberg_state(settings: Settings) -> dict[str, Any]:
     """Rows, content checksum (run lineage left out), rows per arrival hour, per table."""
-    from pipeline.catalog import open_catalog
+    from lakehouse_core.catalog import open_catalog
 
     catalog = open_catalog(settings)
     state: dict[str, Any] = {}
@@ -124,7 +124,7 @@ def iceberg_state(settings: Settings) -> dict[str, Any]:
 
 def mart_state(settings: Settings) -> dict[str, dict[str, Any]]:
     """Rows and content checksum of every table dbt built in the warehouse's `marts` schema."""
-    from pipeline.warehouse_export import connect
+    from lakehouse.runtime.warehouse_export import connect
 
     marts: dict[str, dict[str, Any]] = {}
     with connect(settings) as con, con.cursor() as cur:

@@ -38,8 +38,8 @@ from typing import Any
 import pytest
 
 from lakehouse.generate import GenerateConfig, generate
-from lakehouse.local_airflow import HourResult, hours_between, run_hour, warm_spark
-from pipeline.settings import Settings, load_settings
+from lakehouse.runtime.local_airflow import HourResult, hours_between, run_hour, warm_spark
+from lakehouse_core.settings import Settings, load_settings
 from tests.helpers.checksums import ICEBERG_TABLES, content_checksum
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
@@ -74,7 +74,7 @@ def pipeline_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
 
 def iceberg_state(settings: Settings) -> dict[str, Any]:
     """Row counts, content checksums and silver's main snapshot, read through pyiceberg."""
-    from pipeline.catalog import open_catalog
+    from lakehouse_core.catalog import open_catalog
 
     catalog = open_catalog(settings)
     state: dict[str, Any] = {}
@@ -169,8 +169,8 @@ def test_good_hours_end_green_with_the_ground_truth_counts(first_pass, ground_tr
 def test_the_gates_data_docs_are_where_lakehouse_dq_says(pipeline_home, first_pass, capsys) -> None:
     """The DAG's quality_gate wrote Data Docs; `lakehouse dq` names them, from the gate's record
     and from settings alone (one function decides the place for both), and the page opens."""
-    from lakehouse import dq_cmd
     from lakehouse.cli import main
+    from lakehouse.commands import dq as dq_cmd
 
     rows = dq_cmd.read_results(pipeline_home)
     run_id = max(rows, key=lambda r: r["validated_at"])["run_id"]
@@ -249,7 +249,7 @@ def test_the_local_dashboard_draws_every_chart_in_an_offline_browser(pipeline_ho
 
     from lakehouse.dashboard import build
     from lakehouse.dashboard.spec import visuals
-    from pipeline.settings import REPO_ROOT
+    from lakehouse_core.settings import REPO_ROOT
     from pipeline.warehouse import duckdb_path
     from tests.e2e.headless_chromium import chromium, executable
 

@@ -30,8 +30,8 @@ from typing import Any
 import psutil
 import pytest
 
-from lakehouse.local_airflow import ADMIN_USER, DAG_ID, PASSWORDS_FILE, STOP_GRACE_SECONDS, read_password
-from pipeline.settings import REPO_ROOT
+from lakehouse.runtime.local_airflow import ADMIN_USER, DAG_ID, PASSWORDS_FILE, STOP_GRACE_SECONDS, read_password
+from lakehouse_core.settings import REPO_ROOT
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]

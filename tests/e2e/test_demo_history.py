@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.settings import REPO_ROOT, Settings, load_settings
+from lakehouse_core.settings import REPO_ROOT, Settings, load_settings
 
 pytestmark = [pytest.mark.demo, pytest.mark.timeout(3600)]
 

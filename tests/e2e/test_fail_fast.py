@@ -28,8 +28,8 @@ import psutil
 import pytest
 
 from lakehouse.generate import GenerateConfig, generate
-from lakehouse.local_airflow import airflow_home, run_hour
-from pipeline.settings import REPO_ROOT, Settings, load_settings
+from lakehouse.runtime.local_airflow import airflow_home, run_hour
+from lakehouse_core.settings import REPO_ROOT, Settings, load_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -106,7 +106,7 @@ def test_a_missing_jar_fails_the_dag_run_on_the_first_try_with_the_error_shown(
 
 
 def test_sigterm_stops_a_running_run_hour_and_everything_it_started(one_hour_home: Settings) -> None:
-    from pipeline.catalog import init_catalog, open_catalog
+    from lakehouse_core.catalog import init_catalog, open_catalog
 
     init_catalog(one_hour_home)
     silver_before = open_catalog(one_hour_home).load_table("silver.order_lines").current_snapshot()

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 

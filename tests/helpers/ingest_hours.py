@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import landing
+from lakehouse_core import landing
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from tests.helpers.ingest_tables import make_tables
 

@@ -3,7 +3,7 @@ the test SparkSession (so scenarios and modules never see each other's rows)."""
 
 from __future__ import annotations
 
-from pipeline.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
+from lakehouse_core.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
 from spark_jobs.ingest.contract import IngestTables
 
 

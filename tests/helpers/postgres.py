@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import load_settings
+from lakehouse_core.settings import load_settings
 
 
 def _postgres_binaries() -> tuple[str, str] | None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from lakehouse import deploy_config
-from pipeline.settings import REPO_ROOT, Settings, load_settings
+from lakehouse.aws import deploy_config
+from lakehouse_core.settings import REPO_ROOT, Settings, load_settings
 
 ARTIFACTS = "s3://acme-artifacts/lakehouse"
 WAREHOUSE = "s3://acme-lake/warehouse"

@@ -24,9 +24,10 @@ import boto3
 import pytest
 import yaml
 
-from pipeline import landing, waits
-from pipeline.settings import load_settings
-from pipeline.tables import NAMESPACES
+from lakehouse_core import landing
+from lakehouse_core.settings import load_settings
+from lakehouse_core.tables import NAMESPACES
+from pipeline import waits
 from tests.infra.conftest import INFRA, REPO, Terraform, copy_stack, moto_override, terraform_binary
 
 pytestmark = pytest.mark.infra

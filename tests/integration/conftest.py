@@ -45,9 +45,9 @@ def postgres() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def dbt_manifest() -> Path:
     """The dbt manifest Cosmos renders from; `dbt parse` makes it when a fresh clone has none."""
-    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.runtime.dbt_runner import run_dbt
+    from lakehouse_core.settings import load_settings
     from pipeline.dbt_cosmos import manifest_path
-    from pipeline.settings import load_settings
 
     manifest = manifest_path()
     if not manifest.is_file():

@@ -1,4 +1,4 @@
-"""The bundle ships only wheels whose sha256 a hashed lock allows (lakehouse/bundle.py verify_wheels).
+"""The bundle ships only wheels whose sha256 a hashed lock allows (lakehouse/aws/bundle.py verify_wheels).
 
 `_download` is where every wheel of plugins.zip (MWAA) and of the Glue/EMR zip is collected; it
 reuses what is in build/cache. Here the cache is a fresh folder: the first call downloads a real
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import bundle
+from lakehouse.aws import bundle
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline import hour_claims, landing
-from pipeline.settings import load_settings
+from lakehouse_core import hour_claims, landing
+from lakehouse_core.settings import load_settings
 from tests.helpers.dagbag import parse
 
 pytestmark = pytest.mark.integration

@@ -3,11 +3,11 @@
 - every DAG file imports with no error, on every Spark backend and dbt target;
 - tags, owner, doc_md, retries with exponential backoff, dagrun_timeout, max_active_runs;
 - the task graph: wait -> manifest -> short-circuit -> ingest -> gate -> publish -> [export] -> dbt;
-- assets: silver on publish, one per mart after dbt; they agree with `pipeline.tables`;
+- assets: silver on publish, one per mart after dbt; they agree with `lakehouse_core.tables`;
 - parsing makes no network call (sockets and DNS blocked while parsing, AWS backends included);
 - the failure callback publishes to SNS (moto's server) when a topic is configured.
 
-Parse *time* is measured by `lakehouse.bench_dags`, not asserted here.
+Parse *time* is measured by `lakehouse.benchmarks.dags`, not asserted here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.settings import REPO_ROOT, load_settings
+from lakehouse_core.settings import REPO_ROOT, load_settings
 from tests.helpers.dagbag import parse
 
 pytestmark = pytest.mark.integration
@@ -200,7 +200,7 @@ def test_redshift_target_has_no_duckdb_export_and_analyzes_the_marts(dbt_manifes
 
 
 def test_assets_match_the_tables_and_the_marts(local_bag, dbt_manifest: Path) -> None:
-    from pipeline import tables
+    from lakehouse_core import tables
     from pipeline.assets import SILVER_TABLES, mart_models
 
     assert set(SILVER_TABLES) == {t.identifier for t in tables.TABLES if t.namespace == "silver"}
@@ -273,7 +273,7 @@ def test_silver_compaction_cannot_run_beside_a_publish(local_bag) -> None:
 
 
 def test_cosmos_runs_the_dbt_virtualenv_on_the_same_duckdb_file_the_export_fills(local_bag) -> None:
-    from pipeline.settings import load_settings
+    from lakehouse_core.settings import load_settings
     from pipeline.warehouse import duckdb_path
 
     settings = load_settings()

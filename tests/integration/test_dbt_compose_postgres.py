@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.dbt_runner import run_dbt
-from pipeline.settings import load_settings
+from lakehouse.runtime.dbt_runner import run_dbt
+from lakehouse_core.settings import load_settings
 from tests.helpers.postgres import postgres_sql
 
 pytestmark = pytest.mark.integration
 
-# The gold tables as the export creates them (pipeline.warehouse_export); one recommendation list
+# The gold tables as the export creates them (lakehouse.runtime.warehouse_export); one recommendation list
 # so the mart and its tests run on rows.
 GOLD_DDL = """
 create schema if not exists gold;

@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lakehouse.bench_dbt import dbt_build, make_lake, one_day_of_lines, silver_row
-from lakehouse.dbt_runner import DBT_PROJECT_DIR, run_dbt
-from pipeline.settings import Settings, load_settings
+from lakehouse.benchmarks.dbt import dbt_build, make_lake, one_day_of_lines, silver_row
+from lakehouse.runtime.dbt_runner import DBT_PROJECT_DIR, run_dbt
+from lakehouse_core.settings import Settings, load_settings
 from pipeline.warehouse import duckdb_path, warehouse_for
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT, load_settings
+from lakehouse_core.settings import REPO_ROOT, load_settings
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 DBT_PYTHON = REPO_ROOT / ".venv-dbt" / "bin" / "python"

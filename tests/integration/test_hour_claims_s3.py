@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import reconcile_cmd
-from pipeline import hour_claims, landing
-from pipeline.settings import load_settings
+from lakehouse.commands import reconcile as reconcile_cmd
+from lakehouse_core import hour_claims, landing
+from lakehouse_core.settings import load_settings
 
 pytestmark = pytest.mark.integration
 

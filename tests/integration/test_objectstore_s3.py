@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import landing
-from pipeline.settings import load_settings
+from lakehouse_core import landing
+from lakehouse_core.settings import load_settings
 from spark_jobs import objectstore
 from spark_jobs.quality import reports, suites
 

@@ -2,7 +2,7 @@
 
 - dashboard.json (the one definition Terraform's quicksight module and the local dashboard
   read) names only columns the marts have, by dbt's manifest, and the audit tables have, by
-  dags/pipeline/tables.py; renaming or dropping a mart column makes the check fail.
+  lakehouse_core/tables.py; renaming or dropping a mart column makes the check fail.
 - The DAG on Redshift with dataset ids gets refresh >> wait per dataset after `marts_published`;
   local has no QuickSight task; settings refuse dataset ids on the local and compose targets.
 - The refresh's API calls: `CreateIngestion` through the provider's operator against moto's
@@ -26,8 +26,8 @@ from types import SimpleNamespace
 import pytest
 
 from lakehouse.dashboard import spec as dashboard_spec
-from pipeline.settings import REPO_ROOT, SettingsError, load_settings
-from pipeline.tables import TABLES
+from lakehouse_core.settings import REPO_ROOT, SettingsError, load_settings
+from lakehouse_core.tables import TABLES
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ AWS_ENV = {
 @pytest.fixture(scope="module")
 def manifest() -> dict:
     """dbt's manifest (`make test` makes it first; `dbt parse` here when a fresh clone has none)."""
-    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.runtime.dbt_runner import run_dbt
     from pipeline.dbt_cosmos import manifest_path
 
     path = manifest_path()

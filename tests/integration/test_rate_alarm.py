@@ -4,7 +4,7 @@ One history is made by the simulator (`--shape retail`, seven days and thirteen 
 a silent hour injected as its *last* hour: the case the hourly DAG meets when an hour has no
 objects (it skips ingest and dbt; the rate check reads the pending row the previous build
 left). The real dbt models (`+agg_hourly_order_rate`) are built on it in DuckDB
-(`lakehouse.bench_alarm` helpers, the same path `make bench-alarm` measures), then
+(`lakehouse.benchmarks.alarm` helpers, the same path `make bench-alarm` measures), then
 `pipeline.rate_alarm.check_hour` (what the `rate_alarm` task runs) is called twice for the
 hour: one alarm row in the Iceberg table `audit.rate_alarms`, one notification. The demo's
 summary prints that row. The SNS publish goes through the Amazon provider's hook to moto's
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.bench_alarm import START, build_rate_model, lake_settings, load_silver
+from lakehouse.benchmarks.alarm import START, build_rate_model, lake_settings, load_silver
 from lakehouse.generate import GenerateConfig, generate
 from lakehouse.generate.volume import Anomaly
+from lakehouse_core.settings import load_settings
 from pipeline import rate_alarm
-from pipeline.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +85,7 @@ def test_a_rerun_does_not_notify_twice(rate_history: dict, caplog: pytest.LogCap
 
 
 def test_the_demo_summary_names_the_alarm(rate_history: dict, capsys: pytest.CaptureFixture) -> None:
-    from lakehouse.demo import print_rate_alarms
+    from lakehouse.runtime.demo import print_rate_alarms
 
     rate_alarm.check_hour(rate_history["settings"], SILENT, "scheduled__first")  # raised already or now: one row
     print_rate_alarms(rate_history["settings"], since=START)

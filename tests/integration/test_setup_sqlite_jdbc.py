@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import jvm
-from pipeline.settings import REPO_ROOT, load_settings
+from lakehouse.runtime import jvm
+from lakehouse_core.settings import REPO_ROOT, load_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -139,8 +139,8 @@ SMOKE = """
 import sys
 from pathlib import Path
 from pipeline import local_spark
-from pipeline.catalog import init_catalog, open_catalog
-from pipeline.settings import load_settings
+from lakehouse_core.catalog import init_catalog, open_catalog
+from lakehouse_core.settings import load_settings
 
 settings = load_settings()
 init_catalog(settings)
@@ -182,7 +182,7 @@ def test_setup_fetches_the_driver_from_a_maven_repository_and_the_catalog_works(
 
 def test_a_jar_that_is_not_the_pinned_one_is_not_used(tmp_path: Path, maven_repository: tuple[str, str]) -> None:
     """The served jar is not upstream's (lakehouse/pins.py): refused, nothing written; named: used."""
-    from lakehouse import jars
+    from lakehouse.runtime import jars
 
     url, served_sha256 = maven_repository
     said: list[str] = []
@@ -195,7 +195,7 @@ def test_a_jar_that_is_not_the_pinned_one_is_not_used(tmp_path: Path, maven_repo
 
 
 def test_the_maven_fallback_is_https_only(tmp_path: Path) -> None:
-    from lakehouse import jars
+    from lakehouse.runtime import jars
 
     said: list[str] = []
     settings = load_settings(fresh_env(tmp_path, "http://repo1.maven.org/maven2"))

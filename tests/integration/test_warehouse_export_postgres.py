@@ -16,10 +16,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from pipeline.catalog import init_catalog, open_catalog
-from pipeline.settings import Settings, load_settings
+from lakehouse.runtime.warehouse_export import connect
+from lakehouse_core.catalog import init_catalog, open_catalog
+from lakehouse_core.settings import Settings, load_settings
 from pipeline.warehouse import warehouse_for
-from pipeline.warehouse_export import connect
 from tests.helpers.postgres import postgres_sql
 
 pytestmark = pytest.mark.integration

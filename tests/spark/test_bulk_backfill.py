@@ -2,7 +2,7 @@
 fault, duplicates across hours, late and future events, updates, a straggler of the hour before
 the range) ingested once hour by hour and once in one bulk job, compared row for row (only run
 ids and ingestion times ignored). Real Spark, Iceberg and Great Expectations, on the session's
-SparkSession: the bulk leg goes through its plan (`pipeline.backfill.plan_range`: claims, hour
+SparkSession: the bulk leg goes through its plan (`lakehouse_core.backfill.plan_range`: claims, hour
 manifests, range manifest), the one ingest job, one gate run over the range and one publish.
 
 Kept cheap: two arrival hours of 40 generated events plus hand-written versions (what decides
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.commands.reconcile import reconcile
 from lakehouse.generate import GenerateConfig, generate
-from lakehouse.reconcile_cmd import reconcile
-from pipeline import backfill, hour_claims, landing
-from pipeline.catalog import init_catalog
-from pipeline.settings import load_settings
+from lakehouse_core import backfill, hour_claims, landing
+from lakehouse_core.catalog import init_catalog
+from lakehouse_core.settings import load_settings
 from spark_jobs import publish_orders, validate_orders
 from spark_jobs.ingest.bulk import run_range_ingest
 from spark_jobs.ingest.contract import IngestTables

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.catalog import open_catalog
+from lakehouse_core.catalog import open_catalog
 
 pytestmark = pytest.mark.spark
 
@@ -68,8 +68,8 @@ def test_another_process_commits_while_a_spark_session_is_open(spark, session_la
     home = {"LAKEHOUSE_ENV": "local", "LAKEHOUSE_HOME": str(session_lake.home)}
     writer = f"""
 import pyarrow as pa
-from pipeline.catalog import open_catalog
-from pipeline.settings import load_settings
+from lakehouse_core.catalog import open_catalog
+from lakehouse_core.settings import load_settings
 table = open_catalog(load_settings({json.dumps(home)})).load_table("scratch.other_writer")
 table.append(pa.table({{"id": pa.array(["from-pyiceberg"], pa.large_string())}}))
 """

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.generate import GenerateConfig, generate
-from pipeline import landing
+from lakehouse_core import landing
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from tests.helpers.ingest_tables import make_tables
 

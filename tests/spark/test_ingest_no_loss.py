@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline import landing
+from lakehouse_core import landing
 from spark_jobs.ingest.contract import EVENT_COLUMNS
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from tests.helpers.ingest_hours import HOUR, Hours, event

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from lakehouse.demo import late_objects
-from lakehouse.reconcile_cmd import reconcile
-from pipeline import landing
+from lakehouse.commands.reconcile import reconcile
+from lakehouse.runtime.demo import late_objects
+from lakehouse_core import landing
 from spark_jobs.ingest.job import IngestArgs, run_ingest
 from tests.helpers.ingest_hours import HOUR, Hours, event
 

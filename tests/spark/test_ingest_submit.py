@@ -25,11 +25,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from lakehouse import ingest_cmd
+from lakehouse.commands import ingest as ingest_cmd
 from lakehouse.generate import GenerateConfig, generate
-from pipeline import landing, local_spark
-from pipeline.catalog import init_catalog, open_catalog
-from pipeline.spark_args import ingest_args
+from lakehouse.runtime import local_spark
+from lakehouse_core import landing
+from lakehouse_core.catalog import init_catalog, open_catalog
+from lakehouse_core.spark_args import ingest_args
 
 pytestmark = pytest.mark.spark
 

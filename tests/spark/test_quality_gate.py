@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from lakehouse import dq_cmd
-from pipeline.catalog import init_catalog
-from pipeline.settings import Settings, load_settings
+from lakehouse.commands import dq as dq_cmd
+from lakehouse_core.catalog import init_catalog
+from lakehouse_core.settings import Settings, load_settings
 from spark_jobs import maintain_tables, publish_orders, validate_orders
 from spark_jobs.ingest import writes
 from spark_jobs.ingest.contract import AUDIT_BRANCH_RETAIN_HOURS
@@ -448,7 +448,7 @@ def test_an_hour_with_poison_records_publishes_its_valid_records_on_the_first_tr
     not UTF-8 (once silently replaced), an event two days in the future (once a gate failure)."""
     import gzip
 
-    from pipeline import landing
+    from lakehouse_core import landing
     from spark_jobs.ingest.job import IngestArgs, run_ingest
 
     hour = hour_of(24)

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lakehouse.bench_recommend import load_simulated_silver
-from pipeline.catalog import init_catalog
-from pipeline.settings import load_settings
-from pipeline.spark_backends import LocalSpark
+from lakehouse.benchmarks.recommend import load_simulated_silver
+from lakehouse_core.catalog import init_catalog
+from lakehouse_core.settings import load_settings
+from lakehouse_core.spark_backends import LocalSpark
 from spark_jobs import recommend_products
 from spark_jobs.recommend.lines import NON_PRODUCT_STOCK_CODES
 
@@ -139,7 +139,7 @@ def test_the_list_checks_catch_what_they_claim(spark) -> None:
 def test_lakehouse_recommend_prints_a_customers_list_and_refuses_an_unknown_one(
     spark, recs_home, first_run, capsys
 ) -> None:
-    from lakehouse import recommend_cmd
+    from lakehouse.commands import recommend as recommend_cmd
 
     customer = spark.table(RECS).select("customer_id").orderBy("customer_id").first()["customer_id"]
     assert recommend_cmd.show_customer(recs_home, customer) == 0

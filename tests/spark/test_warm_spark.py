@@ -1,4 +1,4 @@
-"""The warm Spark driver (`pipeline.warm_spark`): jobs run in one session, and say how they ended.
+"""The warm Spark driver (`lakehouse.runtime.warm_spark`): jobs run in one session, and say how they ended.
 
 A real driver under spark-submit (the CLI's way), real jobs as scripts with `main(argv)`:
 output (Python's and the JVM's) comes back over the socket, exit codes are the job's own
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import local_spark
-from pipeline.settings import Settings, load_settings
+from lakehouse.runtime import local_spark
+from lakehouse_core.settings import Settings, load_settings
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(600)]
 
@@ -43,7 +43,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, s
     home = tmp_path_factory.mktemp("warm")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
     base = load_settings({**env, "LAKEHOUSE_HOME": str(home / "lake")})
-    from pipeline.catalog import init_catalog
+    from lakehouse_core.catalog import init_catalog
 
     init_catalog(base)
     folder = home / "driver"

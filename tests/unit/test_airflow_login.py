@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import airflow_cmd, local_airflow
-from pipeline.settings import load_settings
+from lakehouse.commands import airflow as airflow_cmd
+from lakehouse.runtime import local_airflow
+from lakehouse_core.settings import load_settings
 
 pytestmark = pytest.mark.unit
 

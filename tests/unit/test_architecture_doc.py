@@ -48,9 +48,9 @@ EXTENSIONS = frozenset(
 )
 # Files the build writes (not in git) that the doc may name, each with the tracked file that writes it.
 GENERATED = {
-    "startup.sh": "lakehouse/bundle.py",
-    "plugins.zip": "lakehouse/bundle.py",
-    "spark_jobs.zip": "lakehouse/bundle.py",
+    "startup.sh": "lakehouse/aws/bundle.py",
+    "plugins.zip": "lakehouse/aws/bundle.py",
+    "spark_jobs.zip": "lakehouse/aws/bundle.py",
     "index.html": "spark_jobs/quality/reports.py",
 }
 PLACEHOLDER = re.compile(r"<[^<>`]*>")
@@ -201,7 +201,7 @@ def module_problem(name: str) -> str | None:
 
 def test_the_rules_catch_what_they_should() -> None:
     """Each rule on names that do and do not exist (so a rule that passes everything fails here)."""
-    assert path_problem("dags/pipeline/settings.py") is None and path_problem("spark_jobs/") is None
+    assert path_problem("lakehouse_core/settings.py") is None and path_problem("spark_jobs/") is None
     assert path_problem("scripts/redshift_offline_ddl.py") is None  # under dbt/
     assert path_problem("mwaa/startup.sh") is not None and path_problem("DESIGN.md") is not None
     assert path_problem("startup.sh") is None and path_problem("startup.sh", folder="mwaa") is not None
@@ -210,10 +210,15 @@ def test_the_rules_catch_what_they_should() -> None:
         and path_problem("vendor/", "lakehouse/dashboard") is None
     )
     assert path_problem("expectations/*.json") is None and path_problem("expectations/*.yaml") is not None
-    assert module_problem("pipeline.settings") is None and module_problem("pipeline.settings.load_settings") is None
-    assert module_problem("pipeline.spark_backends.LocalSpark.catalog_conf") is None
+    assert (
+        module_problem("lakehouse_core.settings") is None
+        and module_problem("lakehouse_core.settings.load_settings") is None
+    )
+    assert module_problem("lakehouse_core.spark_backends.LocalSpark.catalog_conf") is None
     assert module_problem("spark_backends.data_docs_uri") is None and module_problem("LocalSpark.catalog_args") is None
-    assert module_problem("pipeline.nothing") is not None and module_problem("pipeline.settings.nothing") is not None
+    assert (
+        module_problem("pipeline.nothing") is not None and module_problem("lakehouse_core.settings.nothing") is not None
+    )
     assert module_problem("transforms.nothing") is not None and module_problem("LocalSpark.nothing") is not None
     assert module_problem("silver.order_lines") is None and module_problem("pyarrow.fs") is None  # not ours
     assert _is_path("main.lock") and not _is_path("s3://bucket/x") and not _is_path("silver.order_lines")

@@ -1,4 +1,4 @@
-"""A bulk backfill's plan (pipeline.backfill), on a local lakehouse home: it claims the whole
+"""A bulk backfill's plan (lakehouse_core.backfill), on a local lakehouse home: it claims the whole
 range or nothing (refused while an hourly run holds one of its hours, and an hourly run of a
 claimed hour is refused naming the backfill), writes one manifest per hour where reconcile and
 later hourly runs look, and one range manifest the job reads; stragglers of earlier hours are
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import backfill, hour_claims, landing
+from lakehouse_core import backfill, hour_claims, landing
 from spark_jobs.ingest.bulk import range_batches
 
 pytestmark = pytest.mark.unit
@@ -103,7 +103,7 @@ def test_a_range_must_be_whole_hours_and_not_empty() -> None:
 def test_bulk_and_scheduler_do_not_go_together(capsys) -> None:
     import argparse
 
-    from lakehouse import airflow_cmd
+    from lakehouse.commands import airflow as airflow_cmd
 
     args = argparse.Namespace(
         start="2026-11-01T08", end="2026-11-01T11", bulk=True, scheduler=True, verbose=False, cold_spark=False

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 

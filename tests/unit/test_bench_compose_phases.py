@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lakehouse.bench_compose import phases
+from lakehouse.benchmarks.compose import phases
 
 
 def _ti(start: str | None, end: str | None) -> dict[str, str | None]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import bundle
-from pipeline.settings import REPO_ROOT
+from lakehouse.aws import bundle
+from lakehouse_core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 

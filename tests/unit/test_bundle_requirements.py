@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import bundle
+from lakehouse.aws import bundle
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakehouse.compose_stack import backfill_done
+from lakehouse.runtime.compose_stack import backfill_done
 
 pytestmark = pytest.mark.unit
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakehouse.compose_cmd import run_up
-from lakehouse.compose_stack import (
+from lakehouse.commands.compose import run_up
+from lakehouse.runtime.compose_stack import (
     ENV_EXAMPLE,
     PLACEHOLDER,
     PlaceholderSecrets,
@@ -27,7 +27,7 @@ from lakehouse.compose_stack import (
     placeholder_secrets,
     read_env_file,
 )
-from pipeline.settings import REPO_ROOT, load_settings
+from lakehouse_core.settings import REPO_ROOT, load_settings
 from spark_jobs.session import HADOOP_FILE_IO, catalog_conf, s3a_conf
 
 pytestmark = pytest.mark.unit

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pytest
 
 from lakehouse.dashboard.data import gate_pass_rate
-from pipeline.catalog import init_catalog, open_catalog
-from pipeline.settings import Settings, load_settings
+from lakehouse_core.catalog import init_catalog, open_catalog
+from lakehouse_core.settings import Settings, load_settings
 
 pytestmark = pytest.mark.unit
 

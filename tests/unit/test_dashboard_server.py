@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.dashboard_cmd import make_server
+from lakehouse.commands.dashboard import make_server
 
 pytestmark = pytest.mark.unit
 

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from lakehouse import deploy_config
-from pipeline.settings import REPO_ROOT
+from lakehouse.aws import deploy_config
+from lakehouse_core.settings import REPO_ROOT
 from tests.helpers.settings import deploy_config_with as config
 
 pytestmark = pytest.mark.unit
@@ -45,7 +45,7 @@ def test_no_schedule_start_leaves_the_dags_to_run_from_the_latest_hour(tmp_path)
 
 
 def test_startup_exports_no_variable_mwaa_protects(tmp_path) -> None:
-    from lakehouse import bundle
+    from lakehouse.aws import bundle
 
     env = config(tmp_path).runtime_env()
     assert not [name for name in env if deploy_config.mwaa_protected(name)]
@@ -65,7 +65,7 @@ def test_startup_installs_dbt_only_where_tasks_run(tmp_path, component: str, ins
     import os
     import subprocess
 
-    from lakehouse import bundle
+    from lakehouse.aws import bundle
 
     script = tmp_path / "startup.sh"
     script.write_text(bundle.startup_script("dev", config(tmp_path).runtime_env()))

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from lakehouse import deploy
+from lakehouse.aws import deploy
 
 pytestmark = pytest.mark.unit
 NAME = "lakehouse-dev"

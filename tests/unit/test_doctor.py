@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.cli import main
-from pipeline import jvm
+from lakehouse.runtime import jvm
 from spark_jobs.jobargs import jdbc_catalog_uri
 
 pytestmark = pytest.mark.unit
@@ -83,7 +83,7 @@ def test_spark_conf_carries_jars_and_native_path(java17, tmp_path, settings_for)
 
 
 def test_a_missing_part_is_an_environment_error_naming_the_fix(tmp_path) -> None:
-    from pipeline.settings import load_settings
+    from lakehouse_core.settings import load_settings
 
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_SQLITE_JDBC_JAR": str(tmp_path / "x.jar")})
     with pytest.raises(jvm.EnvironmentNotReady, match=r"x\.jar does not exist.*libxerial-sqlite-jdbc-java"):

@@ -1,4 +1,4 @@
-"""One writer per arrival hour (pipeline.hour_claims), on a local lakehouse home: a second run of
+"""One writer per arrival hour (lakehouse_core.hour_claims), on a local lakehouse home: a second run of
 an hour is refused naming the holder, `lakehouse ingest` refuses before writing anything, an
 earlier hour another run holds keeps its stragglers for later. The same on S3 (moto's server):
 tests/integration/test_hour_claims_s3.py.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import ingest_cmd, unlock_cmd
-from pipeline import hour_claims, landing
+from lakehouse.commands import ingest as ingest_cmd
+from lakehouse.commands import unlock as unlock_cmd
+from lakehouse_core import hour_claims, landing
 
 pytestmark = pytest.mark.unit
 

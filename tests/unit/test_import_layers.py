@@ -52,7 +52,7 @@ def modules() -> dict[str, Path]:
 
 
 def _project_module(name: str) -> str | None:
-    """The longest scanned module `name` starts with (`pipeline.settings.X` -> `pipeline.settings`)."""
+    """The longest scanned module `name` starts with (`lakehouse_core.settings.X` -> `lakehouse_core.settings`)."""
     while name and name not in modules():
         name = name.rpartition(".")[0]
     return name or None
@@ -133,8 +133,10 @@ def test_the_scan_finds_a_circle_and_every_kind_of_import() -> None:
     # Real modules: a module-level, a function-level and a TYPE_CHECKING import are all edges.
     assert "spark_jobs.quality.results" in imports()["spark_jobs.quality.summary"]  # module level
     assert "spark_jobs.quality.gate" in imports()["spark_jobs.quality.summary"]  # under TYPE_CHECKING
-    assert "pipeline.local_spark" in imports()["pipeline.spark_backends"]  # inside a function
-    assert "pipeline.settings" in imports()["pipeline.spark_backends"]  # `from pipeline.settings import X`
+    assert "lakehouse.runtime.local_spark" in imports()["lakehouse_core.spark_backends"]  # inside a function
+    assert (
+        "lakehouse_core.settings" in imports()["lakehouse_core.spark_backends"]
+    )  # `from lakehouse_core.settings import X`
 
 
 def test_no_import_circles() -> None:

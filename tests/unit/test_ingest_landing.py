@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import landing
+from lakehouse_core import landing
 
 pytestmark = pytest.mark.unit
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import local_spark
-from pipeline.spark_args import ingest_args
-from pipeline.spark_backends import LocalSpark
-from pipeline.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
+from lakehouse.runtime import local_spark
+from lakehouse_core.spark_args import ingest_args
+from lakehouse_core.spark_backends import LocalSpark
+from lakehouse_core.tables import INGEST_RUNS, ORDER_LINES, ORDERS_QUARANTINE, ORDERS_RAW
 from spark_jobs.ingest import contract
 from spark_jobs.ingest.job import JOB_ARGS, IngestArgs
 from spark_jobs.ingest.transforms import days_condition, hours_condition, ids_condition, ranges
@@ -117,7 +117,7 @@ def test_spark_submit_command_uses_this_interpreter_the_jars_and_the_catalog(set
 
 
 def test_short_jobs_run_with_the_quick_jit_and_keep_the_native_library_path(settings) -> None:
-    from pipeline import jvm
+    from lakehouse.runtime import jvm
 
     def driver_options(script: Path) -> str:
         argv = local_spark.build_command(settings, script, {"run_id": "r"}).argv
@@ -178,7 +178,7 @@ def test_hour_pruning_and_id_conditions() -> None:
 
 
 def test_counts_line_is_found_among_progress_lines() -> None:
-    from lakehouse.ingest_cmd import default_run_id, find_counts
+    from lakehouse.commands.ingest import default_run_id, find_counts
 
     lines = ["[ingest] read 3 records", '{"run_id":"r","records_read":3}', "bye", "{not json}"]
     assert find_counts(lines) == {"run_id": "r", "records_read": 3}
@@ -191,8 +191,8 @@ def test_the_catalog_password_is_in_the_environment_not_on_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`ps` shows every process's arguments to every user: the compose catalog's password is not one."""
-    from pipeline.settings import load_settings
-    from pipeline.warm_spark import catalog_password_conf
+    from lakehouse.runtime.warm_spark import catalog_password_conf
+    from lakehouse_core.settings import load_settings
     from spark_jobs.jobargs import CATALOG_PASSWORD_ENV
 
     uri = "postgresql+psycopg2://lakehouse:s3cr3t@db:5432/catalog"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 ENTRY_SCRIPTS = sorted(p.name for p in (REPO_ROOT / "spark_jobs").glob("*_*.py") if not p.name.startswith("_"))
@@ -39,7 +39,7 @@ def interpreter(version: str) -> str | None:
 
 
 def test_every_entry_script_is_listed_by_the_bundle() -> None:
-    from lakehouse.bundle import ENTRY_SCRIPTS as SHIPPED
+    from lakehouse.aws.bundle import ENTRY_SCRIPTS as SHIPPED
 
     assert sorted(SHIPPED) == ENTRY_SCRIPTS
 

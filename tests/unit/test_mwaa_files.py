@@ -36,8 +36,8 @@ def test_worker_requirements_match_the_main_lock() -> None:
 
 
 def test_startup_script_installs_the_locked_dbt() -> None:
-    """startup.sh is generated (lakehouse.bundle); the dbt it installs is pinned to the lock."""
-    from lakehouse.bundle import dbt_mwaa_pins
+    """startup.sh is generated (lakehouse.aws.bundle); the dbt it installs is pinned to the lock."""
+    from lakehouse.aws.bundle import dbt_mwaa_pins
 
     locked = _pins((ROOT / "requirements" / "dbt.lock").read_text())
     shipped = _pins("\n".join(dbt_mwaa_pins(ROOT / "requirements" / "dbt.lock")))

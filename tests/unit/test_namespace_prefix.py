@@ -2,7 +2,7 @@
 
 The prefix is passed, never remembered: a job carries it from its `--namespace_prefix`
 argument into the name of every table it touches (`spark_jobs.entry.CatalogArgs.tables`), and
-Python code reads tables through `pipeline.catalog.load_table(settings, name)`.
+Python code reads tables through `lakehouse_core.catalog.load_table(settings, name)`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from pipeline.settings import load_settings
+from lakehouse_core.settings import load_settings
 from spark_jobs import naming
 from spark_jobs.entry import CatalogArgs
 from spark_jobs.jobargs import CATALOG_ARGS, parse_job_args
@@ -62,7 +62,7 @@ def test_every_job_table_name_goes_through_the_prefix() -> None:
 
 
 def test_the_dag_passes_the_prefix_to_every_cloud_job() -> None:
-    from pipeline.spark_backends import backend_for
+    from lakehouse_core.spark_backends import backend_for
 
     env = {
         "LAKEHOUSE_ENV": "aws", "LAKEHOUSE_WAREHOUSE": "s3://w", "LAKEHOUSE_RAW_ROOT": "s3://r",
@@ -73,8 +73,8 @@ def test_the_dag_passes_the_prefix_to_every_cloud_job() -> None:
 
 
 def test_tables_are_created_in_the_prefixed_namespaces(tmp_path) -> None:
-    from pipeline.catalog import init_catalog, open_catalog
-    from pipeline.tables import NAMESPACES, TABLES
+    from lakehouse_core.catalog import init_catalog, open_catalog
+    from lakehouse_core.tables import NAMESPACES, TABLES
 
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_NAMESPACE_PREFIX": "dev_"})
     report = init_catalog(settings)
@@ -88,11 +88,11 @@ def test_tables_are_created_in_the_prefixed_namespaces(tmp_path) -> None:
 def test_python_readers_find_the_prefixed_tables(tmp_path) -> None:
     """`lakehouse dq`, the demo's summary, the dashboard and the DuckDB export read `dev_audit...`
     when LAKEHOUSE_NAMESPACE_PREFIX=dev_ (they read the unprefixed name before `load_table`)."""
+    from lakehouse.commands.dq import read_results
     from lakehouse.dashboard.data import iceberg_table
-    from lakehouse.demo import layer_counts, quarantine_reasons
-    from lakehouse.dq_cmd import read_results
-    from pipeline.catalog import init_catalog, open_catalog
-    from pipeline.local_warehouse import _silver_table
+    from lakehouse.runtime.demo import layer_counts, quarantine_reasons
+    from lakehouse.runtime.local_warehouse import _silver_table
+    from lakehouse_core.catalog import init_catalog, open_catalog
 
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_NAMESPACE_PREFIX": "dev_"})
     init_catalog(settings)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from lakehouse import pins
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -65,7 +65,7 @@ def test_lock_hashes_reads_a_uv_lock() -> None:
 @pytest.mark.parametrize("name", ["main", "dbt"])
 def test_the_bundle_reads_clean_pins_from_a_hashed_lock(name: str) -> None:
     """A hashed lock's pin line ends with a continuation backslash; the bundle's pins must not."""
-    from lakehouse.bundle import _lock_pins
+    from lakehouse.aws.bundle import _lock_pins
 
     found = _lock_pins(REPO_ROOT / "requirements" / f"{name}.lock")
     assert found and all(re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", pin) for pin in found), found[:3]

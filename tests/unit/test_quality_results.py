@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import dq_cmd, dq_results
-from pipeline import spark_args
-from pipeline.settings import load_settings
+from lakehouse import dq_results
+from lakehouse.commands import dq as dq_cmd
+from lakehouse_core import spark_args
+from lakehouse_core.settings import load_settings
 from spark_jobs.quality import reports, results
 
 pytestmark = pytest.mark.unit
@@ -96,7 +97,7 @@ def test_only_failed_critical_expectations_block() -> None:
 
 
 def test_result_rows_match_the_table_columns() -> None:
-    from pipeline.tables import DQ_RESULTS
+    from lakehouse_core.tables import DQ_RESULTS
 
     at = datetime(2026, 1, 1, 10, 20, tzinfo=UTC)
     rows = results.result_rows(

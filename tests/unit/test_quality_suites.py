@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
-from pipeline.tables import table as table_def
+from lakehouse_core.settings import REPO_ROOT
+from lakehouse_core.tables import table as table_def
 from spark_jobs import publish_orders, validate_orders
 from spark_jobs.entry import CatalogArgs
 from spark_jobs.jobargs import jdbc_catalog_uri, parse_hour, parse_job_args

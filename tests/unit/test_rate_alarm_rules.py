@@ -17,8 +17,8 @@ import yaml
 
 from lakehouse.generate import GenerateConfig, generate
 from lakehouse.generate.volume import Anomaly, parse_anomalies, planned_events
+from lakehouse_core.settings import REPO_ROOT, SettingsError, load_settings
 from pipeline import rate_alarm
-from pipeline.settings import REPO_ROOT, SettingsError, load_settings
 from pipeline.warehouse import RedshiftWarehouse
 
 pytestmark = pytest.mark.unit
@@ -193,7 +193,7 @@ def test_on_redshift_the_hour_is_read_through_the_data_api(monkeypatch: pytest.M
 def test_on_aws_the_alarm_links_the_quicksight_dashboard_terraform_made(tmp_path: Path) -> None:
     import shutil
 
-    from lakehouse import deploy_config
+    from lakehouse.aws import deploy_config
 
     shutil.copy(REPO_ROOT / "deploy" / "dev.yaml", tmp_path / "dev.yaml")
     shutil.copy(REPO_ROOT / "deploy" / "dev.outputs.example.json", tmp_path / "dev.outputs.json")

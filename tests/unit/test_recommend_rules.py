@@ -23,7 +23,7 @@ import pytest
 from lakehouse import generate as gen
 from lakehouse.generate import histories
 from lakehouse.generate import preferences as prefs
-from pipeline.settings import REPO_ROOT
+from lakehouse_core.settings import REPO_ROOT
 from spark_jobs import recommend_products
 from spark_jobs.recommend.lines import NON_PRODUCT_STOCK_CODES
 

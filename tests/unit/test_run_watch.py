@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.dags_test import _SayOnce
-from lakehouse.local_airflow import standalone_command
-from lakehouse.run_watch import ProgressLine, RunState, failure_report
-from pipeline.settings import load_settings
+from lakehouse.runtime.dags_test import _SayOnce
+from lakehouse.runtime.local_airflow import standalone_command
+from lakehouse.runtime.run_watch import ProgressLine, RunState, failure_report
+from lakehouse_core.settings import load_settings
 
 pytestmark = pytest.mark.unit
 

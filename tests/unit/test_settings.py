@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from pipeline.settings import SettingsError, load_settings
+from lakehouse_core.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.unit
 

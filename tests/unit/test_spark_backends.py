@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from pipeline import local_spark, spark_args, spark_backends
-from pipeline.settings import Settings, load_settings
+from lakehouse.runtime import local_spark
+from lakehouse_core import spark_args, spark_backends
+from lakehouse_core.settings import Settings, load_settings
 from spark_jobs.jobargs import to_argv
 from spark_jobs.session import EMR_ICEBERG_JAR, ICEBERG_EXTENSIONS
 from tests.helpers.settings import ARTIFACTS, WAREHOUSE, aws_settings
@@ -154,7 +155,7 @@ def test_local_backend_runs_spark_submit_with_the_rendered_arguments(tmp_path, m
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
     op = rendered(spark_backends.spark_task(settings, "publish", "publish_orders.py", JOB_ARGS))
     assert isinstance(op, PythonOperator)
-    # locally the launcher adds the catalog arguments when the task runs (pipeline.local_spark)
+    # locally the launcher adds the catalog arguments when the task runs (lakehouse.runtime.local_spark)
     assert op.op_kwargs == {"script": "publish_orders.py", "job_args": PLAN, "verdict_exit_codes": []}
 
     calls: list[tuple[Settings, str, Any]] = []

@@ -1,6 +1,6 @@
 """We deploy only Glue versions and EMR releases whose Spark and Iceberg match what the tests run.
 
-`lakehouse.spark_runtimes` is the one table (Spark, Iceberg, Python per environment); these tests
+`lakehouse.aws.spark_runtimes` is the one table (Spark, Iceberg, Python per environment); these tests
 hold every place that names a release to it: `deploy/*.yaml`, `lakehouse deploy`'s default, the
 EMR image's base release, docs/deploy-aws.md's copy, and the local row against what is installed.
 """
@@ -13,8 +13,8 @@ import sys
 import pytest
 import yaml
 
-from lakehouse import deploy_config, spark_runtimes
-from pipeline.settings import REPO_ROOT
+from lakehouse.aws import deploy_config, spark_runtimes
+from lakehouse_core.settings import REPO_ROOT
 from tests.helpers.settings import deploy_config_with as config
 
 pytestmark = pytest.mark.unit
@@ -43,7 +43,7 @@ def test_an_emr_release_outside_the_table_is_refused_at_bundle_time(tmp_path) ->
 
 
 def test_lakehouse_deploy_defaults_to_a_glue_version_from_the_table(tmp_path) -> None:
-    from lakehouse.deploy import glue_job_definitions
+    from lakehouse.aws.deploy import glue_job_definitions
 
     cfg = config(tmp_path)
     del cfg.values["glue"]["glue_version"]
@@ -62,7 +62,7 @@ def test_the_emr_image_builds_on_a_release_from_the_table() -> None:
 def test_the_local_row_is_what_is_installed() -> None:
     import pyspark
 
-    from pipeline import jvm
+    from lakehouse.runtime import jvm
 
     assert pyspark.__version__ == spark_runtimes.TESTED.spark
     assert spark_runtimes.TESTED.iceberg == jvm.ICEBERG_VERSION
@@ -71,5 +71,5 @@ def test_the_local_row_is_what_is_installed() -> None:
 
 def test_the_deploy_guide_shows_the_table() -> None:
     assert spark_runtimes.markdown_table() in TABLE_DOC.read_text(), (
-        "docs/deploy-aws.md must show lakehouse.spark_runtimes.markdown_table() verbatim"
+        "docs/deploy-aws.md must show lakehouse.aws.spark_runtimes.markdown_table() verbatim"
     )

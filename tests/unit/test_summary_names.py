@@ -10,14 +10,14 @@ import pytest
 import yaml
 
 from lakehouse import cli
-from lakehouse.compose_stack import COMPOSE_FILE, ENV_EXAMPLE, PROJECT, Stack, backfill_run_name
-from lakehouse.local_airflow import HourResult, airflow_run_name, hour_and_run, print_results
+from lakehouse.runtime.compose_stack import COMPOSE_FILE, ENV_EXAMPLE, PROJECT, Stack, backfill_run_name
+from lakehouse.runtime.local_airflow import HourResult, airflow_run_name, hour_and_run, print_results
 from pipeline.skip_reasons import EMPTY_HOUR, MAINTENANCE_HOUR, UNKNOWN, explain_skipped
 
 pytestmark = pytest.mark.unit
 
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
-# The task states of a green hour with data, as `lakehouse.dags_test` writes them (compose target:
+# The task states of a green hour with data, as `lakehouse.runtime.dags_test` writes them (compose target:
 # the dbt group is one task per model, here a few of them).
 GREEN = {
     "wait_for_hour": "success",

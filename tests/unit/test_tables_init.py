@@ -9,8 +9,8 @@ import pytest
 from pyiceberg.schema import Schema
 from pyiceberg.types import NestedField, StringType
 
-from pipeline.catalog import init_catalog, open_catalog
-from pipeline.tables import NAMESPACES, ORDER_LINES, TABLES
+from lakehouse_core.catalog import init_catalog, open_catalog
+from lakehouse_core.tables import NAMESPACES, ORDER_LINES, TABLES
 
 pytestmark = pytest.mark.unit
 
@@ -61,7 +61,7 @@ def test_added_column_is_evolved_in_place(fresh_home) -> None:
 
 
 def test_opening_a_local_catalog_makes_it_ready_for_spark(fresh_home) -> None:
-    """What opening creates, on purpose (pipeline.catalog.open_catalog): the home, the warehouse
+    """What opening creates, on purpose (lakehouse_core.catalog.open_catalog): the home, the warehouse
     folder and the SQL catalog's own tables, which Spark's JDBC catalog is told not to create."""
     import sqlite3
     from urllib.parse import urlsplit

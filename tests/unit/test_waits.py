@@ -82,7 +82,7 @@ def test_hour_plan_reads_the_run_context() -> None:
 
 
 def test_schedule_start_and_catchup_follow_the_configured_stream_start() -> None:
-    from pipeline.settings import load_settings
+    from lakehouse_core.settings import load_settings
 
     unset = load_settings({})
     assert waits.schedule_start(unset) == waits.DEFAULT_SCHEDULE_START

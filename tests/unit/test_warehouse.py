@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import DBT_TARGETS, Settings, SettingsError, load_settings
+from lakehouse_core.settings import DBT_TARGETS, Settings, SettingsError, load_settings
 from pipeline.warehouse import (
     MWAA_DBT_PARALLEL_TASKS,
     WAREHOUSES,
