@@ -25,9 +25,9 @@ from datetime import timedelta
 from airflow.sdk import DAG
 
 from lakehouse_core.settings import load_settings
-from lakehouse_core.spark_backends import spark_task
 from pipeline import maintenance, waits
 from pipeline.callbacks import FailureNotifier, default_args
+from pipeline.spark_tasks import spark_task
 from pipeline.warehouse import warehouse_for
 
 DAG_ID = "lakehouse_maintenance"

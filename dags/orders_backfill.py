@@ -38,10 +38,10 @@ from airflow.sdk import DAG, Param, task
 
 from lakehouse_core import backfill, hour_claims, spark_args
 from lakehouse_core.settings import load_settings
-from lakehouse_core.spark_backends import spark_task
 from pipeline import assets, skip_reasons
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import build_marts
+from pipeline.spark_tasks import spark_task
 from pipeline.warehouse import warehouse_for
 
 DAG_ID = "orders_backfill"

@@ -50,10 +50,10 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from lakehouse_core import hour_claims, spark_args
 from lakehouse_core.settings import load_settings
-from lakehouse_core.spark_backends import spark_task
 from pipeline import assets, maintenance, skip_reasons, waits
 from pipeline.callbacks import FailureNotifier, default_args
 from pipeline.dbt_cosmos import build_marts
+from pipeline.spark_tasks import spark_task
 from pipeline.warehouse import warehouse_for
 
 DAG_ID = "orders_lakehouse"

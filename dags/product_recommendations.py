@@ -32,9 +32,9 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from lakehouse_core import spark_args
 from lakehouse_core.settings import load_settings
-from lakehouse_core.spark_backends import spark_task
 from pipeline import assets, waits
 from pipeline.callbacks import FailureNotifier, default_args
+from pipeline.spark_tasks import spark_task
 
 DAG_ID = "product_recommendations"
 SETTINGS = load_settings()

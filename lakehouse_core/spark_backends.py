@@ -1,26 +1,21 @@
-"""One factory for every Spark step, whatever runs Spark: `spark_task(settings, task_id, script, job_args)`.
+"""Where Spark runs, as one object chosen once from `settings.spark_backend` (`backend_for`).
 
-Where Spark runs is one object, chosen once from `settings.spark_backend` (`backend_for`):
-
-- `LocalSpark`: a Python task that runs `spark-submit` on this machine (`lakehouse.runtime.local_spark`);
-- `GlueSpark`: `GlueJobOperator` (deferrable) starting the Glue 5 job `<glue_job_name>-<script>`,
-  with `--datalake-formats iceberg`, the package zip in `--extra-py-files` and the Iceberg
-  catalog in Glue's single `--conf` argument (`k=v --conf k2=v2 ...`, the form Glue documents);
-- `EmrServerlessSpark`: `EmrServerlessStartJobOperator` (deferrable) with the entry script, its
-  arguments and `sparkSubmitParameters` (runtime jar, catalog conf, `--py-files`).
+- `LocalSpark`: `spark-submit` on this machine (the laptop runtime, `lakehouse.runtime.local_spark`);
+- `GlueSpark`: the Glue 5 job `<glue_job_name>-<script>`, with `--datalake-formats iceberg`, the
+  package zip in `--extra-py-files` and the Iceberg catalog in Glue's single `--conf` argument
+  (`k=v --conf k2=v2 ...`, the form Glue documents);
+- `EmrServerlessSpark`: an EMR Serverless job run with the entry script, its arguments and
+  `sparkSubmitParameters` (runtime jar, catalog conf, `--py-files`).
 
 Each backend answers everything that differs between those places: the catalog arguments every
-job takes, where the entry scripts, the GX suites and the Data Docs are, and which operator runs
-a job. A new backend is one more class in `BACKENDS`, not one more branch in every function.
+job takes, where the entry scripts, the GX suites and the Data Docs are, and the cloud services'
+job definitions. A new backend is one more class in `BACKENDS`, not one more branch in every
+function. Which Airflow operator runs a job on each is `pipeline.spark_tasks` (Airflow-only code
+lives beside the DAG files); the CLI, the deploy and the tests use the backends without Airflow.
 
 Jobs take the same `--snake_case` arguments everywhere (design rule: Spark jobs know nothing of
-Airflow), rendered by `spark_jobs.jobargs.to_argv`. Values may be Jinja templates
-(`{{ ti.xcom_pull(...) }}`): every runner's argument field is templated, so they render
-identically on all three. The catalog conf comes from `spark_jobs.session.catalog_conf`, the
-function the jobs themselves use, so it is written once.
-
-Deferrable operators hold no worker slot while the cloud job runs. Provider operators (and so
-boto3) are imported only for the backend in use, keeping local DAG parsing free of them.
+Airflow), rendered by `spark_jobs.jobargs.to_argv`. The catalog conf comes from
+`spark_jobs.session.catalog_conf`, the function the jobs themselves use, so it is written once.
 
 Artifacts on AWS (the deploy step uploads them):
 `<artifacts_uri>/spark_jobs/<script>` (entry points), `<artifacts_uri>/spark_jobs.zip` (the
@@ -30,7 +25,6 @@ package), `<artifacts_uri>/expectations/` (the GX suites); the gate writes Data 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -43,9 +37,6 @@ from spark_jobs.session import catalog_conf
 
 PACKAGE = "spark_jobs"
 DATA_DOCS = "data_docs"  # the folder under the reports root that holds one Data Docs site per run
-# Cloud Spark jobs run for minutes: the trigger asks every `settings.cloud_poll_seconds` (30 s by
-# default), for at most this long.
-WAITER_MAX_SECONDS = 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -69,17 +60,6 @@ class SparkBackend:
 
     def data_docs_uri(self) -> str:
         """The root of the gate's Data Docs (`<root>/<run_id>/index.html`), as its `--reports_uri`."""
-        raise NotImplementedError
-
-    def task(
-        self,
-        task_id: str,
-        script: str,
-        job_args: Mapping[str, Any],
-        verdict_exit_codes: tuple[int, ...],
-        **operator_kwargs: Any,
-    ):  # -> BaseOperator
-        """The operator that runs `script` with `job_args` here (see `spark_task`)."""
         raise NotImplementedError
 
 
@@ -108,17 +88,6 @@ class LocalSpark(SparkBackend):
 
     def data_docs_uri(self) -> str:
         return str(self.settings.reports_dir / DATA_DOCS)
-
-    def task(self, task_id, script, job_args, verdict_exit_codes, **operator_kwargs):
-        from airflow.providers.standard.operators.python import PythonOperator
-
-        return PythonOperator(
-            task_id=task_id,
-            python_callable=functools.partial(run_local_spark_job, self.settings),
-            # op_kwargs is templated: Jinja in job_args renders before the callable runs.
-            op_kwargs={"script": script, "job_args": dict(job_args), "verdict_exit_codes": list(verdict_exit_codes)},
-            **operator_kwargs,
-        )
 
 
 class CloudSpark(SparkBackend):
@@ -152,16 +121,6 @@ class CloudSpark(SparkBackend):
         """The catalog arguments, then the job's (which win: argparse keeps the last value)."""
         return to_argv({**self.catalog_args(), **job_args})
 
-    def waiting(self) -> dict[str, Any]:
-        """The operator arguments of a deferrable wait on the worker's role (no Airflow connection)."""
-        return {
-            "region_name": self.settings.aws_region,
-            "aws_conn_id": None,  # the worker's role (MWAA execution role)
-            "deferrable": True,
-            "waiter_delay": self.settings.cloud_poll_seconds,
-            "waiter_max_attempts": WAITER_MAX_SECONDS // self.settings.cloud_poll_seconds,
-        }
-
 
 class GlueSpark(CloudSpark):
     name = "glue"
@@ -187,21 +146,6 @@ class GlueSpark(CloudSpark):
             "--conf": glue_conf_string(conf),
             **dict(zip(argv[::2], argv[1::2], strict=True)),
         }
-
-    def task(self, task_id, script, job_args, verdict_exit_codes, **operator_kwargs):
-        from pipeline.cloud_operators import GlueSparkJobOperator
-
-        return GlueSparkJobOperator(
-            task_id=task_id,
-            job_name=self.job_name(script),
-            script_location=self.script_uri(script),
-            script_args=self.script_args(job_args),
-            verbose=False,
-            # A timed-out or cleared task stops its Glue run instead of leaving it to finish alone.
-            stop_job_run_on_kill=True,
-            **self.waiting(),
-            **operator_kwargs,
-        )
 
 
 # The Python of our EMR Serverless image (docker/emr-serverless/Dockerfile). EMR 7's own is 3.9, on
@@ -245,26 +189,6 @@ class EmrServerlessSpark(CloudSpark):
             }
         }
 
-    def task(self, task_id, script, job_args, verdict_exit_codes, **operator_kwargs):
-        from pipeline.cloud_operators import EmrServerlessSparkJobOperator
-
-        if not (self.settings.emr_application_id and self.settings.emr_execution_role_arn):
-            raise ValueError(
-                "LAKEHOUSE_EMR_APPLICATION_ID and LAKEHOUSE_EMR_EXECUTION_ROLE_ARN are required "
-                "for spark_backend=emr-serverless"
-            )
-        return EmrServerlessSparkJobOperator(
-            task_id=task_id,
-            name=f"{task_id}-{{{{ ts_nodash }}}}",
-            application_id=self.settings.emr_application_id,
-            execution_role_arn=self.settings.emr_execution_role_arn,
-            job_driver=self.job_driver(script, job_args),
-            configuration_overrides=self.configuration_overrides(),
-            cancel_on_kill=True,  # a killed task cancels its job run
-            **self.waiting(),
-            **operator_kwargs,
-        )
-
 
 BACKENDS: dict[str, type[SparkBackend]] = {"local": LocalSpark, "glue": GlueSpark, "emr-serverless": EmrServerlessSpark}
 
@@ -283,53 +207,6 @@ def data_docs_uri(settings: Settings) -> str:
     return backend_for(settings).data_docs_uri()
 
 
-def spark_task(
-    settings: Settings,
-    task_id: str,
-    script: str,
-    job_args: Mapping[str, Any],
-    verdict_exit_codes: tuple[int, ...] = (),
-    **operator_kwargs: Any,
-):  # -> BaseOperator
-    """The task that runs `spark_jobs/<script>` with `job_args` on the configured backend.
-
-    `verdict_exit_codes`: exit codes that are the job's answer, not an accident (the gate's
-    "failed"); locally the task then fails at once instead of retrying into the same answer.
-    On Glue and EMR the job raises a marked error instead, which `pipeline.cloud_operators`
-    reads from the failed run: the same semantics, no retry for a verdict.
-
-    Every job also gets the backend's catalog arguments (`SparkBackend.catalog_args`); `job_args`
-    win over them. `operator_kwargs` (outlets, retries, ...) go to the operator unchanged.
-    """
-    return backend_for(settings).task(task_id, script, job_args, tuple(verdict_exit_codes), **operator_kwargs)
-
-
 def glue_conf_string(conf: Mapping[str, str]) -> str:
     """Glue accepts one `--conf` key; more settings are chained inside its value."""
     return " --conf ".join(f"{key}={value}" for key, value in conf.items())
-
-
-def run_local_spark_job(
-    settings: Settings, script: str, job_args: Mapping[str, Any], verdict_exit_codes: list[int] | None = None
-) -> None:
-    """Task body of the local backend: spark-submit `script`; fail the task if the job fails.
-
-    A verdict exit code and a missing environment part (Java, a jar) fail at once: retrying
-    cannot change either.
-    """
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from lakehouse.runtime import local_spark
-    from lakehouse.runtime.jvm import EnvironmentNotReady
-
-    try:
-        # Output streams to this task's log; a killed task kills the job's process group.
-        code = local_spark.run_job(settings, LocalSpark(settings).script_uri(script), job_args)
-    except EnvironmentNotReady as exc:
-        raise AirflowFailException(f"{exc} (an environment error: not retried)") from None
-    if code == 0:
-        return
-    message = f"{PurePosixPath(script).name} exited with code {code} (its output is in this task's log)"
-    if code in (verdict_exit_codes or []):
-        raise AirflowFailException(message + "; a verdict, not retried")
-    raise RuntimeError(message)

@@ -3,7 +3,7 @@
 ```
 build/bundle/<env>/
   mwaa/                      -> s3://<mwaa bucket>/            (MWAA deploys only this)
-    dags/                      the DAG files, pipeline/, spark_jobs/ (imported to render the
+    dags/                      the DAG files, pipeline/, lakehouse_core/, spark_jobs/ (imported to render the
                                Glue/EMR arguments), dbt/ with target/manifest.json (parsed for
                                the redshift target), constraints.txt, .airflowignore
     requirements.txt           --constraint on the bundled file, --no-index from plugins' wheels,
@@ -95,6 +95,7 @@ ENTRY_SCRIPTS = (
 AIRFLOWIGNORE = """\
 # Not DAG files: MWAA's DAG processor must not scan them (helpers, the Spark package, dbt).
 pipeline/
+lakehouse_core/
 spark_jobs/
 dbt/
 constraints.txt
@@ -196,6 +197,7 @@ def _dags(bundle: Bundle) -> None:
     for dag_file in sorted((REPO_ROOT / "dags").glob("*.py")):
         _copy(dag_file, dags / dag_file.name)
     _copy_package(REPO_ROOT / "dags" / "pipeline", dags / "pipeline")
+    _copy_package(REPO_ROOT / "lakehouse_core", dags / "lakehouse_core")
     _copy_package(REPO_ROOT / "spark_jobs", dags / "spark_jobs")
     (dags / ".airflowignore").write_text(AIRFLOWIGNORE)
 

@@ -26,6 +26,7 @@ print(
             "state": str(run.state),
             "tasks": {ti.task_id: str(ti.state) for ti in tis},
             "local_spark_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "py4j")),
+            "laptop_modules": sorted(m for m in sys.modules if m.split(".")[0] == "lakehouse"),
         }
     )
 )

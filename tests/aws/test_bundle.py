@@ -62,25 +62,14 @@ def test_requirements_hash_every_wheel_pip_installs(glue_bundle) -> None:
 def test_dags_folder_is_self_contained(glue_bundle) -> None:
     dags = glue_bundle.dags
     ignored = (dags / ".airflowignore").read_text().split()
-    assert {"pipeline/", "spark_jobs/", "dbt/"} <= set(ignored)
+    assert {"pipeline/", "lakehouse_core/", "spark_jobs/", "dbt/"} <= set(ignored)
     assert (dags / "dbt" / "target" / "manifest.json").is_file()
     manifest = json.loads((dags / "dbt" / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "redshift"
     # the silver source reads the Spectrum schema the deploy configuration names (over <prefix>silver)
     silver = [n for n in manifest["sources"].values() if n["source_name"] == "silver"]
     assert silver and {n["schema"] for n in silver} == {"spectrum_silver"}
-    for path in dags.rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = (
-                [a.name for a in node.names] if isinstance(node, ast.Import) else
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            )  # fmt: skip
-            for name in names:
-                top = name.split(".")[0]
-                assert top not in ("lakehouse", "tests"), f"{path.relative_to(dags)} imports {name}"
-                if top in ("pipeline", "spark_jobs"):
-                    assert (dags / top).is_dir()
+    assert not list(dags.rglob("lakehouse/**/*.py")), "the laptop tooling is not shipped"
 
 
 def _ours(module: str) -> bool:
@@ -89,49 +78,84 @@ def _ours(module: str) -> bool:
     return any((root / top / "__init__.py").is_file() or (root / f"{top}.py").is_file() for root in OUR_ROOTS)
 
 
+def _module(dags: Path, module: str) -> bool:
+    """A module file in the bundle's dags folder or in this repository."""
+    return _shipped(dags, module) or any(_shipped(root, module) for root in OUR_ROOTS)
+
+
 def _shipped(dags: Path, module: str) -> bool:
     path = dags.joinpath(*module.split("."))
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
-def unshipped_imports(dags: Path) -> list[str]:
+# The laptop runtime (local Spark and JVM, DuckDB and compose's PostgreSQL): never shipped. Shipped
+# code names it only inside the local implementations' function bodies, run where LAKEHOUSE_ENV is
+# local or compose; the MWAA-like DAG run (test_dag_on_aws_apis) shows no task reaches it on AWS.
+LAPTOP_RUNTIME = "lakehouse.runtime"
+
+
+def _imports(tree: ast.AST, in_function: bool = False):
+    """(node, whether it sits in a function body) for every import in the tree."""
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child, in_function
+        yield from _imports(child, in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef))
+
+
+def scan_imports(dags: Path) -> tuple[list[str], list[str]]:
     """`file: module` for each import of this repository's code anywhere in the DAG code under
-    `dags` (task callables and branches that DAG parsing never runs included) with no file there."""
-    missing = []
+    `dags` (task callables and branches that DAG parsing never runs included) with no file there;
+    and, apart, the laptop runtime named inside a function body (the only place it may be named)."""
+    missing, laptop = [], []
     for path in sorted(dags.rglob("*.py")):
         package = path.relative_to(dags).parent.parts
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node, in_function in _imports(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
+            else:
                 parts = [*package[: len(package) - node.level + 1], node.module] if node.level else [node.module]
                 base = ".".join(p for p in parts if p)
-                # `from a import b`: b is a module of a, or a name that a defines
-                modules = [f"{base}.{a.name}" if _shipped(dags, f"{base}.{a.name}") else base for a in node.names]
-            else:
-                continue
+                # `from a import b`: b is a module of a (shipped, or in the repository), or a name a defines
+                modules = [f"{base}.{a.name}" if _module(dags, f"{base}.{a.name}") else base for a in node.names]
             relative = isinstance(node, ast.ImportFrom) and node.level > 0
-            missing += [
-                f"{path.relative_to(dags)}: {m}" for m in modules if (relative or _ours(m)) and not _shipped(dags, m)
-            ]
-    return missing
+            for m in modules:
+                if not (relative or _ours(m)) or _shipped(dags, m):
+                    continue
+                runtime = m == LAPTOP_RUNTIME or m.startswith(LAPTOP_RUNTIME + ".")
+                (laptop if runtime and in_function else missing).append(f"{path.relative_to(dags)}: {m}")
+    return missing, sorted(set(laptop))
 
 
 def test_the_dag_code_imports_only_modules_the_bundle_ships(glue_bundle, tmp_path) -> None:
     """The bundle's dags folder is the only place MWAA finds our code: every module of this
-    repository that the DAG code imports, at any depth, is a file there. (A text search of one
+    repository that the DAG code imports, at any depth, is a file there, except the laptop runtime
+    named in the local implementations' bodies, which are exactly these. (A text search of one
     DAG file for "from lakehouse" stood here: it missed `import lakehouse`, every other file and
-    every moved module.) The scan is checked too, on a copy with a stray task's imports."""
-    assert unshipped_imports(glue_bundle.dags) == []
+    every moved module.) The scan is checked too, on a copy with a stray module's imports."""
+    missing, laptop = scan_imports(glue_bundle.dags)
+    assert missing == []
+    assert laptop == [
+        "pipeline/spark_tasks.py: lakehouse.runtime.jvm",
+        "pipeline/spark_tasks.py: lakehouse.runtime.local_spark",
+        "pipeline/warehouse.py: lakehouse.runtime.local_warehouse",
+        "pipeline/warehouse.py: lakehouse.runtime.warehouse_export",
+    ]
     copy = tmp_path / "dags"
     shutil.copytree(glue_bundle.dags, copy, ignore=shutil.ignore_patterns("dbt"))
-    stray = "def task():\n    import lakehouse.cli\n    from spark_jobs.gone import x\n    from .gone import y\n"
+    stray = (
+        "import lakehouse.runtime.jvm\n"
+        "def task():\n    import lakehouse.cli\n    from spark_jobs.gone import x\n    from .gone import y\n"
+        "    from lakehouse.runtime import local_spark\n"
+    )
     (copy / "pipeline" / "stray.py").write_text(stray)
-    assert unshipped_imports(copy) == [
+    missing, laptop_in_copy = scan_imports(copy)
+    assert missing == [
+        "pipeline/stray.py: lakehouse.runtime.jvm",
         "pipeline/stray.py: lakehouse.cli",
         "pipeline/stray.py: spark_jobs.gone",
         "pipeline/stray.py: pipeline.gone",
     ]
+    assert sorted(set(laptop_in_copy) - set(laptop)) == ["pipeline/stray.py: lakehouse.runtime.local_spark"]
 
 
 def test_startup_script_never_stops_the_environment(glue_bundle) -> None:

@@ -78,6 +78,7 @@ def test_hourly_run_on_glue_against_moto(glue_bundle, mwaa_venv, aws_env, tmp_pa
     for task in ("wait_for_hour", "landing_manifest", "has_objects", "ingest", "quality_gate", "publish"):
         assert states[task] == "success", (task, states, done.stdout[-6000:])
     assert result["local_spark_modules"] == []
+    assert result["laptop_modules"] == []  # the laptop runtime is neither shipped nor reached
 
     # the manifest went to S3, listing the hour's objects
     manifests = [o["Key"] for o in s3.list_objects_v2(Bucket=out["raw_bucket"]).get("Contents", [])

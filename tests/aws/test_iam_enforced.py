@@ -219,8 +219,8 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
 
     from lakehouse_core import hour_claims, landing
     from lakehouse_core.catalog import init_catalog
-    from lakehouse_core.spark_backends import backend_for
     from pipeline.callbacks import FailureNotifier
+    from pipeline.spark_tasks import spark_task
     from pipeline.warehouse import warehouse_for
 
     settings = runtime_settings(stack, folder)
@@ -244,7 +244,7 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
     }
     for task, script in glue_jobs.items():
         with lane.as_role("mwaa-execution", f"{task} (Glue)"):
-            op = backend_for(settings).task(task.split(".")[1], script, {"run_id": "iam-lane"}, ())
+            op = spark_task(settings, task.split(".")[1], script, {"run_id": "iam-lane"})
             run_id = op.hook.initialize_job(op.script_args, op.run_job_kwargs)["JobRunId"]
             # the trigger's poll; its last answer carries a failed run's error, where the operator
             # reads the verdict (pipeline.cloud_operators): no call of its own
@@ -252,7 +252,7 @@ def mwaa_tasks(lane: Lane, stack: Stack, folder: Path) -> None:
 
     emr = runtime_settings(stack, folder, backend="emr-serverless")
     with lane.as_role("mwaa-execution", "orders_lakehouse.ingest (EMR Serverless)"):
-        op = backend_for(emr).task("ingest", "ingest_orders.py", {"run_id": "iam-lane"}, ())
+        op = spark_task(emr, "ingest", "ingest_orders.py", {"run_id": "iam-lane"})
         client = op.hook.conn
         client.get_application(applicationId=op.application_id)
         run = client.start_job_run(

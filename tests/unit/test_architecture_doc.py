@@ -42,7 +42,12 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "architecture.md"
-PACKAGES = {"lakehouse": REPO / "lakehouse", "spark_jobs": REPO / "spark_jobs", "pipeline": REPO / "dags" / "pipeline"}
+PACKAGES = {
+    "lakehouse": REPO / "lakehouse",
+    "lakehouse_core": REPO / "lakehouse_core",
+    "spark_jobs": REPO / "spark_jobs",
+    "pipeline": REPO / "dags" / "pipeline",
+}
 EXTENSIONS = frozenset(
     {"py", "md", "sql", "yml", "yaml", "json", "sh", "toml", "lock", "txt", "tf", "cfg", "ini", "html", "zip", "js"}
 )

@@ -74,7 +74,7 @@ class RecordingComms:
 def gate_task(**settings: str):
     from airflow.sdk import DAG
 
-    from lakehouse_core.spark_backends import spark_task
+    from pipeline.spark_tasks import spark_task
 
     with DAG("orders_lakehouse", schedule=None, start_date=NOW):
         return spark_task(

@@ -18,6 +18,7 @@ import pytest
 from lakehouse.runtime import local_spark
 from lakehouse_core import spark_args, spark_backends
 from lakehouse_core.settings import Settings, load_settings
+from pipeline import spark_tasks
 from spark_jobs.jobargs import to_argv
 from spark_jobs.session import EMR_ICEBERG_JAR, ICEBERG_EXTENSIONS
 from tests.helpers.settings import ARTIFACTS, WAREHOUSE, aws_settings
@@ -68,7 +69,7 @@ def test_glue_job_operator_renders_every_argument() -> None:
     from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 
     settings = aws_settings(LAKEHOUSE_SPARK_BACKEND="glue")
-    op = rendered(spark_backends.spark_task(settings, "ingest", "ingest_orders.py", JOB_ARGS))
+    op = rendered(spark_tasks.spark_task(settings, "ingest", "ingest_orders.py", JOB_ARGS))
 
     assert isinstance(op, GlueJobOperator)
     assert op.deferrable is True
@@ -115,7 +116,7 @@ def test_emr_serverless_operator_renders_job_driver_and_submit_parameters() -> N
         LAKEHOUSE_EMR_APPLICATION_ID="00abc123",
         LAKEHOUSE_EMR_EXECUTION_ROLE_ARN="arn:aws:iam::123456789012:role/lakehouse-emr",
     )
-    op = rendered(spark_backends.spark_task(settings, "quality_gate", "validate_orders.py", JOB_ARGS))
+    op = rendered(spark_tasks.spark_task(settings, "quality_gate", "validate_orders.py", JOB_ARGS))
 
     assert isinstance(op, EmrServerlessStartJobOperator)
     assert op.deferrable is True
@@ -153,7 +154,7 @@ def test_local_backend_runs_spark_submit_with_the_rendered_arguments(tmp_path, m
     from airflow.providers.standard.operators.python import PythonOperator
 
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
-    op = rendered(spark_backends.spark_task(settings, "publish", "publish_orders.py", JOB_ARGS))
+    op = rendered(spark_tasks.spark_task(settings, "publish", "publish_orders.py", JOB_ARGS))
     assert isinstance(op, PythonOperator)
     # locally the launcher adds the catalog arguments when the task runs (lakehouse.runtime.local_spark)
     assert op.op_kwargs == {"script": "publish_orders.py", "job_args": PLAN, "verdict_exit_codes": []}
@@ -176,7 +177,7 @@ def test_local_backend_runs_spark_submit_with_the_rendered_arguments(tmp_path, m
 def test_local_backend_fails_fast_only_on_a_verdict(code: int, error: str, tmp_path, monkeypatch) -> None:
     """Exit codes named as verdicts fail the task without retries; any other failure is retried."""
     settings = load_settings({"LAKEHOUSE_HOME": str(tmp_path)})
-    op = spark_backends.spark_task(settings, "quality_gate", "validate_orders.py", {}, verdict_exit_codes=(1,))
+    op = spark_tasks.spark_task(settings, "quality_gate", "validate_orders.py", {}, verdict_exit_codes=(1,))
     monkeypatch.setattr(local_spark, "run_job", lambda *_: code)
     with pytest.raises(Exception) as failure:
         op.python_callable(**op.op_kwargs)
@@ -189,7 +190,7 @@ def test_outlets_and_retries_reach_the_operator() -> None:
 
     settings = aws_settings(LAKEHOUSE_SPARK_BACKEND="glue")
     asset = Asset(name="silver.order_lines", uri="x-iceberg://lakehouse/silver/order_lines")
-    op = spark_backends.spark_task(settings, "publish", "publish_orders.py", {}, outlets=[asset], retries=5)
+    op = spark_tasks.spark_task(settings, "publish", "publish_orders.py", {}, outlets=[asset], retries=5)
     assert op.outlets == [asset]
     assert op.retries == 5
 
@@ -204,7 +205,7 @@ def test_outlets_and_retries_reach_the_operator() -> None:
 def test_missing_aws_settings_fail_at_parse_with_the_variable_name(env: Mapping[str, str], message: str) -> None:
     settings = aws_settings(**env)
     with pytest.raises(ValueError, match=message):
-        spark_backends.spark_task(settings, "ingest", "ingest_orders.py", {})
+        spark_tasks.spark_task(settings, "ingest", "ingest_orders.py", {})
 
 
 def test_job_args_accept_names_with_or_without_dashes_and_drop_empty_values() -> None:
@@ -251,4 +252,4 @@ def test_the_local_backend_gives_jobs_the_jdbc_form_of_the_catalog(tmp_path) -> 
 def test_an_unknown_backend_is_refused_with_the_known_ones() -> None:
     settings = dataclasses.replace(aws_settings(LAKEHOUSE_SPARK_BACKEND="glue"), spark_backend="dataproc")
     with pytest.raises(ValueError, match="unknown spark_backend 'dataproc'; one of local, glue, emr-serverless"):
-        spark_backends.spark_task(settings, "ingest", "ingest_orders.py", {})
+        spark_tasks.spark_task(settings, "ingest", "ingest_orders.py", {})
