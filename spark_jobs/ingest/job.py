@@ -256,9 +256,11 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
     cached, bronzes, hours = [], [], set()
     try:
         for batch in batches:
-            framed = reader.framed_records(spark, batch.objects, args.max_record_bytes, args.max_object_bytes)
             oldest = batch.hour - timedelta(hours=args.lateness_hours)
             newest = batch.hour + timedelta(hours=1, minutes=args.clock_skew_minutes)  # the gate's event_ts_max
+            framed = reader.framed_records(
+                spark, batch.objects, args.max_record_bytes, args.max_object_bytes, (oldest, newest)
+            )
             # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
             with runtime_conf(spark, UNCOMPRESSED_CACHE):
                 parsed = transforms.parse_records(framed, oldest, newest, args.max_record_bytes)

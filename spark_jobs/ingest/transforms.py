@@ -1,13 +1,16 @@
 """Pure DataFrame functions of the ingest: no I/O, no catalog, each testable alone.
 
-Parsing is done by the JVM (`from_json` with an explicit schema, never inference), once per
-record. Only the rare records the typed parse rejects are parsed a second time, as text, to
-tell *why*: not JSON at all (malformed_json), a required field absent or null
-(missing_required_field), or a value of the wrong JSON type (wrong_type); a valid record older
-than the lateness window is late_beyond_window, one later than its arrival hour's end plus the
-clock skew future_event. Spans the framing already rejected (malformed_json, not_an_object,
-oversize_record, invalid_utf8, nesting_too_deep, and the object-level corrupt_object and
-object_too_large) are never parsed.
+Parsing is done once per record with an explicit schema, never inference: in the Python
+workers by Arrow's columnar JSON reader (`reader.typed_records`: the framed rows arrive typed,
+`parsed` true), and here, by Spark's `from_json`, for the few records Arrow does not accept
+(Arrow is stricter; Spark's reading of them is the contract). Only the rare records the typed
+parse rejects are parsed a second time, as text, to tell *why*: not JSON at all
+(malformed_json), a required field absent or null (missing_required_field), or a value of the
+wrong JSON type (wrong_type); a valid record older than the lateness window is
+late_beyond_window, one later than its arrival hour's end plus the clock skew future_event.
+Spans the framing already rejected (malformed_json, not_an_object, oversize_record,
+invalid_utf8, nesting_too_deep, and the object-level corrupt_object and object_too_large) are
+never parsed.
 
 Spark's JSON reader accepts single-quoted strings by default; JSON does not, so that is
 switched off (the simulator's malformed records include single quotes).
@@ -104,7 +107,12 @@ def parse_records(
     `future_event`: the gate's range check uses the same bounds, so one bad clock does not
     hold back its hour, while many still fail it through the quarantine share.
     """
-    typed = F.when(F.col("frame_reason").isNull(), F.from_json("record", TYPED_SCHEMA, JSON_OPTIONS))
+    # typed in the Python worker (`reader.typed_records`), or parsed here from the text
+    arrow = F.struct(*(F.col(n) for n in EVENT_COLUMNS), F.lit(None).cast("string").alias(CORRUPT_COLUMN))
+    typed = F.when(
+        F.col("frame_reason").isNull(),
+        F.when(F.col("parsed"), arrow).otherwise(F.from_json("record", TYPED_SCHEMA, JSON_OPTIONS)),
+    )
     step = framed.select("*", typed.alias("_p"))
     corrupt = F.col(f"_p.{CORRUPT_COLUMN}").isNotNull()
     complete = reduce(lambda a, b: a & b, (F.col(f"_p.{n}").isNotNull() for n in REQUIRED_FIELDS))

@@ -7,9 +7,11 @@ import os
 import sys
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
-from spark_jobs.ingest.contract import FRAMED_SCHEMA
+from spark_jobs.ingest.contract import EVENT_COLUMNS, FRAMED_SCHEMA
+from spark_jobs.ingest.reader import typed_records
 from spark_jobs.ingest.transforms import classify, latest_per_event, parse_records, silver_rows
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this venv (pyarrow)
@@ -32,11 +34,22 @@ GOOD = {
 }
 
 
-def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None):
+def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None, typed: bool = False):
+    """Framed rows of `records`; with `typed`, the record spans typed as the Python worker types them
+    (`reader.typed_records`: what Arrow accepts arrives typed, the rest as text for Spark)."""
     reasons = reasons or [None] * len(records)
+    values = [(None,) * (1 + len(EVENT_COLUMNS))] * len(records)
+    if typed:
+        text = b"\n".join((r or "").encode() for r in records)
+        lengths = np.array([len((r or "").encode()) for r in records], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+        candidates = np.array([r is not None and reason is None for r, reason in zip(records, reasons, strict=True)])
+        columns, parsed = typed_records(text, starts, starts + lengths, candidates)
+        per_row = zip(*(c.to_pylist() for c in columns), strict=True)
+        values = [(bool(p), *row) for p, row in zip(parsed, per_row, strict=True)]
     rows = [
-        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None, None)
-        for i, (text, reason) in enumerate(zip(records, reasons, strict=True))
+        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None, None, *typed_values)
+        for i, (text, reason, typed_values) in enumerate(zip(records, reasons, values, strict=True))
     ]
     return spark.createDataFrame(rows, FRAMED_SCHEMA)
 
@@ -49,7 +62,8 @@ def _with(**changes) -> str:
 _DROP = object()
 
 
-def test_parse_classifies_each_record_with_one_reason(spark) -> None:
+@pytest.mark.parametrize("typed", [False, True], ids=["parsed_by_spark", "typed_by_arrow"])
+def test_parse_classifies_each_record_with_one_reason(spark, typed: bool) -> None:
     records = [
         _with(),
         _with(event_id="e2", quantity="six"),
@@ -65,7 +79,7 @@ def test_parse_classifies_each_record_with_one_reason(spark) -> None:
         None,
     ]
     reasons = [None] * 11 + ["corrupt_object"]
-    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records, reasons)).collect()}
+    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records, reasons, typed)).collect()}
     got = {i: rows[i]["reason_code"] for i in rows}
     assert got == {
         0: None,
