@@ -302,7 +302,7 @@ def _silver(spark, args, t: IngestTables, bronze, hours: list[datetime], records
     days = sorted({h.date() for h in hours})
     prune = f"{transforms.days_condition(days)} AND {transforms.hours_condition(hours)}"
     target = spark.table(t.silver).alias("t").where(prune)
-    found = transforms.matching_target(target, latest).persist(StorageLevel.MEMORY_AND_DISK)
+    found = transforms.matching_target(target, bronze).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         matched = bool(hours) and not found.isEmpty()
         classified = transforms.classify(latest, found) if matched else latest.withColumn("change", F.lit("insert"))

@@ -106,7 +106,8 @@ FRAMED_SCHEMA = T.StructType(
     [
         T.StructField("source_object", T.StringType(), False),
         T.StructField("record_index", T.LongType(), True),  # position among the object's spans; null: object-level row
-        T.StructField("record", T.StringType(), True),  # null: object-level row
+        # null: object-level row, or a record typed in the worker whose text nothing needs (see `reader`)
+        T.StructField("record", T.StringType(), True),
         T.StructField("record_bytes", T.LongType(), False),  # the span's bytes (trimmed); an unreadable object's size
         T.StructField(
             "frame_reason", T.StringType(), True
@@ -116,6 +117,10 @@ FRAMED_SCHEMA = T.StructType(
         T.StructField("whitespace_bytes", T.LongType(), False),  # whitespace after the span (the first also before)
         T.StructField("object_bytes", T.LongType(), True),  # on an object's first row: its decoded size
         T.StructField("raw_bytes", T.BinaryType(), True),  # invalid_utf8 only: the span's exact bytes
+        # Typed in the Python worker by Arrow's JSON reader (`reader.typed_records`): true when the
+        # event columns below hold the record's values. Null or false: the JVM parses `record`.
+        T.StructField("parsed", T.BooleanType(), True),
+        *(T.StructField(name, dtype, True) for name, dtype in EVENT_FIELDS),
     ]
 )
 

@@ -4,10 +4,12 @@ Python (no Spark, no JVM), accounting for every byte.
 Why here and not in Spark's JSON reader: Firehose concatenates records with no delimiter
 unless the newline processor is on, Spark's line reader only knows newlines, and GZIP must be
 recognised by its magic bytes rather than the `.gz` suffix. So each object is decoded here,
-inside a Python worker, and cut into spans; the JVM then parses the record spans with an
-explicit schema (see `transforms.parse_records`). Spark's parser reads the first JSON value
-of a text and ignores whatever follows it, so a span handed to it must be exactly one value:
-this module guarantees that, or the text following a value would be lost without a trace.
+inside a Python worker, and cut into spans; the record spans are then parsed with an explicit
+schema (Arrow's JSON reader in the same worker, Spark's `from_json` for what Arrow does not
+accept: `reader.typed_records`, `transforms.parse_records`). Spark's parser reads the first
+JSON value of a text and ignores whatever follows it, so a span handed to it must be exactly
+one value: this module guarantees that, or the text following a value would be lost without a
+trace.
 
 What a span is (the contract; `tests/unit/test_ingest_framing.py` checks it on random input):
 

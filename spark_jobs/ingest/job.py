@@ -256,9 +256,11 @@ def _run(spark, args: IngestArgs, t: IngestTables, started: datetime, record: di
     cached, bronzes, hours = [], [], set()
     try:
         for batch in batches:
-            framed = reader.framed_records(spark, batch.objects, args.max_record_bytes, args.max_object_bytes)
             oldest = batch.hour - timedelta(hours=args.lateness_hours)
             newest = batch.hour + timedelta(hours=1, minutes=args.clock_skew_minutes)  # the gate's event_ts_max
+            framed = reader.framed_records(
+                spark, batch.objects, args.max_record_bytes, args.max_object_bytes, (oldest, newest)
+            )
             # the hour is read 4 times from the cache: uncompressed columns cost memory, save CPU
             with runtime_conf(spark, UNCOMPRESSED_CACHE):
                 parsed = transforms.parse_records(framed, oldest, newest, args.max_record_bytes)
@@ -400,7 +402,8 @@ def merge_changes(
 ) -> None:
     """MERGE the batch's changes into silver, telling the MERGE which ids can match.
 
-    `found` holds the silver rows sharing an id with the batch. Up to MAX_IDS_IN_CONDITION
+    `found` holds the silver rows that may share an id with the batch (`matching_target`: by
+    id hash, so joined here on the id itself). Up to MAX_IDS_IN_CONDITION
     newer versions are named in the condition; beyond that the MERGE probes the touched hours
     in full. One rule for an hour's run and a bulk range's.
     """
@@ -419,8 +422,9 @@ def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[dateti
     """Dedupe the hour, classify it against silver's touched days, MERGE what changes.
 
     Classification is exact and cheap: the target, pruned to the batch's event days and
-    hours, is counted from metadata; when it has rows, only the target rows sharing an
-    event_id with the batch are fetched (a broadcast semi-join, no shuffle of silver). So the
+    hours, is checked for a first row; when it has one, only the target rows that may share an
+    event_id with the batch are fetched (`transforms.matching_target`: a broadcast semi-join
+    on 64-bit id hashes, no shuffle of silver), and `classify` joins them on the ids. So the
     MERGE is told exactly which ids can match (`false` when none), and silver is not joined
     in full a second time.
     """
@@ -434,10 +438,10 @@ def _silver(spark, args: IngestArgs, t: IngestTables, bronze, hours: list[dateti
     prune = f"{transforms.days_condition(days)} AND {transforms.hours_condition(hours)}"
     target = spark.table(t.silver).alias("t").where(prune)
     # the silver rows sharing an event_id with the batch: few (re-sends, updates) except on a re-run
-    found = transforms.matching_target(target, latest).persist(StorageLevel.MEMORY_AND_DISK)
+    found = transforms.matching_target(target, bronze).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         to_apply, changes = latest, {"insert": batch_events}
-        if hours and target.count() and not found.isEmpty():
+        if hours and not target.isEmpty() and not found.isEmpty():  # an empty target: no probe to build
             classified = transforms.classify(latest, found)
             by_change = classified.groupBy("change").agg(F.count(F.lit(1)).alias("n")).collect()
             changes = {r["change"]: r["n"] for r in by_change}

@@ -7,10 +7,12 @@ import os
 import sys
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
-from spark_jobs.ingest.contract import FRAMED_SCHEMA
-from spark_jobs.ingest.transforms import classify, latest_per_event, parse_records, silver_rows
+from spark_jobs.ingest.contract import EVENT_COLUMNS, FRAMED_SCHEMA
+from spark_jobs.ingest.reader import typed_records
+from spark_jobs.ingest.transforms import classify, latest_per_event, matching_target, parse_records, silver_rows
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this venv (pyarrow)
 pytestmark = pytest.mark.spark
@@ -32,11 +34,22 @@ GOOD = {
 }
 
 
-def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None):
+def _framed(spark, records: list[str | None], reasons: list[str | None] | None = None, typed: bool = False):
+    """Framed rows of `records`; with `typed`, the record spans typed as the Python worker types them
+    (`reader.typed_records`: what Arrow accepts arrives typed, the rest as text for Spark)."""
     reasons = reasons or [None] * len(records)
+    values = [(None,) * (1 + len(EVENT_COLUMNS))] * len(records)
+    if typed:
+        text = b"\n".join((r or "").encode() for r in records)
+        lengths = np.array([len((r or "").encode()) for r in records], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+        candidates = np.array([r is not None and reason is None for r, reason in zip(records, reasons, strict=True)])
+        columns, parsed = typed_records(text, starts, starts + lengths, candidates)
+        per_row = zip(*(c.to_pylist() for c in columns), strict=True)
+        values = [(bool(p), *row) for p, row in zip(parsed, per_row, strict=True)]
     rows = [
-        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None, None)
-        for i, (text, reason) in enumerate(zip(records, reasons, strict=True))
+        ("s3://raw/o.gz", i, text, len((text or "").encode()), reason, None, None, 1, None, None, *typed_values)
+        for i, (text, reason, typed_values) in enumerate(zip(records, reasons, values, strict=True))
     ]
     return spark.createDataFrame(rows, FRAMED_SCHEMA)
 
@@ -49,7 +62,8 @@ def _with(**changes) -> str:
 _DROP = object()
 
 
-def test_parse_classifies_each_record_with_one_reason(spark) -> None:
+@pytest.mark.parametrize("typed", [False, True], ids=["parsed_by_spark", "typed_by_arrow"])
+def test_parse_classifies_each_record_with_one_reason(spark, typed: bool) -> None:
     records = [
         _with(),
         _with(event_id="e2", quantity="six"),
@@ -65,7 +79,7 @@ def test_parse_classifies_each_record_with_one_reason(spark) -> None:
         None,
     ]
     reasons = [None] * 11 + ["corrupt_object"]
-    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records, reasons)).collect()}
+    rows = {r["record_index"]: r for r in parse_records(_framed(spark, records, reasons, typed)).collect()}
     got = {i: rows[i]["reason_code"] for i in rows}
     assert got == {
         0: None,
@@ -169,6 +183,9 @@ def test_classify_against_silver_by_the_one_version_order(spark) -> None:
         )
 
     t0, h8, h9 = "2026-11-01 08:00:00", "2026-11-01 08:00:00", "2026-11-01 09:00:00"
+    batch_ids = ["new", "newer", "older", "resent_later_hour", "resent_later_object", "resent_later_position"]
+    batch_ids += ["same", "resent_earlier", "over_null_index"]
+    target_ids = [*batch_ids[1:], "other"]
     batch = frame(
         [
             ("new", t0, h9, "o-09-a", 0),
@@ -196,6 +213,10 @@ def test_classify_against_silver_by_the_one_version_order(spark) -> None:
         ]
     )
     changes = {r["event_id"]: r["change"] for r in classify(batch, target).collect()}
+    # the probe of silver (`matching_target`, by id hash) loses no match and changes no verdict
+    found = matching_target(target, batch)
+    assert sorted(r["event_id"] for r in found.collect()) == sorted(set(batch_ids) & set(target_ids))
+    assert {r["event_id"]: r["change"] for r in classify(batch, found).collect()} == changes
     assert changes == {
         "new": "insert",
         "newer": "update",
@@ -216,3 +237,16 @@ def test_silver_rows_flag_cancellations(spark) -> None:
     )
     flags = {r["event_id"]: r["is_cancellation"] for r in silver_rows(lineage).collect()}
     assert flags == {"e1": True, "e2": False}
+
+
+def test_probe_of_silver_broadcasts_64_bit_id_hashes(spark) -> None:
+    """The batch's ids go to the probe as longs: the build side of a 1M-id batch is 8 MB of
+    longs, not its id strings (hour 24 of bench-ingest: the probe's time halves)."""
+    columns = "event_id string, emitted_at timestamp, arrival_hour timestamp, source_object string, record_index long"
+    batch = spark.createDataFrame([("a", None, None, "o", 0)], columns)
+    target = spark.createDataFrame([("a", None, None, "o", 1), ("b", None, None, "o", 2)], columns)
+    found = matching_target(target, batch)
+    plan = found._jdf.queryExecution().executedPlan().toString()
+    built = [line for line in plan.splitlines() if "BroadcastExchange" in line]
+    assert built and all("bigint" in line and "string" not in line for line in built), plan
+    assert [r["event_id"] for r in found.collect()] == ["a"]
