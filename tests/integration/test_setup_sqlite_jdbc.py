@@ -138,7 +138,7 @@ def test_setup_without_any_source_fails_fast_naming_what_to_install(tmp_path: Pa
 SMOKE = """
 import sys
 from pathlib import Path
-from pipeline import local_spark
+from lakehouse.runtime import local_spark
 from lakehouse_core.catalog import init_catalog, open_catalog
 from lakehouse_core.settings import load_settings
 
