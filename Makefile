@@ -23,7 +23,7 @@ DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/
 CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.2.1/constraints-3.12.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-fast test-e2e test-demo test-aws lint audit fmt doctor lock clean-lake help \
+.PHONY: setup demo test test-unit test-fast test-e2e test-demo test-runtime test-aws lint audit fmt doctor lock clean-lake help \
 	dbt dbt-manifest dbt-lint dbt-redshift-ddl airflow run-hour backfill bench bench-ingest bench-backfill bench-framing bench-dags bench-dbt bench-demo \
 	dashboard bench-dashboard bench-recommend bench-glue-start bench-alarm recommend bundle deploy compose-build compose-up compose-demo compose-status compose-down compose-clean \
 	test-compose bench-compose
@@ -83,10 +83,13 @@ test-unit: $(MAIN_STAMP) ## fast lane: no JVM
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
 
 test-fast: setup $(DBT_MANIFEST) ## everything but the Airflow end-to-end lane
-	$(VENV)/bin/pytest -m "not e2e and not compose and not infra and not aws and not demo" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not e2e and not compose and not infra and not aws and not demo and not runtime" $(PYTEST_ARGS)
 
 test-e2e: setup $(DBT_MANIFEST) ## the real DAG end to end through Airflow (minutes)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+test-runtime: setup $(DBT_MANIFEST) ## the runtime lane: `airflow standalone` over REST, a missing jar fails at once, SIGTERM stops everything
+	$(VENV)/bin/pytest -m runtime tests/e2e $(PYTEST_ARGS)
 
 test-demo: setup $(DBT_MANIFEST) ## the demo lane: `lakehouse demo` with a week of history, its dashboard in Chromium (minutes)
 	$(VENV)/bin/pytest -m demo tests/e2e/test_demo_history.py $(PYTEST_ARGS)

@@ -34,7 +34,7 @@ from lakehouse.runtime.local_airflow import ADMIN_USER, DAG_ID, PASSWORDS_FILE, 
 from lakehouse_core.settings import REPO_ROOT
 
 # `make test` runs two xdist workers with --dist loadscope: this module's tests stay on one worker, in order.
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.runtime, pytest.mark.timeout(420)]
 
 STARTUP_SECONDS = 180
 RUN_SECONDS = 150

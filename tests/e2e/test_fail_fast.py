@@ -31,7 +31,7 @@ from lakehouse.generate import GenerateConfig, generate
 from lakehouse.runtime.local_airflow import airflow_home, run_hour
 from lakehouse_core.settings import REPO_ROOT, Settings, load_settings
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.runtime, pytest.mark.timeout(900)]
 
 HOUR = datetime(2026, 11, 1, 8, tzinfo=UTC)
 HOUR_ARG = "2026-11-01T08"
