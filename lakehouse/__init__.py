@@ -1,1 +1,2 @@
-"""Local tooling of the lakehouse: the `lakehouse` command (doctor, init, generate, demo, ...)."""
+"""The laptop's tooling: the `lakehouse` command (`cli.py`), grouped by job: `commands/`,
+`runtime/` (the laptop runtime), `generate/`, `dashboard/`, `benchmarks/`, `aws/`."""
