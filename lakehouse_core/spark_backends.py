@@ -91,7 +91,8 @@ class LocalSpark(SparkBackend):
 
 
 class CloudSpark(SparkBackend):
-    """What Glue and EMR Serverless share: artifacts in S3, the catalog args added here, deferrable waits."""
+    """What Glue and EMR Serverless share: artifacts in S3, the catalog args added here (the deferrable
+    operators that wait on them: `pipeline.spark_tasks`)."""
 
     name: ClassVar[str]  # the settings' spark_backend value, for error messages
 
